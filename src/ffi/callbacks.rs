@@ -1,0 +1,216 @@
+//! The C callback tables behind the socket and server event traits.
+
+use super::UserData;
+use crate::error::NtlsError;
+use crate::server::{Server, ServerEvents};
+use crate::socket::{Socket, SocketEvents};
+use std::ffi::{c_int, c_void};
+use std::sync::Mutex;
+
+/// `secureConnect`, `end`, `drain`, `timeout`: `(socket, data)`.
+pub type ntls_socket_cb = Option<unsafe extern "C" fn(s: *mut Socket, data: *mut c_void)>;
+/// `data`: `(socket, bytes, length, data)`; the bytes are borrowed for the call.
+pub type ntls_socket_data_cb =
+    Option<unsafe extern "C" fn(s: *mut Socket, buf: *const u8, len: usize, data: *mut c_void)>;
+/// `close`: `(socket, had_error, data)`.
+pub type ntls_socket_close_cb =
+    Option<unsafe extern "C" fn(s: *mut Socket, had_error: c_int, data: *mut c_void)>;
+/// `error`: `(socket, error, data)`; the error is valid during the call.
+pub type ntls_socket_error_cb =
+    Option<unsafe extern "C" fn(s: *mut Socket, err: *const NtlsError, data: *mut c_void)>;
+/// A write's completion: `(socket, status, arg)`.
+pub type ntls_write_cb =
+    Option<unsafe extern "C" fn(s: *mut Socket, status: c_int, arg: *mut c_void)>;
+
+/// `listening`, `close`: `(server, data)`.
+pub type ntls_server_cb = Option<unsafe extern "C" fn(srv: *mut Server, data: *mut c_void)>;
+/// `listen`'s callback: `(server, status, data)`.
+pub type ntls_server_status_cb =
+    Option<unsafe extern "C" fn(srv: *mut Server, status: c_int, data: *mut c_void)>;
+/// `secureConnection`: `(server, socket, data)`; take `ntls_socket_ref` to keep the socket.
+pub type ntls_server_connection_cb =
+    Option<unsafe extern "C" fn(srv: *mut Server, s: *mut Socket, data: *mut c_void)>;
+/// `tlsClientError`: `(server, error, socket, data)`.
+pub type ntls_server_client_error_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut Server,
+        err: *const NtlsError,
+        s: *mut Socket,
+        data: *mut c_void,
+    ),
+>;
+/// `error`: `(server, error, data)`.
+pub type ntls_server_error_cb =
+    Option<unsafe extern "C" fn(srv: *mut Server, err: *const NtlsError, data: *mut c_void)>;
+
+/// A socket's C callbacks and user data.
+#[derive(Default, Clone, Copy)]
+pub struct SocketCallbacks {
+    pub secure_connect: ntls_socket_cb,
+    pub data: ntls_socket_data_cb,
+    pub end: ntls_socket_cb,
+    pub close: ntls_socket_close_cb,
+    pub error: ntls_socket_error_cb,
+    pub drain: ntls_socket_cb,
+    pub timeout: ntls_socket_cb,
+    pub user: UserData,
+}
+
+/// The socket event sink the C layer installs.
+#[derive(Default)]
+pub struct CSocketEvents {
+    pub table: Mutex<SocketCallbacks>,
+}
+
+impl CSocketEvents {
+    fn get(&self) -> SocketCallbacks {
+        *self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn sp(s: &Socket) -> *mut Socket {
+    (s as *const Socket).cast_mut()
+}
+
+impl SocketEvents for CSocketEvents {
+    fn secure_connect(&self, s: &Socket) {
+        let t = self.get();
+        // SAFETY: calling the program's callback with a handle valid for the call.
+        if let Some(f) = t.secure_connect {
+            unsafe { f(sp(s), t.user.0) }
+        }
+    }
+
+    fn data(&self, s: &Socket, buf: &[u8]) {
+        let t = self.get();
+        // SAFETY: the buffer is valid for the duration of the call, as documented.
+        if let Some(f) = t.data {
+            unsafe { f(sp(s), buf.as_ptr(), buf.len(), t.user.0) }
+        }
+    }
+
+    fn has_data_listener(&self) -> bool {
+        self.get().data.is_some()
+    }
+
+    fn end(&self, s: &Socket) {
+        let t = self.get();
+        // SAFETY: as in secure_connect.
+        if let Some(f) = t.end {
+            unsafe { f(sp(s), t.user.0) }
+        }
+    }
+
+    fn close(&self, s: &Socket, had_error: bool) {
+        let t = self.get();
+        // SAFETY: as in secure_connect.
+        if let Some(f) = t.close {
+            unsafe { f(sp(s), c_int::from(had_error), t.user.0) }
+        }
+    }
+
+    fn error(&self, s: &Socket, err: &NtlsError) {
+        let t = self.get();
+        // SAFETY: the error outlives the call.
+        if let Some(f) = t.error {
+            unsafe { f(sp(s), err, t.user.0) }
+        }
+    }
+
+    fn drain(&self, s: &Socket) {
+        let t = self.get();
+        // SAFETY: as in secure_connect.
+        if let Some(f) = t.drain {
+            unsafe { f(sp(s), t.user.0) }
+        }
+    }
+
+    fn timeout(&self, s: &Socket) {
+        let t = self.get();
+        // SAFETY: as in secure_connect.
+        if let Some(f) = t.timeout {
+            unsafe { f(sp(s), t.user.0) }
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A server's C callbacks and user data.
+#[derive(Default, Clone, Copy)]
+pub struct ServerCallbacks {
+    pub secure_connection: ntls_server_connection_cb,
+    pub tls_client_error: ntls_server_client_error_cb,
+    pub listening: ntls_server_cb,
+    pub close: ntls_server_cb,
+    pub error: ntls_server_error_cb,
+    pub user: UserData,
+}
+
+/// The server event sink the C layer installs.
+#[derive(Default)]
+pub struct CServerEvents {
+    pub table: Mutex<ServerCallbacks>,
+}
+
+impl CServerEvents {
+    fn get(&self) -> ServerCallbacks {
+        *self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn srvp(s: &Server) -> *mut Server {
+    (s as *const Server).cast_mut()
+}
+
+impl ServerEvents for CServerEvents {
+    fn secure_connection(&self, srv: &Server, s: &Socket) {
+        let t = self.get();
+        // SAFETY: handles valid for the call.
+        if let Some(f) = t.secure_connection {
+            unsafe { f(srvp(srv), sp(s), t.user.0) }
+        }
+    }
+
+    fn tls_client_error(&self, srv: &Server, err: &NtlsError, s: &Socket) {
+        let t = self.get();
+        // SAFETY: handles and error valid for the call.
+        if let Some(f) = t.tls_client_error {
+            unsafe { f(srvp(srv), err, sp(s), t.user.0) }
+        }
+    }
+
+    fn listening(&self, srv: &Server) {
+        let t = self.get();
+        // SAFETY: handle valid for the call.
+        if let Some(f) = t.listening {
+            unsafe { f(srvp(srv), t.user.0) }
+        }
+    }
+
+    fn close(&self, srv: &Server) {
+        let t = self.get();
+        // SAFETY: handle valid for the call.
+        if let Some(f) = t.close {
+            unsafe { f(srvp(srv), t.user.0) }
+        }
+    }
+
+    fn error(&self, srv: &Server, err: &NtlsError) {
+        let t = self.get();
+        // SAFETY: handle and error valid for the call.
+        if let Some(f) = t.error {
+            unsafe { f(srvp(srv), err, t.user.0) }
+        }
+    }
+
+    fn new_socket_events(&self) -> Box<dyn SocketEvents> {
+        Box::new(CSocketEvents::default())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}

@@ -1,0 +1,138 @@
+//! `ntls_loop_*`: event loops (one reactor thread each).
+
+use super::{borrow_arc, guard, hand_out, non_null, release_arc, retain_arc, UserData};
+use crate::error::*;
+use crate::reactor::{Loop, LoopCore};
+use std::ffi::{c_int, c_void};
+use std::sync::Arc;
+
+/// `ntls_loop`: an event loop.
+pub type ntls_loop = LoopCore;
+
+/// A function run on a loop's thread by `ntls_loop_call`.
+pub type ntls_loop_fn = Option<unsafe extern "C" fn(arg: *mut c_void)>;
+
+/// The loop behind a handle, or the default loop for NULL.
+///
+/// # Safety
+/// `lp` is NULL or a live loop handle.
+pub(crate) unsafe fn loop_or_default(lp: *const LoopCore) -> Result<Loop, c_int> {
+    // SAFETY: forwarded from the caller.
+    let lp = match unsafe { borrow_arc(lp) } {
+        Some(core) => Loop::from_core(core),
+        None => Loop::default_loop().cloned().ok_or(NTLS_ENOMEM)?,
+    };
+    if lp.is_closed() {
+        return Err(NTLS_ECLOSED);
+    }
+    Ok(lp)
+}
+
+/// The process-wide loop, started on first use; never closed, never freed.
+#[no_mangle]
+pub extern "C" fn ntls_default_loop() -> *mut LoopCore {
+    guard!(std::ptr::null_mut(), {
+        match Loop::default_loop() {
+            Some(l) => Arc::as_ptr(l.core()).cast_mut(),
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// Starts a new loop with its own thread; release it with `ntls_loop_close` then `ntls_loop_unref`.
+///
+/// # Safety
+/// `out` is NULL or valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_loop_new(out: *mut *mut LoopCore) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(out);
+        match Loop::new() {
+            // SAFETY: `out` is non-null and writable per the caller.
+            Ok(l) => unsafe { hand_out(out, l.core().clone()) },
+            Err(e) => return from_io(&e),
+        }
+        0
+    })
+}
+
+/// Stops a loop's thread. `NTLS_EBUSY` while handles are open or from the loop's own
+/// thread; `NTLS_EPERM` for the default loop; `NTLS_ECLOSED` the second time.
+///
+/// # Safety
+/// `lp` is NULL or a live loop handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_loop_close(lp: *mut LoopCore) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(lp);
+        if Loop::is_default(lp) {
+            return NTLS_EPERM;
+        }
+        // SAFETY: non-null live handle per the caller.
+        let Some(core) = (unsafe { borrow_arc(lp.cast_const()) }) else {
+            return NTLS_EINVAL;
+        };
+        match Loop::from_core(core).close() {
+            Ok(()) => 0,
+            Err(status) => status,
+        }
+    })
+}
+
+/// Runs `fn(arg)` on the loop's thread, on a later turn.
+///
+/// # Safety
+/// `lp` is NULL (default loop) or a live loop handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_loop_call(
+    lp: *mut LoopCore,
+    func: ntls_loop_fn,
+    arg: *mut c_void,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        let Some(func) = func else { return NTLS_EINVAL };
+        // SAFETY: forwarded from the caller.
+        let lp = match unsafe { loop_or_default(lp) } {
+            Ok(l) => l,
+            Err(s) => return s,
+        };
+        let arg = UserData(arg);
+        let call = move |_: &mut crate::reactor::Cx<'_>| {
+            let arg = arg;
+            // SAFETY: the program gave us this function and argument to call on the loop.
+            unsafe { func(arg.0) }
+        };
+        match lp.submit(Box::new(call)) {
+            Ok(()) => 0,
+            Err(s) => s,
+        }
+    })
+}
+
+/// Adds a reference to a loop handle.
+///
+/// # Safety
+/// `lp` is NULL or a live loop handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_loop_ref(lp: *mut LoopCore) {
+    guard!((), {
+        if !Loop::is_default(lp) {
+            // SAFETY: live handle per the caller.
+            unsafe { retain_arc(lp.cast_const()) }
+        }
+    })
+}
+
+/// Drops a reference to a loop handle (the default loop ignores this).
+///
+/// # Safety
+/// `lp` is NULL or a handle whose reference the caller gives up.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_loop_unref(lp: *mut LoopCore) {
+    guard!((), {
+        if !Loop::is_default(lp) {
+            // SAFETY: the caller gives up its reference.
+            unsafe { release_arc(lp.cast_const()) }
+        }
+    })
+}

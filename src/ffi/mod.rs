@@ -1,0 +1,170 @@
+//! The C ABI and nothing else: argument checks, handle <-> object, the panic boundary,
+//! status codes. Every exported function's body is wrapped in `guard!`.
+
+#![allow(non_camel_case_types)]
+
+pub mod callbacks;
+pub mod context;
+pub mod error;
+pub mod loops;
+pub mod options;
+pub mod server;
+pub mod socket;
+pub mod version;
+
+use std::ffi::{c_char, CStr};
+
+/// Runs an exported function's body, turning a panic into `$on_panic`: panics never
+/// cross the ABI.
+macro_rules! guard {
+    ($on_panic:expr, $body:block) => {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(_) => $on_panic,
+        }
+    };
+}
+pub(crate) use guard;
+
+/// Returns `NTLS_EINVAL` from the enclosing function when a pointer is NULL.
+macro_rules! non_null {
+    ($($p:expr),+) => {
+        $(if $p.is_null() {
+            return crate::error::NTLS_EINVAL;
+        })+
+    };
+}
+pub(crate) use non_null;
+
+/// A borrowed UTF-8 string from C; None for NULL or invalid UTF-8.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string alive for `'a`.
+pub(crate) unsafe fn c_str<'a>(p: *const c_char) -> Option<&'a str> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: the caller promises a NUL-terminated string.
+    unsafe { CStr::from_ptr(p) }.to_str().ok()
+}
+
+/// A borrowed byte slice from C; an empty slice for `len == 0` (any pointer).
+///
+/// # Safety
+/// `p` points to `len` readable bytes alive for `'a`, or `len` is 0.
+pub(crate) unsafe fn c_bytes<'a>(p: *const u8, len: usize) -> Option<&'a [u8]> {
+    match (p.is_null(), len) {
+        (_, 0) => Some(&[]),
+        (true, _) => None,
+        // SAFETY: the caller promises `len` readable bytes.
+        (false, _) => Some(unsafe { std::slice::from_raw_parts(p, len) }),
+    }
+}
+
+/// Copies `text` into a caller's buffer, NUL-terminated; `NTLS_EINVAL` if it does not fit.
+///
+/// # Safety
+/// `buf` is NULL or points to `len` writable bytes.
+pub(crate) unsafe fn copy_out(text: &str, buf: *mut c_char, len: usize) -> std::ffi::c_int {
+    if buf.is_null() {
+        return 0;
+    }
+    if text.len() + 1 > len {
+        return crate::error::NTLS_EINVAL;
+    }
+    // SAFETY: `buf` has room for the text and its NUL, checked above.
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+        *buf.add(text.len()) = 0;
+    }
+    0
+}
+
+/// Writes an address's parts to optional out-pointers.
+///
+/// # Safety
+/// Each pointer is NULL or valid for writing.
+pub(crate) unsafe fn address_out(
+    addr: std::net::SocketAddr,
+    host: *mut c_char,
+    host_len: usize,
+    port: *mut std::ffi::c_int,
+    family: *mut std::ffi::c_int,
+) -> std::ffi::c_int {
+    // SAFETY: forwarded from the caller's promise.
+    let status = unsafe { copy_out(&addr.ip().to_string(), host, host_len) };
+    if status != 0 {
+        return status;
+    }
+    if !port.is_null() {
+        // SAFETY: non-null and writable, per the caller.
+        unsafe { *port = std::ffi::c_int::from(addr.port()) };
+    }
+    if !family.is_null() {
+        // SAFETY: non-null and writable, per the caller.
+        unsafe { *family = if addr.is_ipv4() { 4 } else { 6 } };
+    }
+    0
+}
+
+/// A new reference to the object behind a handle, leaving the caller's reference alone.
+///
+/// # Safety
+/// `p` is NULL or a live handle made by `Arc::into_raw`.
+pub(crate) unsafe fn borrow_arc<T>(p: *const T) -> Option<std::sync::Arc<T>> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` came from Arc::into_raw and the caller still holds its reference.
+    unsafe {
+        std::sync::Arc::increment_strong_count(p);
+        Some(std::sync::Arc::from_raw(p))
+    }
+}
+
+/// Drops one reference of a handle (`_unref`).
+///
+/// # Safety
+/// `p` is NULL or a handle whose reference the caller gives up.
+pub(crate) unsafe fn release_arc<T>(p: *const T) {
+    if !p.is_null() {
+        // SAFETY: the caller owns this reference and gives it up.
+        unsafe { std::sync::Arc::decrement_strong_count(p) };
+    }
+}
+
+/// Adds a reference to a handle (`_ref`).
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+pub(crate) unsafe fn retain_arc<T>(p: *const T) {
+    if !p.is_null() {
+        // SAFETY: the handle is live, so its count is at least one.
+        unsafe { std::sync::Arc::increment_strong_count(p) };
+    }
+}
+
+/// Stores a new handle in a caller's out-pointer.
+///
+/// # Safety
+/// `out` is a valid pointer for writing.
+pub(crate) unsafe fn hand_out<T>(out: *mut *mut T, obj: std::sync::Arc<T>) {
+    // SAFETY: the caller checked `out` is non-null and writable.
+    unsafe { *out = std::sync::Arc::into_raw(obj).cast_mut() };
+}
+
+/// A `void *` passed through to C callbacks untouched.
+#[derive(Clone, Copy)]
+pub struct UserData(pub *mut std::ffi::c_void);
+
+// SAFETY: nodetls never dereferences user data; it only hands it back to the
+// program's own callbacks, which the C API documents run on the loop thread.
+unsafe impl Send for UserData {}
+// SAFETY: as above: the pointer is opaque to us.
+unsafe impl Sync for UserData {}
+
+impl Default for UserData {
+    fn default() -> Self {
+        UserData(std::ptr::null_mut())
+    }
+}

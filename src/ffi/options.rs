@@ -1,0 +1,272 @@
+//! `ntls_options_*`: the options builder (curl_easy_setopt's model: the ABI only grows).
+
+use super::{borrow_arc, c_bytes, c_str, guard, hand_out, non_null, release_arc, retain_arc};
+use crate::error::*;
+use crate::tls::context::SecureContext;
+use crate::tls::options::{key_by_name, OptionError, Options, Value};
+use std::ffi::{c_char, c_int};
+use std::sync::{Arc, Mutex};
+
+/// `ntls_options`: Node options by `NTLS_OPT_*` key.
+pub struct OptionsHandle {
+    inner: Mutex<Options>,
+}
+
+impl OptionsHandle {
+    /// A snapshot of the options (they are copied when used).
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Options) -> R) -> R {
+        f(&self.inner.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Runs `f` on the options behind a handle, leaving words on it when it fails.
+///
+/// # Safety
+/// `opts` is NULL or a live options handle.
+unsafe fn update(
+    opts: *mut OptionsHandle,
+    f: impl FnOnce(&mut Options) -> Result<(), OptionError>,
+) -> c_int {
+    // SAFETY: live handle per the caller.
+    let Some(h) = (unsafe { opts.as_ref() }) else {
+        return NTLS_EINVAL;
+    };
+    let mut o = h.inner.lock().unwrap_or_else(|e| e.into_inner());
+    match f(&mut o) {
+        Ok(()) => 0,
+        Err(e) => {
+            o.set_last_error(&e.message);
+            e.status
+        }
+    }
+}
+
+/// Makes an options object with every option at Node's default.
+///
+/// # Safety
+/// `out` is NULL or valid for writing.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_new(out: *mut *mut OptionsHandle) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(out);
+        // SAFETY: `out` is non-null and writable per the caller.
+        unsafe {
+            hand_out(
+                out,
+                Arc::new(OptionsHandle {
+                    inner: Mutex::new(Options::new()),
+                }),
+            )
+        };
+        0
+    })
+}
+
+/// Adds a reference to an options object.
+///
+/// # Safety
+/// `opts` is NULL or a live options handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_ref(opts: *mut OptionsHandle) {
+    // SAFETY: live handle per the caller.
+    guard!((), { unsafe { retain_arc(opts.cast_const()) } })
+}
+
+/// Drops a reference to an options object.
+///
+/// # Safety
+/// `opts` is NULL or a handle whose reference the caller gives up.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_unref(opts: *mut OptionsHandle) {
+    // SAFETY: the caller gives up its reference.
+    guard!((), { unsafe { release_arc(opts.cast_const()) } })
+}
+
+/// Sets a bool option (`NTLS_OPT_REJECT_UNAUTHORIZED`, ...).
+///
+/// # Safety
+/// `opts` is NULL or a live options handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_set_bool(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    value: c_int,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { update(opts, |o| o.set(key, Value::Bool(value != 0), false)) }
+    })
+}
+
+/// Sets an integer option (`NTLS_OPT_PORT`, `NTLS_OPT_HANDSHAKE_TIMEOUT`, ...).
+///
+/// # Safety
+/// `opts` is NULL or a live options handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_set_int(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    value: i64,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { update(opts, |o| o.set(key, Value::Int(value), false)) }
+    })
+}
+
+/// Sets a string option (`NTLS_OPT_HOST`, `NTLS_OPT_CIPHERS`, ...); a list option takes
+/// a comma-separated list.
+///
+/// # Safety
+/// `opts` is NULL or a live options handle; `value` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_set_string(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    value: *const c_char,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: NUL-terminated per the caller.
+        let v = unsafe { c_str(value) }.map(str::to_owned);
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            update(opts, |o| match v {
+                Some(v) => o.set(key, Value::Str(v), false),
+                None => Err(OptionError::invalid("value is NULL or not UTF-8")),
+            })
+        }
+    })
+}
+
+/// Appends one string to a list option (`NTLS_OPT_ALPN_PROTOCOLS`, `NTLS_OPT_CA` as PEM text).
+///
+/// # Safety
+/// As `ntls_options_set_string`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_add_string(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    value: *const c_char,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: NUL-terminated per the caller.
+        let v = unsafe { c_str(value) }.map(|s| s.as_bytes().to_vec());
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            update(opts, |o| match v {
+                Some(v) => o.set(key, Value::Bytes(vec![v]), true),
+                None => Err(OptionError::invalid("value is NULL or not UTF-8")),
+            })
+        }
+    })
+}
+
+/// Sets a bytes option to one value (`NTLS_OPT_KEY` PEM, `NTLS_OPT_TICKET_KEYS`, ...).
+///
+/// # Safety
+/// `opts` is NULL or a live options handle; `data` points to `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_set_bytes(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    data: *const u8,
+    len: usize,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_bytes(opts, key, data, len, false) }
+    })
+}
+
+/// Appends one value to a bytes option (several keys, certificates, CAs, ALPN names).
+///
+/// # Safety
+/// As `ntls_options_set_bytes`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_add_bytes(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    data: *const u8,
+    len: usize,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_bytes(opts, key, data, len, true) }
+    })
+}
+
+/// # Safety
+/// As `ntls_options_set_bytes`.
+unsafe fn set_bytes(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    data: *const u8,
+    len: usize,
+    append: bool,
+) -> c_int {
+    // SAFETY: `len` readable bytes per the caller.
+    let bytes = unsafe { c_bytes(data, len) }.map(<[u8]>::to_vec);
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        update(opts, |o| match bytes {
+            Some(b) => o.set(key, Value::Bytes(vec![b]), append),
+            None => Err(OptionError::invalid("data is NULL")),
+        })
+    }
+}
+
+/// Sets `NTLS_OPT_SECURE_CONTEXT`; the options keep their own reference to the context.
+///
+/// # Safety
+/// `opts` is NULL or a live options handle; `ctx` NULL or a live context.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_set_context(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    ctx: *mut SecureContext,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: live context per the caller.
+        let ctx = unsafe { borrow_arc(ctx.cast_const()) };
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            update(opts, |o| match ctx {
+                Some(c) => o.set(key, Value::Context(c), false),
+                None => Err(OptionError::invalid("context is NULL")),
+            })
+        }
+    })
+}
+
+/// The words of the last failure on these options (or on a handle made from them); "" if none.
+///
+/// # Safety
+/// `opts` is NULL or a live options handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> *const c_char {
+    guard!(c"".as_ptr(), {
+        // SAFETY: live handle per the caller.
+        match unsafe { opts.as_ref() } {
+            Some(h) => h
+                .inner
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last_error_ptr(),
+            None => c"options is NULL".as_ptr(),
+        }
+    })
+}
+
+/// The key of Node's option name (`"rejectUnauthorized"`), or `NTLS_EINVAL`.
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_option_by_name(name: *const c_char) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: NUL-terminated per the caller.
+        unsafe { c_str(name) }
+            .and_then(key_by_name)
+            .unwrap_or(NTLS_EINVAL)
+    })
+}

@@ -1,0 +1,313 @@
+//! `ntls_server_*`: `tls.createServer` and the server's methods.
+
+use super::callbacks::*;
+use super::loops::loop_or_default;
+use super::options::OptionsHandle;
+use super::{
+    address_out, borrow_arc, c_str, guard, hand_out, non_null, release_arc, retain_arc, UserData,
+};
+use crate::error::*;
+use crate::reactor::LoopCore;
+use crate::server::{CloseDone, ListenDone, Server, ServerState};
+use crate::tls::context::SecureContext;
+use std::ffi::{c_char, c_int, c_void};
+
+/// `ntls_server`: a TLS server.
+pub type ntls_server = Server;
+
+/// Changes one entry of a server's callback table.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+unsafe fn set_callback(srv: *mut Server, f: impl FnOnce(&mut ServerCallbacks)) -> c_int {
+    // SAFETY: live handle per the caller.
+    let Some(srv) = (unsafe { srv.as_ref() }) else {
+        return NTLS_EINVAL;
+    };
+    if srv.state() == ServerState::Closed {
+        return NTLS_ECLOSED;
+    }
+    match srv.events().as_any().downcast_ref::<CServerEvents>() {
+        Some(ev) => {
+            f(&mut ev.table.lock().unwrap_or_else(|e| e.into_inner()));
+            0
+        }
+        None => NTLS_EINVAL,
+    }
+}
+
+/// `tls.createServer(options)` on `loop` (NULL: the default loop). Keys, certificates and
+/// every option are checked now; words in `ntls_options_last_error(opts)` on failure.
+///
+/// # Safety
+/// `lp` NULL or a live loop; `opts` NULL or a live options handle; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_new(
+    lp: *mut LoopCore,
+    opts: *const OptionsHandle,
+    out: *mut *mut Server,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(opts, out);
+        // SAFETY: forwarded from the caller.
+        let lp = match unsafe { loop_or_default(lp) } {
+            Ok(l) => l,
+            Err(s) => return s,
+        };
+        // SAFETY: live handle per the caller.
+        let h = unsafe { &*opts };
+        h.with(
+            |o| match Server::new(lp, o, Box::new(CServerEvents::default())) {
+                Ok(srv) => {
+                    // SAFETY: `out` is non-null and writable per the caller.
+                    unsafe { hand_out(out, srv) };
+                    0
+                }
+                Err(e) => {
+                    o.set_last_error(&e.message);
+                    e.status
+                }
+            },
+        )
+    })
+}
+
+/// `secureConnection`: a client finished its handshake; the socket is borrowed.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_secure_connection(
+    srv: *mut Server,
+    cb: ntls_server_connection_cb,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(srv, |t| t.secure_connection = cb) }
+    })
+}
+/// `tlsClientError`: a connection failed before it was secure.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_tls_client_error(
+    srv: *mut Server,
+    cb: ntls_server_client_error_cb,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(srv, |t| t.tls_client_error = cb) }
+    })
+}
+/// `listening`.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_listening(srv: *mut Server, cb: ntls_server_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(srv, |t| t.listening = cb) }
+    })
+}
+/// `close`: after `ntls_server_close`, once every connection has closed.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_close(srv: *mut Server, cb: ntls_server_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(srv, |t| t.close = cb) }
+    })
+}
+/// `error`: `EADDRINUSE` and other listen failures.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_error_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(srv, |t| t.error = cb) }
+    })
+}
+
+/// Sets the pointer handed to every callback of this server.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_set_data(srv: *mut Server, data: *mut c_void) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(srv, |t| t.user = UserData(data)) }
+    })
+}
+
+/// The pointer set with `ntls_server_set_data`, or NULL.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_get_data(srv: *const Server) -> *mut c_void {
+    guard!(std::ptr::null_mut(), {
+        // SAFETY: live handle per the caller.
+        match unsafe { srv.as_ref() }
+            .and_then(|s| s.events().as_any().downcast_ref::<CServerEvents>())
+        {
+            Some(ev) => ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0,
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// `server.listen(port, host, cb)`: binds on the loop (port 0: any free port; host NULL:
+/// every address, IPv6 and IPv4). `cb(server, status, data)` gets 0 once listening or the
+/// failure (which also fires `error`).
+///
+/// # Safety
+/// `srv` is NULL or a live server handle; `host` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_listen(
+    srv: *mut Server,
+    host: *const c_char,
+    port: c_int,
+    cb: ntls_server_status_cb,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv);
+        // SAFETY: live handle per the caller.
+        let Some(srv) = (unsafe { borrow_arc(srv.cast_const()) }) else {
+            return NTLS_EINVAL;
+        };
+        // SAFETY: NUL-terminated per the caller.
+        let host = unsafe { c_str(host) };
+        let done: Option<ListenDone> = cb.map(|f| {
+            Box::new(move |s: &Server, status: i32| {
+                let user = ntls_server_user(s);
+                // SAFETY: the program's callback with a handle valid for the call.
+                unsafe { f((s as *const Server).cast_mut(), status, user) }
+            }) as ListenDone
+        });
+        srv.listen(host, port, done).err().unwrap_or(0)
+    })
+}
+
+fn ntls_server_user(s: &Server) -> *mut c_void {
+    s.events()
+        .as_any()
+        .downcast_ref::<CServerEvents>()
+        .map_or(std::ptr::null_mut(), |ev| {
+            ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0
+        })
+}
+
+/// `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening.
+///
+/// # Safety
+/// `srv` NULL or a live server; `host` NULL or `host_len` writable bytes; others NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_address(
+    srv: *const Server,
+    host: *mut c_char,
+    host_len: usize,
+    port: *mut c_int,
+    family: *mut c_int,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: live handle per the caller.
+        match unsafe { srv.as_ref() }.map(Server::address) {
+            // SAFETY: forwarded from the caller.
+            Some(Some(a)) => unsafe { address_out(a, host, host_len, port, family) },
+            Some(None) => NTLS_ENOTCONN,
+            None => NTLS_EINVAL,
+        }
+    })
+}
+
+/// `server.connections`: open connections, handshaking ones included.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_connections(srv: *const Server) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: live handle per the caller.
+        match unsafe { srv.as_ref() } {
+            Some(s) => c_int::try_from(s.connections()).unwrap_or(c_int::MAX),
+            None => NTLS_EINVAL,
+        }
+    })
+}
+
+/// `server.close(cb)`: stops accepting; `close` (and `cb`) fire once every connection has
+/// closed. Twice: `NTLS_EALREADY`.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_close(srv: *mut Server, cb: ntls_server_cb) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: live handle per the caller.
+        let Some(srv) = (unsafe { borrow_arc(srv.cast_const()) }) else {
+            return NTLS_EINVAL;
+        };
+        let done: Option<CloseDone> = cb.map(|f| {
+            Box::new(move |s: &Server| {
+                let user = ntls_server_user(s);
+                // SAFETY: the program's callback with a handle valid for the call.
+                unsafe { f((s as *const Server).cast_mut(), user) }
+            }) as CloseDone
+        });
+        srv.close(done).err().unwrap_or(0)
+    })
+}
+
+/// `server.addContext(hostname, context)`: `*` stands for one label; the latest match wins.
+///
+/// # Safety
+/// `srv` NULL or a live server; `hostname` NULL or NUL-terminated; `ctx` NULL or a live context.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_add_context(
+    srv: *mut Server,
+    hostname: *const c_char,
+    ctx: *mut SecureContext,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv, hostname, ctx);
+        // SAFETY: live handles per the caller.
+        let (Some(s), Some(name), Some(ctx)) = (
+            unsafe { srv.as_ref() },
+            unsafe { c_str(hostname) },
+            unsafe { borrow_arc(ctx.cast_const()) },
+        ) else {
+            return NTLS_EINVAL;
+        };
+        if name.is_empty() {
+            return NTLS_EINVAL;
+        }
+        s.add_context(name, ctx).err().unwrap_or(0)
+    })
+}
+
+/// Adds a reference to a server.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_ref(srv: *mut Server) {
+    // SAFETY: live handle per the caller.
+    guard!((), { unsafe { retain_arc(srv.cast_const()) } })
+}
+
+/// Drops a reference; a listening server keeps running until closed.
+///
+/// # Safety
+/// `srv` is NULL or a handle whose reference the caller gives up.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_unref(srv: *mut Server) {
+    // SAFETY: the caller gives up its reference.
+    guard!((), { unsafe { release_arc(srv.cast_const()) } })
+}

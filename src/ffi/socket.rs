@@ -1,0 +1,590 @@
+//! `ntls_socket_*`: `tls.connect`, `tls.TLSSocket` and the socket's methods and getters.
+
+use super::callbacks::*;
+use super::loops::loop_or_default;
+use super::options::OptionsHandle;
+use super::{
+    address_out, borrow_arc, c_bytes, guard, hand_out, non_null, release_arc, retain_arc, UserData,
+};
+use crate::error::*;
+use crate::reactor::LoopCore;
+use crate::socket::{Socket, State, WriteDone};
+use std::ffi::{c_char, c_int, c_void};
+
+/// `ntls_socket`: a TLS socket.
+pub type ntls_socket = Socket;
+
+/// The socket behind a handle, or `NTLS_EINVAL`.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+unsafe fn sock<'a>(s: *const Socket) -> Result<&'a Socket, c_int> {
+    // SAFETY: live handle per the caller.
+    unsafe { s.as_ref() }.ok_or(NTLS_EINVAL)
+}
+
+fn status(r: Result<(), c_int>) -> c_int {
+    r.err().unwrap_or(0)
+}
+
+/// Changes one entry of a socket's callback table.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+unsafe fn set_callback(s: *mut Socket, f: impl FnOnce(&mut SocketCallbacks)) -> c_int {
+    // SAFETY: forwarded from the caller.
+    let s = match unsafe { sock(s) } {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    if s.state() == State::Closed {
+        return NTLS_ECLOSED;
+    }
+    match s.events().as_any().downcast_ref::<CSocketEvents>() {
+        Some(ev) => {
+            f(&mut ev.table.lock().unwrap_or_else(|e| e.into_inner()));
+            0
+        }
+        None => NTLS_EINVAL,
+    }
+}
+
+/// Makes an unstarted socket on `loop` (NULL: the default loop). Set callbacks, then
+/// `ntls_socket_connect` or `ntls_socket_wrap_fd`.
+///
+/// # Safety
+/// `lp` is NULL or a live loop; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(out);
+        // SAFETY: forwarded from the caller.
+        let lp = match unsafe { loop_or_default(lp) } {
+            Ok(l) => l,
+            Err(s) => return s,
+        };
+        // SAFETY: `out` is non-null and writable per the caller.
+        unsafe { hand_out(out, Socket::new(lp, Box::new(CSocketEvents::default()))) };
+        0
+    })
+}
+
+/// `secureConnect`: the client's handshake finished.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_secure_connect(
+    s: *mut Socket,
+    cb: ntls_socket_cb,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(s, |t| t.secure_connect = cb) }
+    })
+}
+/// `data`: decrypted bytes, borrowed for the call. Setting it starts reading.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_data(s: *mut Socket, cb: ntls_socket_data_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.data = cb) } })
+}
+/// `end`: the peer finished sending.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_end(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.end = cb) } })
+}
+/// `close`: the socket's last event, exactly once.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_close(s: *mut Socket, cb: ntls_socket_close_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(s, |t| t.close = cb) }
+    })
+}
+/// `error`: followed by `close` with `had_error` set.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_error(s: *mut Socket, cb: ntls_socket_error_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(s, |t| t.error = cb) }
+    })
+}
+/// `drain`: the write buffer emptied after `ntls_socket_write` returned 0.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_drain(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(s, |t| t.drain = cb) }
+    })
+}
+/// `timeout`: idle for the time set with `ntls_socket_set_timeout`.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(s, |t| t.timeout = cb) }
+    })
+}
+
+/// Sets the pointer handed to every callback of this socket.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_set_data(s: *mut Socket, data: *mut c_void) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { set_callback(s, |t| t.user = UserData(data)) }
+    })
+}
+
+/// The pointer set with `ntls_socket_set_data`, or NULL.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_data(s: *const Socket) -> *mut c_void {
+    guard!(std::ptr::null_mut(), {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) }
+            .ok()
+            .and_then(|s| s.events().as_any().downcast_ref::<CSocketEvents>())
+        {
+            Some(ev) => ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0,
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// `tls.connect(options)`: `host`, `port`, `servername`, `ca`, `rejectUnauthorized`, ...
+/// Bad options fail here, with words in `ntls_options_last_error(opts)`.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle; `opts` NULL or a live options handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_connect(s: *mut Socket, opts: *const OptionsHandle) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(s, opts);
+        // SAFETY: live handles per the caller.
+        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe {
+            opts.as_ref()
+        }) else {
+            return NTLS_EINVAL;
+        };
+        o.with(|o| status(s.connect(o)))
+    })
+}
+
+/// Writes bytes (copied). Returns 1 while under the high-water mark, 0 when the caller
+/// should wait for `drain`; `cb(socket, status, arg)` fires once the bytes reached the kernel.
+///
+/// # Safety
+/// `s` is NULL or a live socket; `buf` points to `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_write(
+    s: *mut Socket,
+    buf: *const c_void,
+    len: usize,
+    cb: ntls_write_cb,
+    arg: *mut c_void,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        let (s, data) = match (unsafe { sock(s) }, unsafe { c_bytes(buf.cast(), len) }) {
+            (Ok(s), Some(d)) => (s, d),
+            _ => return NTLS_EINVAL,
+        };
+        let done: Option<WriteDone> = cb.map(|f| {
+            let arg = UserData(arg);
+            Box::new(move |s: &Socket, status: i32| {
+                let arg = arg;
+                // SAFETY: the program's callback, with a handle valid for the call.
+                unsafe { f((s as *const Socket).cast_mut(), status, arg.0) }
+            }) as WriteDone
+        });
+        match s.write(data, done) {
+            Ok(below) => c_int::from(below),
+            Err(e) => e,
+        }
+    })
+}
+
+/// `socket.end()`: close_notify after queued data, then FIN. Twice: `NTLS_EALREADY`.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_end(s: *mut Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { borrow_arc(s.cast_const()) } {
+            Some(s) => status(s.end()),
+            None => NTLS_EINVAL,
+        }
+    })
+}
+/// `socket.destroy()`: close now; pending writes complete with `NTLS_ECANCELED`.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_destroy(s: *mut Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { borrow_arc(s.cast_const()) } {
+            Some(s) => status(s.destroy()),
+            None => NTLS_EINVAL,
+        }
+    })
+}
+/// `socket.pause()`: stop reading, so TCP pushes back.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_pause(s: *mut Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { borrow_arc(s.cast_const()) } {
+            Some(s) => status(s.pause()),
+            None => NTLS_EINVAL,
+        }
+    })
+}
+/// `socket.resume()`: read again.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_resume(s: *mut Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { borrow_arc(s.cast_const()) } {
+            Some(s) => status(s.resume()),
+            None => NTLS_EINVAL,
+        }
+    })
+}
+
+/// `socket.setTimeout(ms)`: the `timeout` event after `ms` idle milliseconds; 0 disables.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_set_timeout(s: *mut Socket, ms: u64) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) } {
+            Ok(s) => status(s.set_timeout(ms)),
+            Err(e) => e,
+        }
+    })
+}
+
+/// The words of the last failed call on this socket; "" if none.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_last_error(s: *const Socket) -> *const c_char {
+    guard!(c"".as_ptr(), {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) } {
+            Ok(s) => s.last_error_ptr(),
+            Err(_) => c"socket is NULL".as_ptr(),
+        }
+    })
+}
+
+/// `socket.authorized`: 1 if the peer's certificate verified, else 0.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_authorized(s: *const Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) } {
+            Ok(s) => c_int::from(s.info().is_some_and(|i| i.authorized)),
+            Err(e) => e,
+        }
+    })
+}
+
+/// Reads one string fact of the handshake; NULL before it or when absent.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+unsafe fn info_str(
+    s: *const Socket,
+    f: impl FnOnce(&crate::socket::info::SecureInfo) -> *const c_char,
+) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    match unsafe { sock(s) }.ok().and_then(Socket::info) {
+        Some(i) => f(i),
+        None => std::ptr::null(),
+    }
+}
+
+/// `socket.authorizationError`: Node's code (`"CERT_HAS_EXPIRED"`), NULL when authorized.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const Socket) -> *const c_char {
+    guard!(std::ptr::null(), {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            info_str(s, |i| {
+                i.authorization_error
+                    .as_ref()
+                    .map_or(std::ptr::null(), |c| c.as_ptr())
+            })
+        }
+    })
+}
+
+/// `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const Socket) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), {
+        unsafe { info_str(s, |i| i.protocol.as_ptr()) }
+    })
+}
+
+/// `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle; the out-pointers NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_cipher(
+    s: *const Socket,
+    name: *mut *const c_char,
+    standard_name: *mut *const c_char,
+    version: *mut *const c_char,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        let s = match unsafe { sock(s) } {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        let Some(i) = s.info() else {
+            return NTLS_ENOTCONN;
+        };
+        for (out, value) in [
+            (name, i.cipher_name.as_ptr()),
+            (standard_name, i.standard_name.as_ptr()),
+            (version, i.cipher_version.as_ptr()),
+        ] {
+            if !out.is_null() {
+                // SAFETY: non-null and writable per the caller.
+                unsafe { *out = value };
+            }
+        }
+        0
+    })
+}
+
+/// `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const Socket) -> *const c_char {
+    guard!(std::ptr::null(), {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            info_str(s, |i| {
+                i.alpn.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
+            })
+        }
+    })
+}
+
+/// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_char {
+    guard!(std::ptr::null(), {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            info_str(s, |i| {
+                i.servername
+                    .as_ref()
+                    .map_or(std::ptr::null(), |c| c.as_ptr())
+            })
+        }
+    })
+}
+
+/// `encrypted`: always 1 for a valid socket.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_encrypted(s: *const Socket) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, {
+        unsafe { sock(s) }.map_or_else(|e| e, |_| 1)
+    })
+}
+
+/// `isSessionReused()`: 1 if the handshake resumed a session.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) } {
+            Ok(s) => c_int::from(s.info().is_some_and(|i| i.session_reused)),
+            Err(e) => e,
+        }
+    })
+}
+
+/// `remoteAddress`, `remotePort`, `remoteFamily` (4 or 6); `NTLS_ENOTCONN` before connecting.
+///
+/// # Safety
+/// `s` is NULL or a live socket; `host` NULL or `host_len` writable bytes; the rest NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_remote_address(
+    s: *const Socket,
+    host: *mut c_char,
+    host_len: usize,
+    port: *mut c_int,
+    family: *mut c_int,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) }.map(Socket::addresses) {
+            // SAFETY: forwarded from the caller.
+            Ok(Some(a)) => unsafe { address_out(a.remote, host, host_len, port, family) },
+            Ok(None) => NTLS_ENOTCONN,
+            Err(e) => e,
+        }
+    })
+}
+
+/// `localAddress`, `localPort` and family; `NTLS_ENOTCONN` before connecting.
+///
+/// # Safety
+/// As `ntls_socket_remote_address`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_local_address(
+    s: *const Socket,
+    host: *mut c_char,
+    host_len: usize,
+    port: *mut c_int,
+    family: *mut c_int,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) }.map(Socket::addresses) {
+            // SAFETY: forwarded from the caller.
+            Ok(Some(a)) => unsafe { address_out(a.local, host, host_len, port, family) },
+            Ok(None) => NTLS_ENOTCONN,
+            Err(e) => e,
+        }
+    })
+}
+
+/// `bytesRead`: bytes received from the network (TLS records included).
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_bytes_read(s: *const Socket) -> u64 {
+    // SAFETY: forwarded from the caller.
+    guard!(0, { unsafe { sock(s) }.map_or(0, Socket::bytes_read) })
+}
+
+/// `bytesWritten`: bytes sent to the network (TLS records included).
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_bytes_written(s: *const Socket) -> u64 {
+    // SAFETY: forwarded from the caller.
+    guard!(0, { unsafe { sock(s) }.map_or(0, Socket::bytes_written) })
+}
+
+/// Adds a reference (keep a socket handed to a callback).
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_ref(s: *mut Socket) {
+    // SAFETY: live handle per the caller.
+    guard!((), { unsafe { retain_arc(s.cast_const()) } })
+}
+
+/// Drops a reference; a live connection keeps its own until `close`.
+///
+/// # Safety
+/// `s` is NULL or a handle whose reference the caller gives up.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_unref(s: *mut Socket) {
+    // SAFETY: the caller gives up its reference.
+    guard!((), { unsafe { release_arc(s.cast_const()) } })
+}
+
+/// `new tls.TLSSocket(socket, options)`: TLS over a connected TCP descriptor, which the
+/// socket then owns (and closes). `NTLS_OPT_IS_SERVER` picks the side.
+///
+/// # Safety
+/// `s` NULL or a live socket; `fd` a connected TCP socket the caller hands over;
+/// `opts` NULL or a live options handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_wrap_fd(
+    s: *mut Socket,
+    fd: c_int,
+    opts: *const OptionsHandle,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(s, opts);
+        if fd < 0 {
+            return NTLS_EINVAL;
+        }
+        // SAFETY: live handles per the caller.
+        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe {
+            opts.as_ref()
+        }) else {
+            return NTLS_EINVAL;
+        };
+        // SAFETY: the caller hands over a connected TCP socket; from here we own it.
+        let stream = unsafe { <std::net::TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let result = o.with(|o| s.wrap_stream(stream.try_clone().map_err(|e| from_io(&e))?, o));
+        // The clone (or nothing) lives on; this descriptor goes either way, as documented.
+        drop(stream);
+        status(result)
+    })
+}

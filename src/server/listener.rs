@@ -1,0 +1,132 @@
+//! The listening socket: binds (with SO_REUSEPORT, for several loops on one port) and accepts.
+
+use super::{Hooks, Server, ServerState};
+use crate::reactor::{Cx, Handler, Next, Ready};
+use crate::socket::{start_connected, Role, ServerSide, Socket};
+use mio::net::TcpListener;
+use mio::Interest;
+use socket2::{Domain, Protocol, Type};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Node's default backlog.
+const BACKLOG: i32 = 511;
+
+/// Binds a non-blocking listener; `::` also accepts IPv4, as Node's default does.
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let sock = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    sock.set_reuse_port(true)?;
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        sock.set_only_v6(false)?;
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(BACKLOG)?;
+    Ok(TcpListener::from_std(sock.into()))
+}
+
+/// A server's accept loop on its loop thread.
+pub struct Listener {
+    /// The server handle.
+    pub server: Arc<Server>,
+    /// The bound socket.
+    pub listener: TcpListener,
+}
+
+impl Listener {
+    /// Registers the listener under a fresh token and installs it.
+    pub fn install(mut self, cx: &mut Cx<'_>) -> io::Result<()> {
+        let token = cx.reserve();
+        if let Err(e) =
+            cx.registry()
+                .register(&mut self.listener, Cx::token(token), Interest::READABLE)
+        {
+            cx.release(token);
+            return Err(e);
+        }
+        self.server.listener_token.store(token, Ordering::SeqCst);
+        cx.install(token, Box::new(self));
+        Ok(())
+    }
+
+    fn accept_all(&mut self, cx: &mut Cx<'_>) {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => self.serve(cx, stream),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // EMFILE and friends: the pending connection waits for the next edge.
+                    log::warn!("nodetls: accept failed: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn serve(&mut self, cx: &mut Cx<'_>, stream: mio::net::TcpStream) {
+        let srv = &self.server;
+        if let Some(max) = srv.max_connections {
+            if srv.connections.load(Ordering::SeqCst) as u64 >= max {
+                return; // Over maxConnections: dropping the stream closes it, as Node does.
+            }
+        }
+        let Ok(tls) = rustls::ServerConnection::new(srv.tls.config.clone()) else {
+            return;
+        };
+        let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
+        sock.set_high_water_mark(srv.high_water_mark);
+        srv.connections.fetch_add(1, Ordering::SeqCst);
+        let side = ServerSide {
+            hooks: Arc::new(Hooks(srv.clone())),
+            client_verifier: srv.tls.client_verifier.clone(),
+            handshake_deadline: Instant::now() + srv.handshake_timeout,
+        };
+        srv.lp.handle_started();
+        start_connected(
+            cx,
+            sock,
+            stream,
+            tls.into(),
+            Role::Server(side),
+            srv.no_delay,
+            srv.allow_half_open,
+        );
+    }
+}
+
+impl Handler for Listener {
+    fn ready(&mut self, cx: &mut Cx<'_>, _token: usize, _ready: Ready) -> Next {
+        if self.server.state() != ServerState::Listening {
+            return self.kick(cx, _token);
+        }
+        self.accept_all(cx);
+        Next::Keep
+    }
+
+    fn kick(&mut self, cx: &mut Cx<'_>, _token: usize) -> Next {
+        if self.server.state() == ServerState::Listening {
+            return Next::Keep;
+        }
+        let _ = cx.registry().deregister(&mut self.listener);
+        self.server.maybe_emit_close();
+        Next::Remove
+    }
+
+    fn timer(&mut self, _cx: &mut Cx<'_>, _token: usize) -> Next {
+        Next::Keep
+    }
+
+    fn abort(&mut self, cx: &mut Cx<'_>, _token: usize) {
+        let _ = cx.registry().deregister(&mut self.listener);
+        let err = crate::error::NtlsError::from_status(
+            crate::error::NTLS_EPANIC,
+            "internal error while accepting",
+        );
+        self.server.events.error(&self.server, &err);
+    }
+}

@@ -1,0 +1,283 @@
+//! `tls.Server`: listen, accept, hand out secure sockets, close when all are gone.
+
+pub mod events;
+mod listener;
+
+pub use events::{CloseDone, ListenDone, ServerEvents};
+
+use crate::error::*;
+use crate::reactor::{resolve, Cx, Loop, NO_TOKEN};
+use crate::socket::ServerHooks;
+use crate::socket::Socket;
+use crate::tls::context::SecureContext;
+use crate::tls::option_keys::*;
+use crate::tls::options::{OptionError, Options};
+use crate::tls::server_config::{self, ServerTls};
+use listener::{bind, Listener};
+use std::ffi::c_int;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// Node's default `handshakeTimeout`.
+pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 120_000;
+
+/// Where a server is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ServerState {
+    /// Created, not listening.
+    New = 0,
+    /// Binding or accepting.
+    Listening = 1,
+    /// `close()` called; waiting for connections to end.
+    Closing = 2,
+    /// `close` has fired.
+    Closed = 3,
+}
+
+/// A TLS server handle (`ntls_server`).
+pub struct Server {
+    lp: Loop,
+    events: Box<dyn ServerEvents>,
+    tls: ServerTls,
+    max_connections: Option<u64>,
+    high_water_mark: Option<u64>,
+    handshake_timeout: Duration,
+    no_delay: bool,
+    allow_half_open: bool,
+    state: AtomicU8,
+    connections: AtomicUsize,
+    listener_token: AtomicUsize,
+    address: OnceLock<SocketAddr>,
+    close_emitted: AtomicBool,
+    close_callbacks: Mutex<Vec<CloseDone>>,
+}
+
+/// Connects a server's connections back to it.
+struct Hooks(Arc<Server>);
+
+impl ServerHooks for Hooks {
+    fn secure_connection(&self, s: &Socket) {
+        self.0.events.secure_connection(&self.0, s);
+    }
+
+    fn client_error(&self, err: &NtlsError, s: &Socket) {
+        self.0.events.tls_client_error(&self.0, err, s);
+    }
+
+    fn connection_closed(&self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+        self.0.maybe_emit_close();
+    }
+}
+
+impl Server {
+    /// `tls.createServer(options)`: every option is checked here.
+    pub fn new(
+        lp: Loop,
+        o: &Options,
+        events: Box<dyn ServerEvents>,
+    ) -> Result<Arc<Server>, OptionError> {
+        let tls = server_config::build(o)?;
+        let handshake_ms = o
+            .non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?
+            .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
+        Ok(Arc::new(Server {
+            lp,
+            events,
+            tls,
+            max_connections: o.non_negative(NTLS_OPT_MAX_CONNECTIONS)?,
+            high_water_mark: o.non_negative(NTLS_OPT_HIGH_WATER_MARK)?,
+            handshake_timeout: Duration::from_millis(handshake_ms),
+            no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
+            allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),
+            state: AtomicU8::new(ServerState::New as u8),
+            connections: AtomicUsize::new(0),
+            listener_token: AtomicUsize::new(NO_TOKEN),
+            address: OnceLock::new(),
+            close_emitted: AtomicBool::new(false),
+            close_callbacks: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// The callbacks' owner.
+    pub fn events(&self) -> &dyn ServerEvents {
+        self.events.as_ref()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ServerState {
+        match self.state.load(Ordering::SeqCst) {
+            0 => ServerState::New,
+            1 => ServerState::Listening,
+            2 => ServerState::Closing,
+            _ => ServerState::Closed,
+        }
+    }
+
+    fn set_state(&self, s: ServerState) {
+        self.state.store(s as u8, Ordering::SeqCst);
+    }
+
+    /// `server.listen(port, host, cb)`: binds on the loop; `done` gets 0 or the failure.
+    pub fn listen(
+        self: &Arc<Self>,
+        host: Option<&str>,
+        port: i32,
+        done: Option<ListenDone>,
+    ) -> Result<(), c_int> {
+        let port = u16::try_from(port).map_err(|_| NTLS_EINVAL)?;
+        match self.state() {
+            ServerState::New => {}
+            ServerState::Listening => return Err(NTLS_EALREADY),
+            _ => return Err(NTLS_ECLOSED),
+        }
+        if self
+            .state
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return Err(NTLS_EALREADY);
+        }
+        self.lp.handle_started();
+        let (me, lp, host) = (self.clone(), self.lp.clone(), host.map(str::to_owned));
+        let submitted = self.lp.submit(Box::new(move |cx| {
+            let name = host.clone().unwrap_or_else(|| "::".to_owned());
+            resolve::resolve(&lp, cx, &name, port, move |cx, addrs| {
+                me.bind_and_install(cx, host, port, addrs, done)
+            })
+        }));
+        if let Err(status) = submitted {
+            self.set_state(ServerState::New);
+            self.lp.handle_closed();
+            return Err(status);
+        }
+        Ok(())
+    }
+
+    fn bind_and_install(
+        self: Arc<Self>,
+        cx: &mut Cx<'_>,
+        host: Option<String>,
+        port: u16,
+        addrs: std::io::Result<Vec<SocketAddr>>,
+        done: Option<ListenDone>,
+    ) {
+        let result = addrs.and_then(|addrs| {
+            let mut last = std::io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
+            for addr in addrs {
+                match bind(addr) {
+                    Ok(l) => return Ok(l),
+                    Err(e) => last = e,
+                }
+            }
+            if host.is_none() {
+                // No IPv6 on this machine: Node falls back to 0.0.0.0.
+                return bind(SocketAddr::from(([0, 0, 0, 0], port))).map_err(|_| last);
+            }
+            Err(last)
+        });
+        let result = result.and_then(|listener| {
+            let addr = listener.local_addr()?;
+            Listener {
+                server: self.clone(),
+                listener,
+            }
+            .install(cx)
+            .map(|()| addr)
+        });
+        match result {
+            Ok(addr) if self.state() == ServerState::Listening => {
+                let _ = self.address.set(addr);
+                self.events.listening(&self);
+                if let Some(done) = done {
+                    done(&self, 0);
+                }
+            }
+            Ok(_) => {
+                // Closed while binding: the listener's kick removes it and emits close.
+                self.lp.kick(self.listener_token.load(Ordering::SeqCst));
+            }
+            Err(e) => {
+                let target = host.as_deref().unwrap_or("::");
+                let err = NtlsError::from_io(&e, "listen", target);
+                self.set_state(ServerState::New);
+                self.lp.handle_closed();
+                self.events.error(&self, &err);
+                if let Some(done) = done {
+                    done(&self, err.status());
+                }
+            }
+        }
+    }
+
+    /// `server.close(cb)`: stop accepting; `close` fires once every connection has closed.
+    pub fn close(self: &Arc<Self>, done: Option<CloseDone>) -> Result<(), c_int> {
+        let previous = self.state();
+        match previous {
+            ServerState::Closing | ServerState::Closed => return Err(NTLS_EALREADY),
+            _ => self.set_state(ServerState::Closing),
+        }
+        if let Some(done) = done {
+            self.close_callbacks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(done);
+        }
+        let token = self.listener_token.load(Ordering::SeqCst);
+        if previous == ServerState::New {
+            // Never listened: nothing holds the loop, but close still fires on a later turn.
+            self.lp.handle_started();
+            let me = self.clone();
+            return self.lp.submit(Box::new(move |_| me.maybe_emit_close()));
+        }
+        if token == NO_TOKEN {
+            return Ok(()); // Still binding: bind_and_install sees Closing and cleans up.
+        }
+        self.lp.kick(token);
+        Ok(())
+    }
+
+    /// Emits `close` once: after `close()` and when no connection is left.
+    fn maybe_emit_close(&self) {
+        if self.state() != ServerState::Closing || self.connections.load(Ordering::SeqCst) > 0 {
+            return;
+        }
+        if self.close_emitted.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.set_state(ServerState::Closed);
+        let callbacks = std::mem::take(
+            &mut *self
+                .close_callbacks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for cb in callbacks {
+            cb(self);
+        }
+        self.events.close(self);
+        self.lp.handle_closed();
+    }
+
+    /// `server.addContext(hostname, context)`.
+    pub fn add_context(&self, pattern: &str, ctx: Arc<SecureContext>) -> Result<(), c_int> {
+        if self.state() == ServerState::Closed {
+            return Err(NTLS_ECLOSED);
+        }
+        self.tls.sni.add(pattern, ctx);
+        Ok(())
+    }
+
+    /// The bound address, once listening.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.address.get().copied()
+    }
+
+    /// Open connections, handshaking ones included (Node's `server.connections`).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,121 @@
+//! The client side of `tls.connect`: options checked on the caller's thread, then
+//! resolution and TCP connect on the loop.
+
+use super::conn::{Conn, Role};
+use super::Socket;
+use crate::error::{NtlsError, NTLS_EAI_NONAME};
+use crate::reactor::{resolve, Cx, Loop};
+use crate::tls::client_config::{self, ClientTls};
+use crate::tls::option_keys::*;
+use crate::tls::options::{OptionError, Options};
+use rustls::pki_types::ServerName;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Everything a connect needs, validated before the call returns.
+pub struct Plan {
+    host: String,
+    port: u16,
+    server_name: ServerName<'static>,
+    sni: Option<String>,
+    tls: ClientTls,
+    no_delay: bool,
+    allow_half_open: bool,
+}
+
+/// The name checked against the certificate (`servername`, else `host`) and the SNI sent.
+pub fn server_name(o: &Options) -> Result<(ServerName<'static>, Option<String>), OptionError> {
+    let host = o.str(NTLS_OPT_HOST).unwrap_or("localhost");
+    let name = o
+        .str(NTLS_OPT_SERVERNAME)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(host);
+    let name = name
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let server_name = ServerName::try_from(name.clone())
+        .map_err(|_| OptionError::invalid(format!("invalid servername '{name}'")))?;
+    // Node sends no SNI for an IP address.
+    let sni = matches!(server_name, ServerName::DnsName(_)).then_some(name);
+    Ok((server_name, sni))
+}
+
+impl Plan {
+    /// Checks `host`, `port`, `servername` and the TLS options.
+    pub fn from_options(o: &Options) -> Result<Plan, OptionError> {
+        let host = o.str(NTLS_OPT_HOST).unwrap_or("localhost").to_owned();
+        let port = match o.int(NTLS_OPT_PORT) {
+            Some(p @ 1..=65535) => p as u16,
+            Some(p) => {
+                return Err(OptionError::invalid(format!(
+                    "port must be 1 to 65535, got {p}"
+                )))
+            }
+            None => return Err(OptionError::invalid("port is required")),
+        };
+        let (server_name, sni) = server_name(o)?;
+        let tls = client_config::build(o)?;
+        Ok(Plan {
+            host,
+            port,
+            server_name,
+            sni,
+            tls,
+            no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
+            allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),
+        })
+    }
+}
+
+/// Resolves the host and hands the addresses to `dial`; runs on the loop thread.
+pub fn start(sock: Arc<Socket>, lp: Loop, plan: Plan, cx: &mut Cx<'_>) {
+    if sock.destroyed.load(std::sync::atomic::Ordering::SeqCst) {
+        sock.finish_close(false);
+        sock.lp.handle_closed();
+        return;
+    }
+    let host = plan.host.clone();
+    resolve::resolve(&lp, cx, &host, plan.port, move |cx, result| match result {
+        Ok(addrs) if !addrs.is_empty() => dial(sock, plan, addrs, cx),
+        _ => {
+            let err = NtlsError::new(
+                NTLS_EAI_NONAME,
+                "ENOTFOUND",
+                format!("getaddrinfo ENOTFOUND {}", plan.host),
+            );
+            sock.events.error(&sock, &err);
+            sock.finish_close(true);
+            sock.lp.handle_closed();
+        }
+    });
+}
+
+fn dial(sock: Arc<Socket>, plan: Plan, addrs: Vec<SocketAddr>, cx: &mut Cx<'_>) {
+    let tls = match rustls::ClientConnection::new(plan.tls.config.clone(), plan.server_name.clone())
+    {
+        Ok(t) => t,
+        Err(e) => {
+            let err = crate::tls::alerts::tls_error(&e, &[], &plan.host);
+            sock.events.error(&sock, &err);
+            sock.finish_close(true);
+            sock.lp.handle_closed();
+            return;
+        }
+    };
+    let role = Role::Client {
+        verifier: plan.tls.verifier,
+        server_name: plan.server_name,
+        sni: plan.sni,
+        addrs,
+        next_addr: 0,
+    };
+    Conn::start_client(
+        sock,
+        tls.into(),
+        role,
+        plan.no_delay,
+        plan.allow_half_open,
+        cx,
+    );
+}

@@ -1,0 +1,307 @@
+//! `tls.TLSSocket`: the handle every thread may use. Its state machine lives on the
+//! loop thread (`conn`); the two meet through atomics, the write queue and kicks.
+
+mod conn;
+mod connect;
+pub mod events;
+pub mod info;
+mod wrap;
+mod write_queue;
+
+pub use conn::{start_connected, Conn, Role, ServerHooks, ServerSide};
+pub use events::{SocketEvents, WriteDone};
+
+use crate::error::*;
+use crate::reactor::{Loop, NO_TOKEN};
+use crate::tls::options::{OptionError, Options};
+use info::{Addresses, SecureInfo};
+use std::ffi::{c_int, CString};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use write_queue::WriteQueue;
+
+/// Node's default `highWaterMark` for streams.
+pub const DEFAULT_HIGH_WATER_MARK: u64 = 16 * 1024;
+
+/// Where a socket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum State {
+    /// Created, not started.
+    New = 0,
+    /// Resolving, connecting or handshaking.
+    Connecting = 1,
+    /// Handshake done.
+    Secure = 2,
+    /// `close` has fired (or is about to).
+    Closed = 3,
+}
+
+/// A TLS socket handle (`ntls_socket`).
+pub struct Socket {
+    lp: Loop,
+    events: Box<dyn SocketEvents>,
+    state: AtomicU8,
+    token: AtomicUsize,
+    kicked: AtomicBool,
+    queue: Mutex<WriteQueue>,
+    flushed: AtomicU64,
+    high_water_mark: AtomicU64,
+    need_drain: AtomicBool,
+    paused: AtomicBool,
+    resumed: AtomicBool,
+    destroyed: AtomicBool,
+    timeout_ms: AtomicU64,
+    bytes_read: AtomicU64,
+    bytes_written: AtomicU64,
+    info: OnceLock<SecureInfo>,
+    addresses: OnceLock<Addresses>,
+    last_error: Mutex<CString>,
+}
+
+impl Socket {
+    /// A new, unstarted socket on `lp`.
+    pub fn new(lp: Loop, events: Box<dyn SocketEvents>) -> Arc<Socket> {
+        Arc::new(Socket {
+            lp,
+            events,
+            state: AtomicU8::new(State::New as u8),
+            token: AtomicUsize::new(NO_TOKEN),
+            kicked: AtomicBool::new(false),
+            queue: Mutex::new(WriteQueue::default()),
+            flushed: AtomicU64::new(0),
+            high_water_mark: AtomicU64::new(DEFAULT_HIGH_WATER_MARK),
+            need_drain: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            resumed: AtomicBool::new(false),
+            destroyed: AtomicBool::new(false),
+            timeout_ms: AtomicU64::new(0),
+            bytes_read: AtomicU64::new(0),
+            bytes_written: AtomicU64::new(0),
+            info: OnceLock::new(),
+            addresses: OnceLock::new(),
+            last_error: Mutex::new(CString::default()),
+        })
+    }
+
+    /// The callbacks' owner.
+    pub fn events(&self) -> &dyn SocketEvents {
+        self.events.as_ref()
+    }
+
+    /// The socket's loop.
+    pub fn event_loop(&self) -> &Loop {
+        &self.lp
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        match self.state.load(Ordering::SeqCst) {
+            0 => State::New,
+            1 => State::Connecting,
+            2 => State::Secure,
+            _ => State::Closed,
+        }
+    }
+
+    fn set_state(&self, s: State) {
+        self.state.store(s as u8, Ordering::SeqCst);
+    }
+
+    /// Records words for `ntls_socket_last_error` and returns the status, for `?`-style use.
+    pub fn fail_call(&self, status: c_int, message: &str) -> c_int {
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = cstring(message);
+        status
+    }
+
+    /// The words of the last failed call on this socket.
+    pub fn last_error_ptr(&self) -> *const std::ffi::c_char {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ptr()
+    }
+
+    fn check_open(&self) -> Result<(), c_int> {
+        if self.state() == State::Closed || self.destroyed.load(Ordering::SeqCst) {
+            return Err(self.fail_call(NTLS_ECLOSED, "socket is closed"));
+        }
+        Ok(())
+    }
+
+    /// `tls.connect(options)`: checks every option now, then connects on the loop.
+    pub fn connect(self: &Arc<Self>, opts: &Options) -> Result<(), c_int> {
+        self.check_open()?;
+        if self.state() != State::New {
+            return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
+        }
+        let plan = connect::Plan::from_options(opts).map_err(|e| self.option_failure(opts, e))?;
+        self.apply_stream_options(opts)
+            .map_err(|e| self.option_failure(opts, e))?;
+        self.set_state(State::Connecting);
+        self.lp.handle_started();
+        let me = self.clone();
+        let lp = self.lp.clone();
+        if let Err(status) = self
+            .lp
+            .submit(Box::new(move |cx| connect::start(me, lp, plan, cx)))
+        {
+            self.set_state(State::New);
+            self.lp.handle_closed();
+            return Err(self.fail_call(status, "loop is closed"));
+        }
+        Ok(())
+    }
+
+    fn option_failure(&self, opts: &Options, e: OptionError) -> c_int {
+        opts.set_last_error(&e.message);
+        self.fail_call(e.status, &e.message)
+    }
+
+    /// Socket-level options shared by clients and server-side sockets.
+    pub fn apply_stream_options(&self, o: &Options) -> Result<(), OptionError> {
+        use crate::tls::option_keys::*;
+        if let Some(h) = o.non_negative(NTLS_OPT_HIGH_WATER_MARK)? {
+            self.high_water_mark.store(h, Ordering::SeqCst);
+        }
+        if let Some(t) = o.non_negative(NTLS_OPT_TIMEOUT)? {
+            self.timeout_ms.store(t, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Sets `highWaterMark` (a server passes its option to each accepted socket).
+    pub fn set_high_water_mark(&self, hwm: Option<u64>) {
+        if let Some(h) = hwm {
+            self.high_water_mark.store(h, Ordering::SeqCst);
+        }
+    }
+
+    /// Asks the loop to look at this socket's shared state.
+    fn kick(&self) {
+        if !self.kicked.swap(true, Ordering::SeqCst) {
+            let token = self.token.load(Ordering::SeqCst);
+            if token == NO_TOKEN {
+                self.kicked.store(false, Ordering::SeqCst);
+            } else {
+                self.lp.kick(token);
+            }
+        }
+    }
+
+    /// `socket.write(data, cb)`: copies; `Ok(true)` while under the high-water mark.
+    pub fn write(&self, data: &[u8], done: Option<WriteDone>) -> Result<bool, c_int> {
+        self.check_open()?;
+        let total = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            if q.ended {
+                return Err(self.fail_call(NTLS_EPIPE, "write after end"));
+            }
+            q.push(data, done);
+            q.total
+        };
+        self.kick();
+        let below = total - self.flushed.load(Ordering::SeqCst)
+            < self.high_water_mark.load(Ordering::SeqCst);
+        if !below {
+            self.need_drain.store(true, Ordering::SeqCst);
+        }
+        Ok(below)
+    }
+
+    /// `socket.end()`: close_notify once queued data is sent, then FIN.
+    pub fn end(&self) -> Result<(), c_int> {
+        self.check_open()?;
+        {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            if q.ended {
+                return Err(self.fail_call(NTLS_EALREADY, "end already called"));
+            }
+            q.ended = true;
+        }
+        self.kick();
+        Ok(())
+    }
+
+    /// `socket.destroy()`: close now; pending writes fail with `NTLS_ECANCELED`.
+    pub fn destroy(self: &Arc<Self>) -> Result<(), c_int> {
+        if self.state() == State::Closed || self.destroyed.swap(true, Ordering::SeqCst) {
+            return Err(self.fail_call(NTLS_EALREADY, "socket already destroyed or closed"));
+        }
+        if self.state() == State::New {
+            // Never started: nothing on the loop owns it, so the loop only reports the close.
+            self.set_state(State::Closed);
+            let me = self.clone();
+            let _ = self.lp.submit(Box::new(move |_| me.finish_close(false)));
+            return Ok(());
+        }
+        self.kick();
+        Ok(())
+    }
+
+    /// `socket.pause()`: stop reading, so TCP pushes back on the peer.
+    pub fn pause(&self) -> Result<(), c_int> {
+        self.check_open()?;
+        self.paused.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// `socket.resume()`: read again (and start reading, without a data listener).
+    pub fn resume(&self) -> Result<(), c_int> {
+        self.check_open()?;
+        self.paused.store(false, Ordering::SeqCst);
+        self.resumed.store(true, Ordering::SeqCst);
+        self.kick();
+        Ok(())
+    }
+
+    /// `socket.setTimeout(ms)`; 0 disables.
+    pub fn set_timeout(&self, ms: u64) -> Result<(), c_int> {
+        self.check_open()?;
+        self.timeout_ms.store(ms, Ordering::SeqCst);
+        self.kick();
+        Ok(())
+    }
+
+    /// Whether the socket reads: it has a data listener or was resumed, and is not paused.
+    fn flowing(&self) -> bool {
+        !self.paused.load(Ordering::SeqCst)
+            && (self.resumed.load(Ordering::SeqCst) || self.events.has_data_listener())
+    }
+
+    /// The handshake's facts, once secure.
+    pub fn info(&self) -> Option<&SecureInfo> {
+        self.info.get()
+    }
+
+    /// The TCP addresses, once connected.
+    pub fn addresses(&self) -> Option<&Addresses> {
+        self.addresses.get()
+    }
+
+    /// Raw bytes received from the network.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    /// Raw bytes sent to the network.
+    pub fn bytes_written(&self) -> u64 {
+        self.bytes_written.load(Ordering::Relaxed)
+    }
+
+    /// Marks the socket closed and emits `close` once: the end of every path.
+    fn finish_close(&self, had_error: bool) {
+        self.set_state(State::Closed);
+        self.token.store(NO_TOKEN, Ordering::SeqCst);
+        let cancelled: Vec<WriteDone> = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            q.ended = true;
+            q.buf = Vec::new();
+            q.callbacks.drain(..).map(|(_, cb)| cb).collect()
+        };
+        for cb in cancelled {
+            cb(self, NTLS_ECANCELED);
+        }
+        self.events.close(self, had_error);
+    }
+}

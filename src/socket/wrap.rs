@@ -1,0 +1,87 @@
+//! `new tls.TLSSocket(socket, options)`: TLS over a TCP connection the program made.
+
+use super::conn::{start_connected, Role, ServerHooks, ServerSide};
+use super::{connect, Socket, State};
+use crate::error::*;
+use crate::tls::option_keys::*;
+use crate::tls::options::Options;
+use crate::tls::{client_config, server_config};
+use std::ffi::c_int;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A wrapped server-side socket reports to itself: `secure` is its `secureConnect`
+/// callback and a failed handshake its `error`.
+struct OwnHooks(Arc<Socket>);
+
+impl ServerHooks for OwnHooks {
+    fn secure_connection(&self, s: &Socket) {
+        self.0.events.secure_connect(s);
+    }
+
+    fn client_error(&self, err: &NtlsError, s: &Socket) {
+        self.0.events.error(s, err);
+    }
+
+    fn connection_closed(&self) {}
+}
+
+impl Socket {
+    /// Starts TLS on a connected stream; `isServer` picks the side.
+    pub fn wrap_stream(
+        self: &Arc<Self>,
+        stream: std::net::TcpStream,
+        o: &Options,
+    ) -> Result<(), c_int> {
+        self.check_open()?;
+        if self.state() != State::New {
+            return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
+        }
+        let fail = |e: crate::tls::options::OptionError| self.option_failure(o, e);
+        let (tls, role): (rustls::Connection, Role) = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
+            let st = server_config::build(o).map_err(fail)?;
+            let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT).map_err(fail)?;
+            let ms = ms.unwrap_or(crate::server::DEFAULT_HANDSHAKE_TIMEOUT_MS);
+            let conn = rustls::ServerConnection::new(st.config.clone())
+                .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
+            let side = ServerSide {
+                hooks: Arc::new(OwnHooks(self.clone())),
+                client_verifier: st.client_verifier,
+                handshake_deadline: Instant::now() + Duration::from_millis(ms),
+            };
+            (conn.into(), Role::Server(side))
+        } else {
+            let (server_name, sni) = connect::server_name(o).map_err(fail)?;
+            let ct = client_config::build(o).map_err(fail)?;
+            let conn = rustls::ClientConnection::new(ct.config.clone(), server_name.clone())
+                .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
+            let role = Role::Client {
+                verifier: ct.verifier,
+                server_name,
+                sni,
+                addrs: Vec::new(),
+                next_addr: 0,
+            };
+            (conn.into(), role)
+        };
+        self.apply_stream_options(o).map_err(fail)?;
+        stream
+            .set_nonblocking(true)
+            .map_err(|e| self.fail_call(from_io(&e), &e.to_string()))?;
+        let stream = mio::net::TcpStream::from_std(stream);
+        let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
+        let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);
+        self.set_state(State::Connecting);
+        self.lp.handle_started();
+        let me = self.clone();
+        let cmd = Box::new(move |cx: &mut crate::reactor::Cx<'_>| {
+            start_connected(cx, me, stream, tls, role, no_delay, half_open)
+        });
+        if let Err(status) = self.lp.submit(cmd) {
+            self.set_state(State::New);
+            self.lp.handle_closed();
+            return Err(self.fail_call(status, "loop is closed"));
+        }
+        Ok(())
+    }
+}

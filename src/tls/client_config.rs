@@ -1,0 +1,56 @@
+//! rustls client configuration from a context and `tls.connect` options.
+
+use super::context::SecureContext;
+use super::option_keys::*;
+use super::options::{OptionError, Options};
+use super::server_config::alpn_list;
+use super::verify::NodeServerVerifier;
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, SignatureScheme};
+use std::sync::Arc;
+
+/// A client's TLS settings and the verifier that also judges `authorized` afterwards.
+#[derive(Debug)]
+pub struct ClientTls {
+    /// The connection's config.
+    pub config: Arc<ClientConfig>,
+    /// Chain and host-name checks.
+    pub verifier: Arc<NodeServerVerifier>,
+}
+
+/// Presents the context's certificate when a server asks for one.
+#[derive(Debug)]
+struct ContextClientCert(Arc<SecureContext>);
+
+impl ResolvesClientCert for ContextClientCert {
+    fn resolve(&self, _hints: &[&[u8]], schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.0.choose_key(schemes)
+    }
+
+    fn has_certs(&self) -> bool {
+        self.0.has_keys()
+    }
+}
+
+/// Builds the client side of `tls.connect(options)`.
+pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
+    let ctx = SecureContext::from_options(o)?;
+    let reject = o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true);
+    let webpki =
+        WebPkiServerVerifier::builder_with_provider(ctx.roots().clone(), ctx.provider().clone())
+            .build()
+            .map_err(|e| OptionError::invalid(format!("cannot verify servers: {e}")))?;
+    let verifier = Arc::new(NodeServerVerifier::new(webpki, reject));
+    let mut config = ClientConfig::builder_with_provider(ctx.provider().clone())
+        .with_protocol_versions(ctx.versions())
+        .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier.clone())
+        .with_client_cert_resolver(Arc::new(ContextClientCert(ctx)));
+    config.alpn_protocols = alpn_list(o)?;
+    Ok(ClientTls {
+        config: Arc::new(config),
+        verifier,
+    })
+}

@@ -1,0 +1,154 @@
+//! `tls.createSecureContext`: keys, certificates and trust, checked once, shared by
+//! every connection that uses them.
+
+use super::keys::{self, KeyError};
+use super::option_keys::*;
+use super::options::{OptionError, Options};
+use rustls::crypto::CryptoProvider;
+use rustls::sign::CertifiedKey;
+use rustls::{RootCertStore, SignatureScheme, SupportedProtocolVersion};
+use std::sync::Arc;
+
+/// A secure context: what Node's `SecureContext` holds, in rustls's terms.
+#[derive(Debug)]
+pub struct SecureContext {
+    keys: Vec<Arc<CertifiedKey>>,
+    roots: Arc<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+    versions: Vec<&'static SupportedProtocolVersion>,
+}
+
+fn key_error(e: KeyError) -> OptionError {
+    OptionError {
+        status: crate::error::NTLS_EKEY,
+        message: e.to_string(),
+    }
+}
+
+impl SecureContext {
+    /// Builds a context from `key`, `cert`, `ca`, `passphrase`; every problem is found here,
+    /// never later at handshake time.
+    pub fn from_options(o: &Options) -> Result<Arc<SecureContext>, OptionError> {
+        if let Some(ctx) = o.context() {
+            return Ok(ctx.clone());
+        }
+        let roots = Arc::new(load_roots(o.bytes(NTLS_OPT_CA))?);
+        let keys = load_keys(o)?;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let versions = rustls::ALL_VERSIONS.to_vec();
+        Ok(Arc::new(SecureContext {
+            keys,
+            roots,
+            provider,
+            versions,
+        }))
+    }
+
+    /// The key (and chain) to present to a peer that verifies `schemes`; None when the
+    /// context has no key the peer can use.
+    pub fn choose_key(&self, schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.keys
+            .iter()
+            .find(|k| k.key.choose_scheme(schemes).is_some())
+            .cloned()
+    }
+
+    /// Whether the context holds at least one key and certificate.
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// Trusted roots: the `ca` option, or Mozilla's list when it is unset (as Node).
+    pub fn roots(&self) -> &Arc<RootCertStore> {
+        &self.roots
+    }
+
+    /// The crypto provider with the context's suites and groups.
+    pub fn provider(&self) -> &Arc<CryptoProvider> {
+        &self.provider
+    }
+
+    /// The protocol versions the context allows.
+    pub fn versions(&self) -> &[&'static SupportedProtocolVersion] {
+        &self.versions
+    }
+}
+
+fn load_roots(cas: &[Vec<u8>]) -> Result<RootCertStore, OptionError> {
+    if cas.is_empty() {
+        return Ok(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        });
+    }
+    let mut store = RootCertStore::empty();
+    for (i, pem) in cas.iter().enumerate() {
+        let what = if cas.len() > 1 {
+            format!("ca {}", i + 1)
+        } else {
+            "ca".to_owned()
+        };
+        for cert in keys::parse_certificates(pem, &what).map_err(key_error)? {
+            store.add(cert).map_err(|e| OptionError {
+                status: crate::error::NTLS_EKEY,
+                message: format!("{what}: unusable CA certificate ({e})"),
+            })?;
+        }
+    }
+    Ok(store)
+}
+
+fn load_keys(o: &Options) -> Result<Vec<Arc<CertifiedKey>>, OptionError> {
+    let (key_pems, cert_pems) = (o.bytes(NTLS_OPT_KEY), o.bytes(NTLS_OPT_CERT));
+    match (key_pems.is_empty(), cert_pems.is_empty()) {
+        (true, true) => return Ok(Vec::new()),
+        (false, true) => {
+            return Err(key_error(KeyError::NoCertificate(
+                "key given without cert".into(),
+            )))
+        }
+        (true, false) => return Err(key_error(KeyError::NoKey("cert given without key".into()))),
+        _ => {}
+    }
+    let passphrase = o.str(NTLS_OPT_PASSPHRASE).map(str::as_bytes);
+    let mut chains = Vec::new();
+    for (i, pem) in cert_pems.iter().enumerate() {
+        let what = if cert_pems.len() > 1 {
+            format!("cert {}", i + 1)
+        } else {
+            "cert".to_owned()
+        };
+        chains.push(keys::parse_certificates(pem, &what).map_err(key_error)?);
+    }
+    let mut out = Vec::new();
+    for (i, pem) in key_pems.iter().enumerate() {
+        let what = if key_pems.len() > 1 {
+            format!("key {}", i + 1)
+        } else {
+            "key".to_owned()
+        };
+        let key = keys::parse_private_key(pem, passphrase, &what).map_err(key_error)?;
+        let mut last = None;
+        let found = chains.iter().find_map(|chain| {
+            match keys::certified_key(chain.clone(), key.clone_key()) {
+                Ok(ck) => Some(ck),
+                Err(e) => {
+                    last = Some(e);
+                    None
+                }
+            }
+        });
+        match (found, last) {
+            (Some(ck), _) => out.push(ck),
+            (None, Some(KeyError::KeyMismatch(_))) | (None, None) => {
+                let msg = if key_pems.len() > 1 {
+                    format!("{what} does not match any certificate")
+                } else {
+                    "key does not match certificate".to_owned()
+                };
+                return Err(key_error(KeyError::KeyMismatch(msg)));
+            }
+            (None, Some(e)) => return Err(key_error(e)),
+        }
+    }
+    Ok(out)
+}

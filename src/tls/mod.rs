@@ -1,0 +1,13 @@
+//! rustls from Node options. Knows nothing of sockets or C.
+
+pub mod alerts;
+pub mod ciphers;
+pub mod client_config;
+pub mod context;
+pub mod keys;
+pub mod option_keys;
+pub mod options;
+pub mod server_config;
+pub mod sni;
+pub mod verify;
+pub mod x509;
