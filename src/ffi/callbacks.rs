@@ -19,8 +19,7 @@ pub type ntls_socket_close_cb =
 pub type ntls_socket_error_cb =
     Option<unsafe extern "C" fn(s: *mut Socket, err: *const NtlsError, data: *mut c_void)>;
 /// A write's completion: `(socket, status, arg)`.
-pub type ntls_write_cb =
-    Option<unsafe extern "C" fn(s: *mut Socket, status: c_int, arg: *mut c_void)>;
+pub type ntls_write_cb = Option<unsafe extern "C" fn(s: *mut Socket, status: c_int, arg: *mut c_void)>;
 
 /// `listening`, `close`: `(server, data)`.
 pub type ntls_server_cb = Option<unsafe extern "C" fn(srv: *mut Server, data: *mut c_void)>;
@@ -31,14 +30,8 @@ pub type ntls_server_status_cb =
 pub type ntls_server_connection_cb =
     Option<unsafe extern "C" fn(srv: *mut Server, s: *mut Socket, data: *mut c_void)>;
 /// `tlsClientError`: `(server, error, socket, data)`.
-pub type ntls_server_client_error_cb = Option<
-    unsafe extern "C" fn(
-        srv: *mut Server,
-        err: *const NtlsError,
-        s: *mut Socket,
-        data: *mut c_void,
-    ),
->;
+pub type ntls_server_client_error_cb =
+    Option<unsafe extern "C" fn(srv: *mut Server, err: *const NtlsError, s: *mut Socket, data: *mut c_void)>;
 /// `error`: `(server, error, data)`.
 pub type ntls_server_error_cb =
     Option<unsafe extern "C" fn(srv: *mut Server, err: *const NtlsError, data: *mut c_void)>;

@@ -15,10 +15,7 @@ pub type ntls_context = SecureContext;
 /// # Safety
 /// `opts` is NULL or a live options handle; `out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_context_new(
-    opts: *const OptionsHandle,
-    out: *mut *mut SecureContext,
-) -> c_int {
+pub unsafe extern "C" fn ntls_context_new(opts: *const OptionsHandle, out: *mut *mut SecureContext) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(opts, out);
         // SAFETY: live handle per the caller.

@@ -10,9 +10,7 @@ pub type ntls_error = NtlsError;
 /// The text of a status code; static, never NULL.
 #[no_mangle]
 pub extern "C" fn ntls_strerror(status: c_int) -> *const c_char {
-    guard!(c"internal error".as_ptr(), {
-        error::strerror(status).as_ptr()
-    })
+    guard!(c"internal error".as_ptr(), { error::strerror(status).as_ptr() })
 }
 
 /// The name of a status code (`"ECONNREFUSED"`); static, never NULL.

@@ -84,11 +84,7 @@ pub unsafe extern "C" fn ntls_loop_close(lp: *mut LoopCore) -> c_int {
 /// # Safety
 /// `lp` is NULL (default loop) or a live loop handle.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_loop_call(
-    lp: *mut LoopCore,
-    func: ntls_loop_fn,
-    arg: *mut c_void,
-) -> c_int {
+pub unsafe extern "C" fn ntls_loop_call(lp: *mut LoopCore, func: ntls_loop_fn, arg: *mut c_void) -> c_int {
     guard!(NTLS_EPANIC, {
         let Some(func) = func else { return NTLS_EINVAL };
         // SAFETY: forwarded from the caller.

@@ -23,10 +23,7 @@ impl OptionsHandle {
 ///
 /// # Safety
 /// `opts` is NULL or a live options handle.
-unsafe fn update(
-    opts: *mut OptionsHandle,
-    f: impl FnOnce(&mut Options) -> Result<(), OptionError>,
-) -> c_int {
+unsafe fn update(opts: *mut OptionsHandle, f: impl FnOnce(&mut Options) -> Result<(), OptionError>) -> c_int {
     // SAFETY: live handle per the caller.
     let Some(h) = (unsafe { opts.as_ref() }) else {
         return NTLS_EINVAL;
@@ -50,14 +47,7 @@ pub unsafe extern "C" fn ntls_options_new(out: *mut *mut OptionsHandle) -> c_int
     guard!(NTLS_EPANIC, {
         non_null!(out);
         // SAFETY: `out` is non-null and writable per the caller.
-        unsafe {
-            hand_out(
-                out,
-                Arc::new(OptionsHandle {
-                    inner: Mutex::new(Options::new()),
-                }),
-            )
-        };
+        unsafe { hand_out(out, Arc::new(OptionsHandle { inner: Mutex::new(Options::new()) })) };
         0
     })
 }
@@ -87,15 +77,9 @@ pub unsafe extern "C" fn ntls_options_unref(opts: *mut OptionsHandle) {
 /// # Safety
 /// `opts` is NULL or a live options handle.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_options_set_bool(
-    opts: *mut OptionsHandle,
-    key: c_int,
-    value: c_int,
-) -> c_int {
+pub unsafe extern "C" fn ntls_options_set_bool(opts: *mut OptionsHandle, key: c_int, value: c_int) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { update(opts, |o| o.set(key, Value::Bool(value != 0), false)) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { update(opts, |o| o.set(key, Value::Bool(value != 0), false)) } })
 }
 
 /// Sets an integer option (`NTLS_OPT_PORT`, `NTLS_OPT_HANDSHAKE_TIMEOUT`, ...).
@@ -103,15 +87,9 @@ pub unsafe extern "C" fn ntls_options_set_bool(
 /// # Safety
 /// `opts` is NULL or a live options handle.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_options_set_int(
-    opts: *mut OptionsHandle,
-    key: c_int,
-    value: i64,
-) -> c_int {
+pub unsafe extern "C" fn ntls_options_set_int(opts: *mut OptionsHandle, key: c_int, value: i64) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { update(opts, |o| o.set(key, Value::Int(value), false)) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { update(opts, |o| o.set(key, Value::Int(value), false)) } })
 }
 
 /// Sets a string option (`NTLS_OPT_HOST`, `NTLS_OPT_CIPHERS`, ...); a list option takes
@@ -173,9 +151,7 @@ pub unsafe extern "C" fn ntls_options_set_bytes(
     len: usize,
 ) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_bytes(opts, key, data, len, false) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_bytes(opts, key, data, len, false) } })
 }
 
 /// Appends one value to a bytes option (several keys, certificates, CAs, ALPN names).
@@ -190,9 +166,7 @@ pub unsafe extern "C" fn ntls_options_add_bytes(
     len: usize,
 ) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_bytes(opts, key, data, len, true) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_bytes(opts, key, data, len, true) } })
 }
 
 /// # Safety
@@ -247,11 +221,7 @@ pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> 
     guard!(c"".as_ptr(), {
         // SAFETY: live handle per the caller.
         match unsafe { opts.as_ref() } {
-            Some(h) => h
-                .inner
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .last_error_ptr(),
+            Some(h) => h.inner.lock().unwrap_or_else(|e| e.into_inner()).last_error_ptr(),
             None => c"options is NULL".as_ptr(),
         }
     })
@@ -265,8 +235,6 @@ pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> 
 pub unsafe extern "C" fn ntls_option_by_name(name: *const c_char) -> c_int {
     guard!(NTLS_EPANIC, {
         // SAFETY: NUL-terminated per the caller.
-        unsafe { c_str(name) }
-            .and_then(key_by_name)
-            .unwrap_or(NTLS_EINVAL)
+        unsafe { c_str(name) }.and_then(key_by_name).unwrap_or(NTLS_EINVAL)
     })
 }

@@ -3,9 +3,7 @@
 use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
-use super::{
-    address_out, borrow_arc, c_str, guard, hand_out, non_null, release_arc, retain_arc, UserData,
-};
+use super::{address_out, borrow_arc, c_str, guard, hand_out, non_null, release_arc, retain_arc, UserData};
 use crate::error::*;
 use crate::reactor::LoopCore;
 use crate::server::{CloseDone, ListenDone, Server, ServerState};
@@ -56,19 +54,17 @@ pub unsafe extern "C" fn ntls_server_new(
         };
         // SAFETY: live handle per the caller.
         let h = unsafe { &*opts };
-        h.with(
-            |o| match Server::new(lp, o, Box::new(CServerEvents::default())) {
-                Ok(srv) => {
-                    // SAFETY: `out` is non-null and writable per the caller.
-                    unsafe { hand_out(out, srv) };
-                    0
-                }
-                Err(e) => {
-                    o.set_last_error(&e.message);
-                    e.status
-                }
-            },
-        )
+        h.with(|o| match Server::new(lp, o, Box::new(CServerEvents::default())) {
+            Ok(srv) => {
+                // SAFETY: `out` is non-null and writable per the caller.
+                unsafe { hand_out(out, srv) };
+                0
+            }
+            Err(e) => {
+                o.set_last_error(&e.message);
+                e.status
+            }
+        })
     })
 }
 
@@ -82,9 +78,7 @@ pub unsafe extern "C" fn ntls_server_on_secure_connection(
     cb: ntls_server_connection_cb,
 ) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(srv, |t| t.secure_connection = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.secure_connection = cb) } })
 }
 /// `tlsClientError`: a connection failed before it was secure.
 ///
@@ -96,9 +90,7 @@ pub unsafe extern "C" fn ntls_server_on_tls_client_error(
     cb: ntls_server_client_error_cb,
 ) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(srv, |t| t.tls_client_error = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.tls_client_error = cb) } })
 }
 /// `listening`.
 ///
@@ -107,9 +99,7 @@ pub unsafe extern "C" fn ntls_server_on_tls_client_error(
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_listening(srv: *mut Server, cb: ntls_server_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(srv, |t| t.listening = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.listening = cb) } })
 }
 /// `close`: after `ntls_server_close`, once every connection has closed.
 ///
@@ -118,9 +108,7 @@ pub unsafe extern "C" fn ntls_server_on_listening(srv: *mut Server, cb: ntls_ser
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_close(srv: *mut Server, cb: ntls_server_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(srv, |t| t.close = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.close = cb) } })
 }
 /// `error`: `EADDRINUSE` and other listen failures.
 ///
@@ -129,9 +117,7 @@ pub unsafe extern "C" fn ntls_server_on_close(srv: *mut Server, cb: ntls_server_
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_error_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(srv, |t| t.error = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.error = cb) } })
 }
 
 /// Sets the pointer handed to every callback of this server.
@@ -141,9 +127,7 @@ pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_set_data(srv: *mut Server, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(srv, |t| t.user = UserData(data)) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.user = UserData(data)) } })
 }
 
 /// The pointer set with `ntls_server_set_data`, or NULL.
@@ -154,9 +138,7 @@ pub unsafe extern "C" fn ntls_server_set_data(srv: *mut Server, data: *mut c_voi
 pub unsafe extern "C" fn ntls_server_get_data(srv: *const Server) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
         // SAFETY: live handle per the caller.
-        match unsafe { srv.as_ref() }
-            .and_then(|s| s.events().as_any().downcast_ref::<CServerEvents>())
-        {
+        match unsafe { srv.as_ref() }.and_then(|s| s.events().as_any().downcast_ref::<CServerEvents>()) {
             Some(ev) => ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0,
             None => std::ptr::null_mut(),
         }
@@ -199,9 +181,7 @@ fn ntls_server_user(s: &Server) -> *mut c_void {
     s.events()
         .as_any()
         .downcast_ref::<CServerEvents>()
-        .map_or(std::ptr::null_mut(), |ev| {
-            ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0
-        })
+        .map_or(std::ptr::null_mut(), |ev| ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0)
 }
 
 /// `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening.
@@ -278,11 +258,9 @@ pub unsafe extern "C" fn ntls_server_add_context(
     guard!(NTLS_EPANIC, {
         non_null!(srv, hostname, ctx);
         // SAFETY: live handles per the caller.
-        let (Some(s), Some(name), Some(ctx)) = (
-            unsafe { srv.as_ref() },
-            unsafe { c_str(hostname) },
-            unsafe { borrow_arc(ctx.cast_const()) },
-        ) else {
+        let (Some(s), Some(name), Some(ctx)) =
+            (unsafe { srv.as_ref() }, unsafe { c_str(hostname) }, unsafe { borrow_arc(ctx.cast_const()) })
+        else {
             return NTLS_EINVAL;
         };
         if name.is_empty() {

@@ -3,9 +3,7 @@
 use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
-use super::{
-    address_out, borrow_arc, c_bytes, guard, hand_out, non_null, release_arc, retain_arc, UserData,
-};
+use super::{address_out, borrow_arc, c_bytes, guard, hand_out, non_null, release_arc, retain_arc, UserData};
 use crate::error::*;
 use crate::reactor::LoopCore;
 use crate::socket::{Socket, State, WriteDone};
@@ -74,14 +72,9 @@ pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut Socke
 /// # Safety
 /// `s` is NULL or a live socket handle.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_secure_connect(
-    s: *mut Socket,
-    cb: ntls_socket_cb,
-) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_secure_connect(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(s, |t| t.secure_connect = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.secure_connect = cb) } })
 }
 /// `data`: decrypted bytes, borrowed for the call. Setting it starts reading.
 ///
@@ -108,9 +101,7 @@ pub unsafe extern "C" fn ntls_socket_on_end(s: *mut Socket, cb: ntls_socket_cb) 
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_close(s: *mut Socket, cb: ntls_socket_close_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(s, |t| t.close = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.close = cb) } })
 }
 /// `error`: followed by `close` with `had_error` set.
 ///
@@ -119,9 +110,7 @@ pub unsafe extern "C" fn ntls_socket_on_close(s: *mut Socket, cb: ntls_socket_cl
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_error(s: *mut Socket, cb: ntls_socket_error_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(s, |t| t.error = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.error = cb) } })
 }
 /// `drain`: the write buffer emptied after `ntls_socket_write` returned 0.
 ///
@@ -130,9 +119,7 @@ pub unsafe extern "C" fn ntls_socket_on_error(s: *mut Socket, cb: ntls_socket_er
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_drain(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(s, |t| t.drain = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.drain = cb) } })
 }
 /// `timeout`: idle for the time set with `ntls_socket_set_timeout`.
 ///
@@ -141,9 +128,7 @@ pub unsafe extern "C" fn ntls_socket_on_drain(s: *mut Socket, cb: ntls_socket_cb
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(s, |t| t.timeout = cb) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.timeout = cb) } })
 }
 
 /// Sets the pointer handed to every callback of this socket.
@@ -153,9 +138,7 @@ pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut Socket, cb: ntls_socket_
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_set_data(s: *mut Socket, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { set_callback(s, |t| t.user = UserData(data)) }
-    })
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.user = UserData(data)) } })
 }
 
 /// The pointer set with `ntls_socket_set_data`, or NULL.
@@ -166,10 +149,7 @@ pub unsafe extern "C" fn ntls_socket_set_data(s: *mut Socket, data: *mut c_void)
 pub unsafe extern "C" fn ntls_socket_get_data(s: *const Socket) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
         // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) }
-            .ok()
-            .and_then(|s| s.events().as_any().downcast_ref::<CSocketEvents>())
-        {
+        match unsafe { sock(s) }.ok().and_then(|s| s.events().as_any().downcast_ref::<CSocketEvents>()) {
             Some(ev) => ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0,
             None => std::ptr::null_mut(),
         }
@@ -186,9 +166,7 @@ pub unsafe extern "C" fn ntls_socket_connect(s: *mut Socket, opts: *const Option
     guard!(NTLS_EPANIC, {
         non_null!(s, opts);
         // SAFETY: live handles per the caller.
-        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe {
-            opts.as_ref()
-        }) else {
+        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe { opts.as_ref() }) else {
             return NTLS_EINVAL;
         };
         o.with(|o| status(s.connect(o)))
@@ -354,13 +332,7 @@ unsafe fn info_str(
 pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const Socket) -> *const c_char {
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
-        unsafe {
-            info_str(s, |i| {
-                i.authorization_error
-                    .as_ref()
-                    .map_or(std::ptr::null(), |c| c.as_ptr())
-            })
-        }
+        unsafe { info_str(s, |i| i.authorization_error.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
     })
 }
 
@@ -371,9 +343,7 @@ pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const Socket) -> *c
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const Socket) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), {
-        unsafe { info_str(s, |i| i.protocol.as_ptr()) }
-    })
+    guard!(std::ptr::null(), { unsafe { info_str(s, |i| i.protocol.as_ptr()) } })
 }
 
 /// `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
@@ -418,11 +388,7 @@ pub unsafe extern "C" fn ntls_socket_get_cipher(
 pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const Socket) -> *const c_char {
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
-        unsafe {
-            info_str(s, |i| {
-                i.alpn.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
-            })
-        }
+        unsafe { info_str(s, |i| i.alpn.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
     })
 }
 
@@ -434,13 +400,7 @@ pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const Socket) -> *const c
 pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_char {
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
-        unsafe {
-            info_str(s, |i| {
-                i.servername
-                    .as_ref()
-                    .map_or(std::ptr::null(), |c| c.as_ptr())
-            })
-        }
+        unsafe { info_str(s, |i| i.servername.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
     })
 }
 
@@ -451,9 +411,7 @@ pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_ch
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_encrypted(s: *const Socket) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, {
-        unsafe { sock(s) }.map_or_else(|e| e, |_| 1)
-    })
+    guard!(NTLS_EPANIC, { unsafe { sock(s) }.map_or_else(|e| e, |_| 1) })
 }
 
 /// `isSessionReused()`: 1 if the handshake resumed a session.
@@ -564,20 +522,14 @@ pub unsafe extern "C" fn ntls_socket_unref(s: *mut Socket) {
 /// `s` NULL or a live socket; `fd` a connected TCP socket the caller hands over;
 /// `opts` NULL or a live options handle.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_wrap_fd(
-    s: *mut Socket,
-    fd: c_int,
-    opts: *const OptionsHandle,
-) -> c_int {
+pub unsafe extern "C" fn ntls_socket_wrap_fd(s: *mut Socket, fd: c_int, opts: *const OptionsHandle) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(s, opts);
         if fd < 0 {
             return NTLS_EINVAL;
         }
         // SAFETY: live handles per the caller.
-        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe {
-            opts.as_ref()
-        }) else {
+        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe { opts.as_ref() }) else {
             return NTLS_EINVAL;
         };
         // SAFETY: the caller hands over a connected TCP socket; from here we own it.

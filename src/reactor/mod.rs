@@ -59,12 +59,10 @@ impl Loop {
             thread: Mutex::new(None),
         });
         let for_thread = shared.clone();
-        let handle = std::thread::Builder::new()
-            .name("nodetls-loop".into())
-            .spawn(move || {
-                CURRENT.with(|c| c.set(Arc::as_ptr(&for_thread)));
-                run::Reactor::new(poll, rx, for_thread).run();
-            })?;
+        let handle = std::thread::Builder::new().name("nodetls-loop".into()).spawn(move || {
+            CURRENT.with(|c| c.set(Arc::as_ptr(&for_thread)));
+            run::Reactor::new(poll, rx, for_thread).run();
+        })?;
         *shared.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         Ok(Loop(shared))
     }
@@ -105,11 +103,7 @@ impl Loop {
         if token == NO_TOKEN {
             return;
         }
-        self.0
-            .kicks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(token);
+        self.0.kicks.lock().unwrap_or_else(|e| e.into_inner()).push(token);
         self.wake();
     }
 
@@ -144,12 +138,7 @@ impl Loop {
         let _ = self.0.tx.send(Box::new(|_| run::request_stop()));
         self.0.wake_pending.store(true, Ordering::SeqCst);
         let _ = self.0.waker.wake();
-        let handle = self
-            .0
-            .thread
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let handle = self.0.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         match handle.map(JoinHandle::join) {
             Some(Err(_)) => Err(NTLS_EINVAL),
             _ => Ok(()),

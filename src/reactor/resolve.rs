@@ -18,17 +18,13 @@ where
     // Shared so that a failed spawn can still answer instead of losing the callback.
     let done = std::sync::Arc::new(std::sync::Mutex::new(Some(done)));
     let for_thread = done.clone();
-    let spawned = std::thread::Builder::new()
-        .name("nodetls-dns".into())
-        .spawn(move || {
-            let result = (host.as_str(), port)
-                .to_socket_addrs()
-                .map(|a| a.collect::<Vec<_>>());
-            let taken = for_thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-            if let Some(done) = taken {
-                let _ = lp.submit(Box::new(move |cx| done(cx, result)));
-            }
-        });
+    let spawned = std::thread::Builder::new().name("nodetls-dns".into()).spawn(move || {
+        let result = (host.as_str(), port).to_socket_addrs().map(|a| a.collect::<Vec<_>>());
+        let taken = for_thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(done) = taken {
+            let _ = lp.submit(Box::new(move |cx| done(cx, result)));
+        }
+    });
     if let Err(e) = spawned {
         let taken = done.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(done) = taken {

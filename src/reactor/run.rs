@@ -38,14 +38,7 @@ pub struct Reactor {
 impl Reactor {
     /// A reactor over a fresh poller.
     pub fn new(poll: mio::Poll, rx: Receiver<Command>, shared: Arc<LoopCore>) -> Self {
-        Self {
-            poll,
-            rx,
-            shared,
-            slots: Slab::new(),
-            timers: Timers::default(),
-            kicks: Vec::new(),
-        }
+        Self { poll, rx, shared, slots: Slab::new(), timers: Timers::default(), kicks: Vec::new() }
     }
 
     /// Runs until the stop command.
@@ -54,11 +47,7 @@ impl Reactor {
         let mut busy = false;
         while !STOP.with(Cell::get) {
             let now = Instant::now();
-            let timeout = if busy {
-                Some(Duration::ZERO)
-            } else {
-                self.timers.timeout(now)
-            };
+            let timeout = if busy { Some(Duration::ZERO) } else { self.timers.timeout(now) };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     log::error!("nodetls: poll failed: {e}");
@@ -98,8 +87,7 @@ impl Reactor {
                     slots: &mut self.slots,
                     now: Instant::now(),
                 };
-                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd(&mut cx))).is_err()
-                {
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd(&mut cx))).is_err() {
                     log::error!("nodetls: a loop command panicked");
                 }
             }
@@ -122,11 +110,7 @@ impl Reactor {
     }
 
     /// Lends the handler at `token` the reactor's services; drops it if it is done.
-    fn dispatch(
-        &mut self,
-        token: usize,
-        f: impl FnOnce(&mut dyn super::Handler, &mut Cx<'_>) -> Next,
-    ) {
+    fn dispatch(&mut self, token: usize, f: impl FnOnce(&mut dyn super::Handler, &mut Cx<'_>) -> Next) {
         let Some(mut handler) = self.slots.get_mut(token).and_then(Option::take) else {
             return;
         };
@@ -136,17 +120,16 @@ impl Reactor {
             slots: &mut self.slots,
             now: Instant::now(),
         };
-        let next = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            f(handler.as_mut(), &mut cx)
-        })) {
-            Ok(next) => next,
-            Err(_) => {
-                log::error!("nodetls: a handler panicked; its handle gets an error and closes");
-                let abort = std::panic::AssertUnwindSafe(|| handler.abort(&mut cx, token));
-                let _ = std::panic::catch_unwind(abort);
-                Next::Remove
-            }
-        };
+        let next =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(handler.as_mut(), &mut cx))) {
+                Ok(next) => next,
+                Err(_) => {
+                    log::error!("nodetls: a handler panicked; its handle gets an error and closes");
+                    let abort = std::panic::AssertUnwindSafe(|| handler.abort(&mut cx, token));
+                    let _ = std::panic::catch_unwind(abort);
+                    Next::Remove
+                }
+            };
         match next {
             Next::Keep => {
                 if let Some(slot) = self.slots.get_mut(token) {

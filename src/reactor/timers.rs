@@ -19,9 +19,7 @@ impl Timers {
 
     /// How long the poller may sleep.
     pub fn timeout(&self, now: Instant) -> Option<Duration> {
-        self.heap
-            .peek()
-            .map(|Reverse((at, _))| at.saturating_duration_since(now))
+        self.heap.peek().map(|Reverse((at, _))| at.saturating_duration_since(now))
     }
 
     /// Removes and returns the next token due at `now`.

@@ -41,10 +41,7 @@ impl Listener {
     /// Registers the listener under a fresh token and installs it.
     pub fn install(mut self, cx: &mut Cx<'_>) -> io::Result<()> {
         let token = cx.reserve();
-        if let Err(e) =
-            cx.registry()
-                .register(&mut self.listener, Cx::token(token), Interest::READABLE)
-        {
+        if let Err(e) = cx.registry().register(&mut self.listener, Cx::token(token), Interest::READABLE) {
             cx.release(token);
             return Err(e);
         }
@@ -87,15 +84,7 @@ impl Listener {
             handshake_deadline: Instant::now() + srv.handshake_timeout,
         };
         srv.lp.handle_started();
-        start_connected(
-            cx,
-            sock,
-            stream,
-            tls.into(),
-            Role::Server(side),
-            srv.no_delay,
-            srv.allow_half_open,
-        );
+        start_connected(cx, sock, stream, tls.into(), Role::Server(side), srv.no_delay, srv.allow_half_open);
     }
 }
 
@@ -123,10 +112,8 @@ impl Handler for Listener {
 
     fn abort(&mut self, cx: &mut Cx<'_>, _token: usize) {
         let _ = cx.registry().deregister(&mut self.listener);
-        let err = crate::error::NtlsError::from_status(
-            crate::error::NTLS_EPANIC,
-            "internal error while accepting",
-        );
+        let err =
+            crate::error::NtlsError::from_status(crate::error::NTLS_EPANIC, "internal error while accepting");
         self.server.events.error(&self.server, &err);
     }
 }

@@ -75,15 +75,10 @@ impl ServerHooks for Hooks {
 
 impl Server {
     /// `tls.createServer(options)`: every option is checked here.
-    pub fn new(
-        lp: Loop,
-        o: &Options,
-        events: Box<dyn ServerEvents>,
-    ) -> Result<Arc<Server>, OptionError> {
+    pub fn new(lp: Loop, o: &Options, events: Box<dyn ServerEvents>) -> Result<Arc<Server>, OptionError> {
         let tls = server_config::build(o)?;
-        let handshake_ms = o
-            .non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?
-            .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
+        let handshake_ms =
+            o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
         Ok(Arc::new(Server {
             lp,
             events,
@@ -134,11 +129,7 @@ impl Server {
             ServerState::Listening => return Err(NTLS_EALREADY),
             _ => return Err(NTLS_ECLOSED),
         }
-        if self
-            .state
-            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
+        if self.state.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_err() {
             return Err(NTLS_EALREADY);
         }
         self.lp.handle_started();
@@ -181,12 +172,7 @@ impl Server {
         });
         let result = result.and_then(|listener| {
             let addr = listener.local_addr()?;
-            Listener {
-                server: self.clone(),
-                listener,
-            }
-            .install(cx)
-            .map(|()| addr)
+            Listener { server: self.clone(), listener }.install(cx).map(|()| addr)
         });
         match result {
             Ok(addr) if self.state() == ServerState::Listening => {
@@ -221,10 +207,7 @@ impl Server {
             _ => self.set_state(ServerState::Closing),
         }
         if let Some(done) = done {
-            self.close_callbacks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(done);
+            self.close_callbacks.lock().unwrap_or_else(|e| e.into_inner()).push(done);
         }
         let token = self.listener_token.load(Ordering::SeqCst);
         if previous == ServerState::New {
@@ -249,12 +232,7 @@ impl Server {
             return;
         }
         self.set_state(ServerState::Closed);
-        let callbacks = std::mem::take(
-            &mut *self
-                .close_callbacks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
+        let callbacks = std::mem::take(&mut *self.close_callbacks.lock().unwrap_or_else(|e| e.into_inner()));
         for cb in callbacks {
             cb(self);
         }

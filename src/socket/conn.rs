@@ -118,10 +118,7 @@ pub fn start_connected(
     }
     let mut conn = Conn::new(sock, Some(stream), tls, role, true, allow_half_open);
     let registered = match conn.stream.as_mut() {
-        Some(s) => {
-            cx.registry()
-                .register(s, Cx::token(token), Interest::READABLE | Interest::WRITABLE)
-        }
+        Some(s) => cx.registry().register(s, Cx::token(token), Interest::READABLE | Interest::WRITABLE),
         None => Ok(()),
     };
     if let Err(e) = registered {
@@ -201,19 +198,11 @@ impl Conn {
 
 impl Conn {
     /// Connects to the next resolved address (clients try each in turn, as Node does).
-    fn dial_next(
-        &mut self,
-        cx: &mut Cx<'_>,
-        token: usize,
-        last: Option<io::Error>,
-    ) -> Result<(), NtlsError> {
+    fn dial_next(&mut self, cx: &mut Cx<'_>, token: usize, last: Option<io::Error>) -> Result<(), NtlsError> {
         if let Some(mut old) = self.stream.take() {
             let _ = cx.registry().deregister(&mut old);
         }
-        let Role::Client {
-            addrs, next_addr, ..
-        } = &mut self.role
-        else {
+        let Role::Client { addrs, next_addr, .. } = &mut self.role else {
             return Err(NtlsError::from_status(NTLS_ECONNRESET, "not a client"));
         };
         let mut last = last;
@@ -222,11 +211,7 @@ impl Conn {
             match TcpStream::connect(addr) {
                 Ok(mut s) => {
                     cx.registry()
-                        .register(
-                            &mut s,
-                            Cx::token(token),
-                            Interest::READABLE | Interest::WRITABLE,
-                        )
+                        .register(&mut s, Cx::token(token), Interest::READABLE | Interest::WRITABLE)
                         .map_err(|e| NtlsError::from_io(&e, "connect", &addr.to_string()))?;
                     self.stream = Some(s);
                     return Ok(());
@@ -266,10 +251,8 @@ impl Conn {
     }
 
     fn step(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Result<(), NtlsError> {
-        if !self.connected {
-            if !(ready.writable || ready.readable) || !self.check_connected(cx, token)? {
-                return Ok(());
-            }
+        if !self.connected && (!(ready.writable || ready.readable) || !self.check_connected(cx, token)?) {
+            return Ok(());
         }
         self.take_writes();
         let more = self.read()?;
@@ -416,11 +399,7 @@ impl Conn {
     /// Processes records; notices the end of the handshake.
     fn process(&mut self) -> Result<(), NtlsError> {
         if let Err(e) = self.tls.process_new_packets() {
-            let chain = self
-                .tls
-                .peer_certificates()
-                .map(<[_]>::to_vec)
-                .unwrap_or_default();
+            let chain = self.tls.peer_certificates().map(<[_]>::to_vec).unwrap_or_default();
             let host = match &self.role {
                 Role::Client { server_name, .. } => server_name.to_str().into_owned(),
                 Role::Server(_) => String::new(),
@@ -438,20 +417,8 @@ impl Conn {
         let chain = self.tls.peer_certificates().unwrap_or(&[]);
         let (verdict, servername): (Option<Result<(), NodeCertError>>, Option<String>) =
             match (&self.role, &self.tls) {
-                (
-                    Role::Client {
-                        verifier,
-                        server_name,
-                        sni,
-                        ..
-                    },
-                    _,
-                ) => {
-                    let v = if verifier.rejects() {
-                        Ok(())
-                    } else {
-                        verifier.check(chain, server_name)
-                    };
+                (Role::Client { verifier, server_name, sni, .. }, _) => {
+                    let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
                     (Some(v), sni.clone())
                 }
                 (Role::Server(side), rustls::Connection::Server(s)) => {
@@ -509,11 +476,7 @@ impl Conn {
         self.peer_ended = true;
         self.sock.events.end(&self.sock);
         if !self.allow_half_open {
-            self.sock
-                .queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .ended = true;
+            self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).ended = true;
             self.take_writes();
         }
     }
@@ -526,9 +489,7 @@ impl Conn {
         while self.tls.wants_write() {
             match self.tls.write_tls(stream) {
                 Ok(n) => {
-                    self.sock
-                        .bytes_written
-                        .fetch_add(n as u64, Ordering::Relaxed);
+                    self.sock.bytes_written.fetch_add(n as u64, Ordering::Relaxed);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -541,23 +502,13 @@ impl Conn {
         if self.flushed != self.accepted {
             self.flushed = self.accepted;
             self.sock.flushed.store(self.flushed, Ordering::SeqCst);
-            while self
-                .callbacks
-                .front()
-                .is_some_and(|(end, _)| *end <= self.flushed)
-            {
+            while self.callbacks.front().is_some_and(|(end, _)| *end <= self.flushed) {
                 if let Some((_, cb)) = self.callbacks.pop_front() {
                     cb(&self.sock, 0);
                 }
             }
         }
-        let idle = self
-            .sock
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .total
-            == self.flushed;
+        let idle = self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).total == self.flushed;
         if idle && self.sock.need_drain.swap(false, Ordering::SeqCst) {
             self.sock.events.drain(&self.sock);
         }
@@ -571,8 +522,7 @@ impl Conn {
     /// Sets the timer for the next deadline: the handshake's, or the idle timeout's.
     fn arm_timers(&mut self, cx: &mut Cx<'_>, token: usize) {
         let ms = self.sock.timeout_ms.load(Ordering::SeqCst);
-        let idle_at =
-            (ms > 0 && !self.timeout_fired).then(|| self.last_activity + Duration::from_millis(ms));
+        let idle_at = (ms > 0 && !self.timeout_fired).then(|| self.last_activity + Duration::from_millis(ms));
         if idle_at.is_some() && idle_at != self.timer_at {
             self.timer_at = idle_at;
             cx.set_timer(token, idle_at.unwrap_or_else(Instant::now));
@@ -583,11 +533,8 @@ impl Conn {
         let now = Instant::now();
         if let Role::Server(side) = &self.role {
             if !self.secure && now >= side.handshake_deadline {
-                let err = NtlsError::new(
-                    NTLS_ETIMEDOUT,
-                    "ERR_TLS_HANDSHAKE_TIMEOUT",
-                    "TLS handshake timeout",
-                );
+                let err =
+                    NtlsError::new(NTLS_ETIMEDOUT, "ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout");
                 return self.fail(cx, err);
             }
         }
@@ -646,10 +593,8 @@ impl Handler for Conn {
     }
 
     fn abort(&mut self, cx: &mut Cx<'_>, _token: usize) {
-        let err = NtlsError::from_status(
-            crate::error::NTLS_EPANIC,
-            "internal error while serving this socket",
-        );
+        let err =
+            NtlsError::from_status(crate::error::NTLS_EPANIC, "internal error while serving this socket");
         self.fail(cx, err);
     }
 }

@@ -26,14 +26,8 @@ pub struct Plan {
 /// The name checked against the certificate (`servername`, else `host`) and the SNI sent.
 pub fn server_name(o: &Options) -> Result<(ServerName<'static>, Option<String>), OptionError> {
     let host = o.str(NTLS_OPT_HOST).unwrap_or("localhost");
-    let name = o
-        .str(NTLS_OPT_SERVERNAME)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(host);
-    let name = name
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
+    let name = o.str(NTLS_OPT_SERVERNAME).filter(|s| !s.is_empty()).unwrap_or(host);
+    let name = name.trim_start_matches('[').trim_end_matches(']').to_owned();
     let server_name = ServerName::try_from(name.clone())
         .map_err(|_| OptionError::invalid(format!("invalid servername '{name}'")))?;
     // Node sends no SNI for an IP address.
@@ -47,11 +41,7 @@ impl Plan {
         let host = o.str(NTLS_OPT_HOST).unwrap_or("localhost").to_owned();
         let port = match o.int(NTLS_OPT_PORT) {
             Some(p @ 1..=65535) => p as u16,
-            Some(p) => {
-                return Err(OptionError::invalid(format!(
-                    "port must be 1 to 65535, got {p}"
-                )))
-            }
+            Some(p) => return Err(OptionError::invalid(format!("port must be 1 to 65535, got {p}"))),
             None => return Err(OptionError::invalid("port is required")),
         };
         let (server_name, sni) = server_name(o)?;
@@ -79,11 +69,8 @@ pub fn start(sock: Arc<Socket>, lp: Loop, plan: Plan, cx: &mut Cx<'_>) {
     resolve::resolve(&lp, cx, &host, plan.port, move |cx, result| match result {
         Ok(addrs) if !addrs.is_empty() => dial(sock, plan, addrs, cx),
         _ => {
-            let err = NtlsError::new(
-                NTLS_EAI_NONAME,
-                "ENOTFOUND",
-                format!("getaddrinfo ENOTFOUND {}", plan.host),
-            );
+            let err =
+                NtlsError::new(NTLS_EAI_NONAME, "ENOTFOUND", format!("getaddrinfo ENOTFOUND {}", plan.host));
             sock.events.error(&sock, &err);
             sock.finish_close(true);
             sock.lp.handle_closed();
@@ -92,8 +79,7 @@ pub fn start(sock: Arc<Socket>, lp: Loop, plan: Plan, cx: &mut Cx<'_>) {
 }
 
 fn dial(sock: Arc<Socket>, plan: Plan, addrs: Vec<SocketAddr>, cx: &mut Cx<'_>) {
-    let tls = match rustls::ClientConnection::new(plan.tls.config.clone(), plan.server_name.clone())
-    {
+    let tls = match rustls::ClientConnection::new(plan.tls.config.clone(), plan.server_name.clone()) {
         Ok(t) => t,
         Err(e) => {
             let err = crate::tls::alerts::tls_error(&e, &[], &plan.host);
@@ -110,12 +96,5 @@ fn dial(sock: Arc<Socket>, plan: Plan, addrs: Vec<SocketAddr>, cx: &mut Cx<'_>) 
         addrs,
         next_addr: 0,
     };
-    Conn::start_client(
-        sock,
-        tls.into(),
-        role,
-        plan.no_delay,
-        plan.allow_half_open,
-        cx,
-    );
+    Conn::start_client(sock, tls.into(), role, plan.no_delay, plan.allow_half_open, cx);
 }

@@ -53,15 +53,10 @@ pub fn from_connection(
     servername: Option<&str>,
     verdict: Option<Result<(), crate::tls::verify::NodeCertError>>,
 ) -> SecureInfo {
-    let version = tls
-        .protocol_version()
-        .unwrap_or(rustls::ProtocolVersion::Unknown(0));
+    let version = tls.protocol_version().unwrap_or(rustls::ProtocolVersion::Unknown(0));
     let suite = tls.negotiated_cipher_suite();
     let (cipher_name, standard_name) = match suite {
-        Some(s) => (
-            crate::tls::ciphers::openssl_name(s),
-            crate::tls::ciphers::standard_name(s),
-        ),
+        Some(s) => (crate::tls::ciphers::openssl_name(s), crate::tls::ciphers::standard_name(s)),
         None => ("", ""),
     };
     let cipher_version = match suite.map(|s| s.version().version) {
@@ -79,16 +74,11 @@ pub fn from_connection(
         cipher_name: cstring(cipher_name),
         standard_name: cstring(standard_name),
         cipher_version,
-        alpn: tls
-            .alpn_protocol()
-            .map(|p| cstring(&String::from_utf8_lossy(p))),
+        alpn: tls.alpn_protocol().map(|p| cstring(&String::from_utf8_lossy(p))),
         servername: servername.map(cstring),
         authorized,
         authorization_error,
-        peer_chain: tls
-            .peer_certificates()
-            .map(|c| c.to_vec())
-            .unwrap_or_default(),
+        peer_chain: tls.peer_certificates().map(|c| c.to_vec()).unwrap_or_default(),
         session_reused: matches!(tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
     }
 }

@@ -116,10 +116,7 @@ impl Socket {
 
     /// The words of the last failed call on this socket.
     pub fn last_error_ptr(&self) -> *const std::ffi::c_char {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ptr()
+        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).as_ptr()
     }
 
     fn check_open(&self) -> Result<(), c_int> {
@@ -136,16 +133,12 @@ impl Socket {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
         }
         let plan = connect::Plan::from_options(opts).map_err(|e| self.option_failure(opts, e))?;
-        self.apply_stream_options(opts)
-            .map_err(|e| self.option_failure(opts, e))?;
+        self.apply_stream_options(opts).map_err(|e| self.option_failure(opts, e))?;
         self.set_state(State::Connecting);
         self.lp.handle_started();
         let me = self.clone();
         let lp = self.lp.clone();
-        if let Err(status) = self
-            .lp
-            .submit(Box::new(move |cx| connect::start(me, lp, plan, cx)))
-        {
+        if let Err(status) = self.lp.submit(Box::new(move |cx| connect::start(me, lp, plan, cx))) {
             self.set_state(State::New);
             self.lp.handle_closed();
             return Err(self.fail_call(status, "loop is closed"));
@@ -201,8 +194,7 @@ impl Socket {
             q.total
         };
         self.kick();
-        let below = total - self.flushed.load(Ordering::SeqCst)
-            < self.high_water_mark.load(Ordering::SeqCst);
+        let below = total - self.flushed.load(Ordering::SeqCst) < self.high_water_mark.load(Ordering::SeqCst);
         if !below {
             self.need_drain.store(true, Ordering::SeqCst);
         }

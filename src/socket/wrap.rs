@@ -28,11 +28,7 @@ impl ServerHooks for OwnHooks {
 
 impl Socket {
     /// Starts TLS on a connected stream; `isServer` picks the side.
-    pub fn wrap_stream(
-        self: &Arc<Self>,
-        stream: std::net::TcpStream,
-        o: &Options,
-    ) -> Result<(), c_int> {
+    pub fn wrap_stream(self: &Arc<Self>, stream: std::net::TcpStream, o: &Options) -> Result<(), c_int> {
         self.check_open()?;
         if self.state() != State::New {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
@@ -55,19 +51,12 @@ impl Socket {
             let ct = client_config::build(o).map_err(fail)?;
             let conn = rustls::ClientConnection::new(ct.config.clone(), server_name.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let role = Role::Client {
-                verifier: ct.verifier,
-                server_name,
-                sni,
-                addrs: Vec::new(),
-                next_addr: 0,
-            };
+            let role =
+                Role::Client { verifier: ct.verifier, server_name, sni, addrs: Vec::new(), next_addr: 0 };
             (conn.into(), role)
         };
         self.apply_stream_options(o).map_err(fail)?;
-        stream
-            .set_nonblocking(true)
-            .map_err(|e| self.fail_call(from_io(&e), &e.to_string()))?;
+        stream.set_nonblocking(true).map_err(|e| self.fail_call(from_io(&e), &e.to_string()))?;
         let stream = mio::net::TcpStream::from_std(stream);
         let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
         let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);

@@ -26,13 +26,14 @@ fn alert_reason(a: AlertDescription) -> (&'static str, String) {
     };
     let words = format!("{a:?}")
         .chars()
-        .fold(String::new(), |mut s, c| {
-            if c.is_uppercase() && !s.is_empty() {
+        .fold((String::new(), false), |(mut s, prev_lower), c| {
+            if c.is_uppercase() && prev_lower {
                 s.push(' ');
             }
             s.push(c.to_ascii_lowercase());
-            s
+            (s, c.is_lowercase())
         })
+        .0
         .replace("unrecognised", "unrecognized");
     (prefix, words)
 }
@@ -43,11 +44,7 @@ fn ssl_error(reason: &str) -> NtlsError {
 }
 
 /// Node's error for a failed TLS connection; `chain` and `host` refine certificate errors.
-pub fn tls_error(
-    e: &Error,
-    chain: &[rustls::pki_types::CertificateDer<'_>],
-    host: &str,
-) -> NtlsError {
+pub fn tls_error(e: &Error, chain: &[rustls::pki_types::CertificateDer<'_>], host: &str) -> NtlsError {
     match e {
         Error::AlertReceived(a) => {
             let (prefix, words) = alert_reason(*a);
@@ -67,9 +64,7 @@ pub fn tls_error(
             PeerIncompatible::Tls12NotOffered
             | PeerIncompatible::Tls12NotOfferedOrEnabled
             | PeerIncompatible::Tls13RequiredForQuic
-            | PeerIncompatible::SupportedVersionsExtensionRequired => {
-                ssl_error("unsupported protocol")
-            }
+            | PeerIncompatible::SupportedVersionsExtensionRequired => ssl_error("unsupported protocol"),
             PeerIncompatible::ServerDoesNotSupportTls12Or13 => ssl_error("unsupported protocol"),
             other => ssl_error(&format!("peer incompatible {other:?}").to_lowercase()),
         },
@@ -96,33 +91,17 @@ mod tests {
 
     #[test]
     fn alerts_get_openssl_names() {
-        let e = tls_error(
-            &Error::AlertReceived(AlertDescription::HandshakeFailure),
-            &[],
-            "",
-        );
+        let e = tls_error(&Error::AlertReceived(AlertDescription::HandshakeFailure), &[], "");
         assert_eq!(e.code(), "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE");
-        let e = tls_error(
-            &Error::AlertReceived(AlertDescription::NoApplicationProtocol),
-            &[],
-            "",
-        );
+        let e = tls_error(&Error::AlertReceived(AlertDescription::NoApplicationProtocol), &[], "");
         assert_eq!(e.code(), "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL");
         let e = tls_error(&Error::AlertReceived(AlertDescription::UnknownCA), &[], "");
         assert_eq!(e.code(), "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA");
-        let e = tls_error(
-            &Error::AlertReceived(AlertDescription::CertificateRequired),
-            &[],
-            "",
-        );
+        let e = tls_error(&Error::AlertReceived(AlertDescription::CertificateRequired), &[], "");
         assert_eq!(e.code(), "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED");
         let e = tls_error(&Error::NoApplicationProtocol, &[], "");
         assert_eq!(e.code(), "ERR_SSL_NO_APPLICATION_PROTOCOL");
-        let e = tls_error(
-            &Error::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon),
-            &[],
-            "",
-        );
+        let e = tls_error(&Error::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon), &[], "");
         assert_eq!(e.code(), "ERR_SSL_NO_SHARED_CIPHER");
     }
 }

@@ -37,10 +37,9 @@ impl ResolvesClientCert for ContextClientCert {
 pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
     let ctx = SecureContext::from_options(o)?;
     let reject = o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true);
-    let webpki =
-        WebPkiServerVerifier::builder_with_provider(ctx.roots().clone(), ctx.provider().clone())
-            .build()
-            .map_err(|e| OptionError::invalid(format!("cannot verify servers: {e}")))?;
+    let webpki = WebPkiServerVerifier::builder_with_provider(ctx.roots().clone(), ctx.provider().clone())
+        .build()
+        .map_err(|e| OptionError::invalid(format!("cannot verify servers: {e}")))?;
     let verifier = Arc::new(NodeServerVerifier::new(webpki, reject));
     let mut config = ClientConfig::builder_with_provider(ctx.provider().clone())
         .with_protocol_versions(ctx.versions())
@@ -49,8 +48,5 @@ pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
         .with_custom_certificate_verifier(verifier.clone())
         .with_client_cert_resolver(Arc::new(ContextClientCert(ctx)));
     config.alpn_protocols = alpn_list(o)?;
-    Ok(ClientTls {
-        config: Arc::new(config),
-        verifier,
-    })
+    Ok(ClientTls { config: Arc::new(config), verifier })
 }

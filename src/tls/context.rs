@@ -19,10 +19,7 @@ pub struct SecureContext {
 }
 
 fn key_error(e: KeyError) -> OptionError {
-    OptionError {
-        status: crate::error::NTLS_EKEY,
-        message: e.to_string(),
-    }
+    OptionError { status: crate::error::NTLS_EKEY, message: e.to_string() }
 }
 
 impl SecureContext {
@@ -36,21 +33,13 @@ impl SecureContext {
         let keys = load_keys(o)?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let versions = rustls::ALL_VERSIONS.to_vec();
-        Ok(Arc::new(SecureContext {
-            keys,
-            roots,
-            provider,
-            versions,
-        }))
+        Ok(Arc::new(SecureContext { keys, roots, provider, versions }))
     }
 
     /// The key (and chain) to present to a peer that verifies `schemes`; None when the
     /// context has no key the peer can use.
     pub fn choose_key(&self, schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-        self.keys
-            .iter()
-            .find(|k| k.key.choose_scheme(schemes).is_some())
-            .cloned()
+        self.keys.iter().find(|k| k.key.choose_scheme(schemes).is_some()).cloned()
     }
 
     /// Whether the context holds at least one key and certificate.
@@ -76,17 +65,11 @@ impl SecureContext {
 
 fn load_roots(cas: &[Vec<u8>]) -> Result<RootCertStore, OptionError> {
     if cas.is_empty() {
-        return Ok(RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        });
+        return Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() });
     }
     let mut store = RootCertStore::empty();
     for (i, pem) in cas.iter().enumerate() {
-        let what = if cas.len() > 1 {
-            format!("ca {}", i + 1)
-        } else {
-            "ca".to_owned()
-        };
+        let what = if cas.len() > 1 { format!("ca {}", i + 1) } else { "ca".to_owned() };
         for cert in keys::parse_certificates(pem, &what).map_err(key_error)? {
             store.add(cert).map_err(|e| OptionError {
                 status: crate::error::NTLS_EKEY,
@@ -101,42 +84,29 @@ fn load_keys(o: &Options) -> Result<Vec<Arc<CertifiedKey>>, OptionError> {
     let (key_pems, cert_pems) = (o.bytes(NTLS_OPT_KEY), o.bytes(NTLS_OPT_CERT));
     match (key_pems.is_empty(), cert_pems.is_empty()) {
         (true, true) => return Ok(Vec::new()),
-        (false, true) => {
-            return Err(key_error(KeyError::NoCertificate(
-                "key given without cert".into(),
-            )))
-        }
+        (false, true) => return Err(key_error(KeyError::NoCertificate("key given without cert".into()))),
         (true, false) => return Err(key_error(KeyError::NoKey("cert given without key".into()))),
         _ => {}
     }
     let passphrase = o.str(NTLS_OPT_PASSPHRASE).map(str::as_bytes);
     let mut chains = Vec::new();
     for (i, pem) in cert_pems.iter().enumerate() {
-        let what = if cert_pems.len() > 1 {
-            format!("cert {}", i + 1)
-        } else {
-            "cert".to_owned()
-        };
+        let what = if cert_pems.len() > 1 { format!("cert {}", i + 1) } else { "cert".to_owned() };
         chains.push(keys::parse_certificates(pem, &what).map_err(key_error)?);
     }
     let mut out = Vec::new();
     for (i, pem) in key_pems.iter().enumerate() {
-        let what = if key_pems.len() > 1 {
-            format!("key {}", i + 1)
-        } else {
-            "key".to_owned()
-        };
+        let what = if key_pems.len() > 1 { format!("key {}", i + 1) } else { "key".to_owned() };
         let key = keys::parse_private_key(pem, passphrase, &what).map_err(key_error)?;
         let mut last = None;
-        let found = chains.iter().find_map(|chain| {
-            match keys::certified_key(chain.clone(), key.clone_key()) {
+        let found =
+            chains.iter().find_map(|chain| match keys::certified_key(chain.clone(), key.clone_key()) {
                 Ok(ck) => Some(ck),
                 Err(e) => {
                     last = Some(e);
                     None
                 }
-            }
-        });
+            });
         match (found, last) {
             (Some(ck), _) => out.push(ck),
             (None, Some(KeyError::KeyMismatch(_))) | (None, None) => {

@@ -41,17 +41,12 @@ impl std::fmt::Display for KeyError {
 }
 
 /// Every certificate in a PEM text; `what` names the option in messages.
-pub fn parse_certificates(
-    pem: &[u8],
-    what: &str,
-) -> Result<Vec<CertificateDer<'static>>, KeyError> {
+pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, KeyError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| KeyError::BadPem(format!("{what}: malformed PEM certificate ({e})")))?;
     if certs.is_empty() {
-        return Err(KeyError::NoCertificate(format!(
-            "{what}: no PEM certificate found"
-        )));
+        return Err(KeyError::NoCertificate(format!("{what}: no PEM certificate found")));
     }
     Ok(certs)
 }
@@ -81,7 +76,6 @@ pub fn certified_key(
         .load_private_key(key)
         .map_err(|e| KeyError::Unsupported(format!("unsupported private key ({e})")))?;
     let ck = CertifiedKey::new(chain, signer);
-    ck.keys_match()
-        .map_err(|_| KeyError::KeyMismatch("key does not match certificate".into()))?;
+    ck.keys_match().map_err(|_| KeyError::KeyMismatch("key does not match certificate".into()))?;
     Ok(Arc::new(ck))
 }

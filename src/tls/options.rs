@@ -36,12 +36,7 @@ pub struct OptionDef {
 }
 
 const fn def(key: c_int, name: &'static str, kind: Kind) -> OptionDef {
-    OptionDef {
-        key,
-        name,
-        kind,
-        unsupported: None,
-    }
+    OptionDef { key, name, kind, unsupported: None }
 }
 
 /// Every option nodetls knows, in key order.
@@ -53,11 +48,7 @@ pub const OPTIONS: &[OptionDef] = &[
     def(NTLS_OPT_HOST, "host", Kind::Str),
     def(NTLS_OPT_PORT, "port", Kind::Int),
     def(NTLS_OPT_SERVERNAME, "servername", Kind::Str),
-    def(
-        NTLS_OPT_REJECT_UNAUTHORIZED,
-        "rejectUnauthorized",
-        Kind::Bool,
-    ),
+    def(NTLS_OPT_REJECT_UNAUTHORIZED, "rejectUnauthorized", Kind::Bool),
     def(NTLS_OPT_REQUEST_CERT, "requestCert", Kind::Bool),
     def(NTLS_OPT_ALPN_PROTOCOLS, "ALPNProtocols", Kind::List),
     def(NTLS_OPT_HANDSHAKE_TIMEOUT, "handshakeTimeout", Kind::Int),
@@ -127,10 +118,7 @@ pub struct OptionError {
 impl OptionError {
     /// An `NTLS_EINVAL` error.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self {
-            status: crate::error::NTLS_EINVAL,
-            message: message.into(),
-        }
+        Self { status: crate::error::NTLS_EINVAL, message: message.into() }
     }
 }
 
@@ -149,13 +137,9 @@ impl Options {
 
     /// Stores a value after checking the key and its type. `append` adds to a list.
     pub fn set(&mut self, key: c_int, value: Value, append: bool) -> Result<(), OptionError> {
-        let def =
-            lookup(key).ok_or_else(|| OptionError::invalid(format!("unknown option key {key}")))?;
+        let def = lookup(key).ok_or_else(|| OptionError::invalid(format!("unknown option key {key}")))?;
         if let Some(why) = def.unsupported {
-            return Err(OptionError {
-                status: crate::error::NTLS_ENOTSUP,
-                message: why.into(),
-            });
+            return Err(OptionError { status: crate::error::NTLS_ENOTSUP, message: why.into() });
         }
         let fits = matches!(
             (def.kind, &value),
@@ -194,19 +178,12 @@ impl Options {
 
     /// The words of the last failure, "" when none. Valid until the next failing call.
     pub fn last_error_ptr(&self) -> *const std::ffi::c_char {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ptr()
+        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).as_ptr()
     }
 
     /// The last failure's words as Rust text.
     pub fn last_error(&self) -> String {
-        self.last_error
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .to_string_lossy()
-            .into_owned()
+        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).to_string_lossy().into_owned()
     }
 
     /// The raw value of a key.
@@ -269,19 +246,12 @@ impl Options {
 
 impl Clone for Options {
     fn clone(&self) -> Self {
-        Self {
-            values: self.values.clone(),
-            last_error: Mutex::default(),
-        }
+        Self { values: self.values.clone(), last_error: Mutex::default() }
     }
 }
 
 fn split_list(s: &str) -> Vec<Vec<u8>> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| p.as_bytes().to_vec())
-        .collect()
+    s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| p.as_bytes().to_vec()).collect()
 }
 
 fn kind_words(k: Kind) -> &'static str {
@@ -311,10 +281,7 @@ mod tests {
 
     #[test]
     fn names_map_to_keys() {
-        assert_eq!(
-            key_by_name("rejectUnauthorized"),
-            Some(NTLS_OPT_REJECT_UNAUTHORIZED)
-        );
+        assert_eq!(key_by_name("rejectUnauthorized"), Some(NTLS_OPT_REJECT_UNAUTHORIZED));
         assert_eq!(key_by_name("ALPNProtocols"), Some(NTLS_OPT_ALPN_PROTOCOLS));
         assert_eq!(key_by_name("minDHSize"), Some(NTLS_OPT_MIN_DH_SIZE));
         assert_eq!(key_by_name("rejectUnauthorised"), None);
@@ -329,30 +296,15 @@ mod tests {
         let e = o.set(NTLS_OPT_HOST, Value::Bool(true), false).unwrap_err();
         assert_eq!(e.message, "option 'host' takes a string, not a bool");
         assert!(o.set(9999, Value::Int(1), false).is_err());
-        let e = o
-            .set(NTLS_OPT_NPN_PROTOCOLS, Value::Str("h2".into()), false)
-            .unwrap_err();
+        let e = o.set(NTLS_OPT_NPN_PROTOCOLS, Value::Str("h2".into()), false).unwrap_err();
         assert_eq!(e.status, crate::error::NTLS_ENOTSUP);
     }
 
     #[test]
     fn lists_accept_comma_strings_and_append() {
         let mut o = Options::new();
-        o.set(
-            NTLS_OPT_ALPN_PROTOCOLS,
-            Value::Str("h2, http/1.1".into()),
-            false,
-        )
-        .unwrap();
-        o.set(
-            NTLS_OPT_ALPN_PROTOCOLS,
-            Value::Bytes(vec![b"x".to_vec()]),
-            true,
-        )
-        .unwrap();
-        assert_eq!(
-            o.bytes(NTLS_OPT_ALPN_PROTOCOLS),
-            &[b"h2".to_vec(), b"http/1.1".to_vec(), b"x".to_vec()]
-        );
+        o.set(NTLS_OPT_ALPN_PROTOCOLS, Value::Str("h2, http/1.1".into()), false).unwrap();
+        o.set(NTLS_OPT_ALPN_PROTOCOLS, Value::Bytes(vec![b"x".to_vec()]), true).unwrap();
+        assert_eq!(o.bytes(NTLS_OPT_ALPN_PROTOCOLS), &[b"h2".to_vec(), b"http/1.1".to_vec(), b"x".to_vec()]);
     }
 }

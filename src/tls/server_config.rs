@@ -30,9 +30,7 @@ pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?;
     let client_verifier = if request_cert {
-        Some(Arc::new(
-            NodeClientVerifier::new(ctx.roots().clone(), reject).map_err(OptionError::invalid)?,
-        ))
+        Some(Arc::new(NodeClientVerifier::new(ctx.roots().clone(), reject).map_err(OptionError::invalid)?))
     } else {
         None
     };
@@ -40,19 +38,13 @@ pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
         Some(v) => builder.with_client_cert_verifier(v.clone()),
         None => builder.with_client_cert_verifier(Arc::new(NoClientAuth)),
     };
-    let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver {
-        default: ctx,
-        sni: sni.clone(),
-    }));
+    let mut config =
+        builder.with_cert_resolver(Arc::new(NodeCertResolver { default: ctx, sni: sni.clone() }));
     config.alpn_protocols = alpn_list(o)?;
     config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
         .map_err(|e| OptionError::invalid(format!("session tickets: {e}")))?;
     config.send_tls13_tickets = 1;
-    Ok(ServerTls {
-        config: Arc::new(config),
-        client_verifier,
-        sni,
-    })
+    Ok(ServerTls { config: Arc::new(config), client_verifier, sni })
 }
 
 /// `ALPNProtocols`, checked: each name 1..=255 bytes.

@@ -10,9 +10,7 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     let p: Vec<&str> = pattern.split('.').collect();
     let n: Vec<&str> = name.trim_end_matches('.').split('.').collect();
     p.len() == n.len()
-        && p.iter()
-            .zip(&n)
-            .all(|(p, n)| *p == "*" && !n.is_empty() || p.eq_ignore_ascii_case(n))
+        && p.iter().zip(&n).all(|(p, n)| *p == "*" && !n.is_empty() || p.eq_ignore_ascii_case(n))
 }
 
 /// The contexts a server added with `ntls_server_add_context`.
@@ -24,20 +22,13 @@ pub struct SniTable {
 impl SniTable {
     /// Adds a pattern; later additions win over earlier ones, as in Node.
     pub fn add(&self, pattern: &str, ctx: Arc<SecureContext>) {
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((pattern.to_owned(), ctx));
+        self.entries.write().unwrap_or_else(|e| e.into_inner()).push((pattern.to_owned(), ctx));
     }
 
     /// The most recently added context whose pattern matches `name`.
     pub fn lookup(&self, name: &str) -> Option<Arc<SecureContext>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries
-            .iter()
-            .rev()
-            .find(|(p, _)| pattern_matches(p, name))
-            .map(|(_, c)| c.clone())
+        entries.iter().rev().find(|(p, _)| pattern_matches(p, name)).map(|(_, c)| c.clone())
     }
 }
 
@@ -53,10 +44,8 @@ pub struct NodeCertResolver {
 
 impl ResolvesServerCert for NodeCertResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let ctx = hello
-            .server_name()
-            .and_then(|n| self.sni.lookup(n))
-            .unwrap_or_else(|| self.default.clone());
+        let ctx =
+            hello.server_name().and_then(|n| self.sni.lookup(n)).unwrap_or_else(|| self.default.clone());
         ctx.choose_key(hello.signature_schemes())
     }
 }

@@ -30,10 +30,7 @@ impl std::error::Error for NodeCertError {}
 
 impl NodeCertError {
     fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 
     /// Finds our error inside a rustls error, if rustls carried one.
@@ -95,9 +92,7 @@ pub fn node_error(e: &Error, chain: &[CertificateDer<'_>], host: &str) -> NodeCe
         C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
             NodeCertError::new("CRL_HAS_EXPIRED", "CRL has expired")
         }
-        C::BadSignature => {
-            NodeCertError::new("CERT_SIGNATURE_FAILURE", "certificate signature failure")
-        }
+        C::BadSignature => NodeCertError::new("CERT_SIGNATURE_FAILURE", "certificate signature failure"),
         C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
             NodeCertError::new("INVALID_PURPOSE", "unsupported certificate purpose")
         }
@@ -141,14 +136,10 @@ impl NodeServerVerifier {
     }
 
     /// The verdict for a finished handshake's chain: `authorized` / `authorizationError`.
-    pub fn check(
-        &self,
-        chain: &[CertificateDer<'_>],
-        name: &ServerName<'_>,
-    ) -> Result<(), NodeCertError> {
-        let (leaf, rest) = chain.split_first().ok_or_else(|| {
-            NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "peer sent no certificate")
-        })?;
+    pub fn check(&self, chain: &[CertificateDer<'_>], name: &ServerName<'_>) -> Result<(), NodeCertError> {
+        let (leaf, rest) = chain
+            .split_first()
+            .ok_or_else(|| NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "peer sent no certificate"))?;
         self.inner
             .verify_server_cert(leaf, rest, name, &[], UnixTime::now())
             .map(|_| ())
@@ -165,13 +156,7 @@ impl ServerCertVerifier for NodeServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Ok(v) => Ok(v),
             Err(_) if !self.reject => Ok(ServerCertVerified::assertion()),
             Err(e) => {
@@ -225,10 +210,7 @@ impl NodeClientVerifier {
     /// The verdict for a client's chain: `authorized` / `authorizationError`.
     pub fn check(&self, chain: &[CertificateDer<'_>]) -> Result<(), NodeCertError> {
         let (leaf, rest) = chain.split_first().ok_or_else(|| {
-            NodeCertError::new(
-                "UNABLE_TO_GET_ISSUER_CERT",
-                "peer did not return a certificate",
-            )
+            NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "peer did not return a certificate")
         })?;
         self.inner
             .verify_client_cert(leaf, rest, UnixTime::now())
@@ -256,10 +238,7 @@ impl ClientCertVerifier for NodeClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        match self
-            .inner
-            .verify_client_cert(end_entity, intermediates, now)
-        {
+        match self.inner.verify_client_cert(end_entity, intermediates, now) {
             Ok(v) => Ok(v),
             Err(_) if !self.reject => Ok(ClientCertVerified::assertion()),
             Err(e) => {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks for building and testing nodetls, checking first
+# what is there: Debian packages through apt-get, cbindgen through cargo, pytest through pip.
+set -euo pipefail
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have cmake || need_apt+=(cmake)
+have ninja || need_apt+=(ninja-build)
+have g++ || need_apt+=(g++)
+have nm || need_apt+=(binutils)
+have openssl || need_apt+=(openssl)
+have curl || need_apt+=(curl)
+have gnutls-cli || need_apt+=(gnutls-bin)
+have taskset || need_apt+=(util-linux)
+have node || need_apt+=(nodejs)
+have go || need_apt+=(golang-go)
+have python3 || need_apt+=(python3 python3-pip)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# cbindgen >= 0.29 (older ones cannot parse the crate's Rust 2021 syntax).
+cb_ok=0
+if have cbindgen; then
+  v=$(cbindgen --version | awk '{print $2}')
+  minor=$(echo "$v" | cut -d. -f2)
+  [ "$(echo "$v" | cut -d. -f1)" -gt 0 ] || [ "$minor" -ge 29 ] && cb_ok=1
+fi
+if [ $cb_ok -eq 0 ]; then
+  echo "setup: installing cbindgen 0.29.4"
+  cargo install cbindgen --version 0.29.4 --locked --quiet
+fi
+
+python3 -c "import pytest" 2>/dev/null || python3 -m pip install --quiet pytest
+echo "setup: ready"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test of nodetls on a fresh machine: setup, Rust (cargo test), C and C++
+# (CTest), Python, Go, and the benchmark's smoke run. Exit status is non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+bash scripts/setup.sh
+bash scripts/gen-certs.sh
+
+echo "== cargo fmt / clippy"
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+echo "== cargo test"
+cargo test --quiet 2>&1 | tee target/cargo-test.log
+grep -q "test result: ok" target/cargo-test.log
+
+echo "== CTest (C and C++)"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release
+(cd build/release && ctest --output-on-failure --timeout 120)
+
+if [ -d bindings/python ]; then
+  echo "== Python"
+  NODETLS_LIB="$ROOT/target/release/libnodetls.so" python3 -m pytest -q bindings/python
+fi
+
+if [ -d bindings/go ]; then
+  echo "== Go"
+  (cd bindings/go && CGO_CFLAGS="-I$ROOT/include" CGO_LDFLAGS="-L$ROOT/target/release -lnodetls -Wl,-rpath,$ROOT/target/release" go test ./...)
+fi
+
+if [ -x bench/run ]; then
+  echo "== benchmark smoke run"
+  bench/run smoke
+fi
+echo "all tests passed"
