@@ -361,6 +361,11 @@ typedef struct ntls_error ntls_error;
 typedef struct ntls_options ntls_options;
 
 /**
+ * A pending question to the program (`ntls_request`).
+ */
+typedef struct ntls_request ntls_request;
+
+/**
  * A secure context: what Node's `SecureContext` holds, in rustls's terms.
  */
 typedef struct ntls_context ntls_context;
@@ -402,6 +407,15 @@ typedef void (*ntls_server_cb)(ntls_server *srv, void *data);
  * `error`: `(server, error, data)`.
  */
 typedef void (*ntls_server_error_cb)(ntls_server *srv, const ntls_error *err, void *data);
+
+/**
+ * `SNICallback`: `(server, servername, request, data)`; finish the request exactly once
+ * with `ntls_request_sni_done` or `ntls_request_fail`, from any thread.
+ */
+typedef void (*ntls_server_sni_cb)(ntls_server *srv,
+                                   const char *servername,
+                                   ntls_request *req,
+                                   void *data);
 
 /**
  * `listen`'s callback: `(server, status, data)`.
@@ -648,6 +662,22 @@ const char *ntls_options_last_error(const ntls_options *opts);
 int ntls_option_by_name(const char *name);
 
 /**
+ * Answers SNICallback with a context (NULL: the server's default context). Any thread.
+ *
+ * # Safety
+ * `req` is an unfinished request; `ctx` NULL or a live context.
+ */
+int ntls_request_sni_done(ntls_request *req, ntls_context *ctx);
+
+/**
+ * Fails the handshake waiting on the request (`tlsClientError` gets `message`). Any thread.
+ *
+ * # Safety
+ * `req` is an unfinished request; `message` NULL or NUL-terminated.
+ */
+int ntls_request_fail(ntls_request *req, const char *message);
+
+/**
  * `tls.createServer(options)` on `loop` (NULL: the default loop). Keys, certificates and
  * every option are checked now; words in `ntls_options_last_error(opts)` on failure.
  *
@@ -695,6 +725,15 @@ int ntls_server_on_close(ntls_server *srv, ntls_server_cb cb);
  * `srv` is NULL or a live server handle.
  */
 int ntls_server_on_error(ntls_server *srv, ntls_server_error_cb cb);
+
+/**
+ * `SNICallback`: called with the client's server name (NULL when it sent none) before the
+ * handshake goes on; answer with `ntls_request_sni_done` or `ntls_request_fail`.
+ *
+ * # Safety
+ * `srv` is NULL or a live server handle.
+ */
+int ntls_server_on_sni(ntls_server *srv, ntls_server_sni_cb cb);
 
 /**
  * Sets the pointer handed to every callback of this server.

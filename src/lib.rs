@@ -6,6 +6,7 @@
 pub mod error;
 pub mod ffi;
 pub mod reactor;
+pub mod request;
 pub mod server;
 pub mod socket;
 pub mod tls;

@@ -2,9 +2,11 @@
 
 use super::UserData;
 use crate::error::NtlsError;
+use crate::request::Request;
 use crate::server::{Server, ServerEvents};
 use crate::socket::{Socket, SocketEvents};
-use std::ffi::{c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// `secureConnect`, `end`, `drain`, `timeout`: `(socket, data)`.
@@ -32,6 +34,11 @@ pub type ntls_server_connection_cb =
 /// `tlsClientError`: `(server, error, socket, data)`.
 pub type ntls_server_client_error_cb =
     Option<unsafe extern "C" fn(srv: *mut Server, err: *const NtlsError, s: *mut Socket, data: *mut c_void)>;
+/// `SNICallback`: `(server, servername, request, data)`; finish the request exactly once
+/// with `ntls_request_sni_done` or `ntls_request_fail`, from any thread.
+pub type ntls_server_sni_cb = Option<
+    unsafe extern "C" fn(srv: *mut Server, servername: *const c_char, req: *mut Request, data: *mut c_void),
+>;
 /// `error`: `(server, error, data)`.
 pub type ntls_server_error_cb =
     Option<unsafe extern "C" fn(srv: *mut Server, err: *const NtlsError, data: *mut c_void)>;
@@ -139,6 +146,7 @@ pub struct ServerCallbacks {
     pub listening: ntls_server_cb,
     pub close: ntls_server_cb,
     pub error: ntls_server_error_cb,
+    pub sni: ntls_server_sni_cb,
     pub user: UserData,
 }
 
@@ -196,6 +204,26 @@ impl ServerEvents for CServerEvents {
         // SAFETY: handle and error valid for the call.
         if let Some(f) = t.error {
             unsafe { f(srvp(srv), err, t.user.0) }
+        }
+    }
+
+    fn has_sni_callback(&self) -> bool {
+        self.get().sni.is_some()
+    }
+
+    fn sni_callback(&self, srv: &Server, req: Arc<Request>) {
+        let t = self.get();
+        match t.sni {
+            Some(f) => {
+                let name = req.servername().as_ptr();
+                let name = if req.servername().is_empty() { std::ptr::null() } else { name };
+                let req = Arc::into_raw(req).cast_mut();
+                // SAFETY: the program's callback; it owns `req` until it finishes it.
+                unsafe { f(srvp(srv), name, req, t.user.0) }
+            }
+            None => {
+                req.finish(crate::request::Answer::Context(None));
+            }
         }
     }
 

@@ -8,6 +8,7 @@ pub mod context;
 pub mod error;
 pub mod loops;
 pub mod options;
+pub mod request;
 pub mod server;
 pub mod socket;
 pub mod version;

@@ -120,6 +120,17 @@ pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.error = cb) } })
 }
 
+/// `SNICallback`: called with the client's server name (NULL when it sent none) before the
+/// handshake goes on; answer with `ntls_request_sni_done` or `ntls_request_fail`.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut Server, cb: ntls_server_sni_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.sni = cb) } })
+}
+
 /// Sets the pointer handed to every callback of this server.
 ///
 /// # Safety

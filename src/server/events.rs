@@ -2,7 +2,9 @@
 
 use super::Server;
 use crate::error::NtlsError;
+use crate::request::Request;
 use crate::socket::{Socket, SocketEvents};
+use std::sync::Arc;
 
 /// Receives a server's events on the loop thread, one at a time.
 pub trait ServerEvents: Send + Sync {
@@ -16,6 +18,10 @@ pub trait ServerEvents: Send + Sync {
     fn close(&self, srv: &Server);
     /// `error` (`EADDRINUSE`, ...).
     fn error(&self, srv: &Server, err: &NtlsError);
+    /// Whether an SNICallback is set (connections then wait for its answer).
+    fn has_sni_callback(&self) -> bool;
+    /// `SNICallback(servername, cb)`: the request must be finished exactly once.
+    fn sni_callback(&self, srv: &Server, req: Arc<Request>);
     /// The event sink for an accepted connection's socket.
     fn new_socket_events(&self) -> Box<dyn SocketEvents>;
     /// Downcasting, for the C layer to reach its own callback table.

@@ -72,11 +72,17 @@ impl Listener {
                 return; // Over maxConnections: dropping the stream closes it, as Node does.
             }
         }
+        let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
+        sock.set_high_water_mark(srv.high_water_mark);
+        if srv.events.has_sni_callback() {
+            srv.connections.fetch_add(1, Ordering::SeqCst);
+            srv.lp.handle_started();
+            super::sni_accept::SniAccept::start(cx, srv.clone(), sock, stream);
+            return;
+        }
         let Ok(tls) = rustls::ServerConnection::new(srv.tls.config.clone()) else {
             return;
         };
-        let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
-        sock.set_high_water_mark(srv.high_water_mark);
         srv.connections.fetch_add(1, Ordering::SeqCst);
         let side = ServerSide {
             hooks: Arc::new(Hooks(srv.clone())),

@@ -2,6 +2,7 @@
 
 pub mod events;
 mod listener;
+mod sni_accept;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};
 
@@ -68,6 +69,13 @@ impl ServerHooks for Hooks {
     }
 
     fn connection_closed(&self) {
+        self.connection_closed_now();
+    }
+}
+
+impl Hooks {
+    /// One connection fewer; the server's `close` may be due.
+    fn connection_closed_now(&self) {
         self.0.connections.fetch_sub(1, Ordering::SeqCst);
         self.0.maybe_emit_close();
     }

@@ -281,6 +281,11 @@ impl Socket {
         self.bytes_written.load(Ordering::Relaxed)
     }
 
+    /// Closes a socket that never reached the TLS stage (a failed SNICallback phase).
+    pub fn close_unstarted(&self, had_error: bool) {
+        self.finish_close(had_error);
+    }
+
     /// Marks the socket closed and emits `close` once: the end of every path.
     fn finish_close(&self, had_error: bool) {
         self.set_state(State::Closed);

@@ -7,7 +7,30 @@ use super::sni::{NodeCertResolver, SniTable};
 use super::verify::NodeClientVerifier;
 use rustls::server::NoClientAuth;
 use rustls::ServerConfig;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// The server options that shape every config a server builds (the default one, and
+/// one per context an SNICallback answers with).
+#[derive(Debug, Clone)]
+pub struct ServerParams {
+    /// `requestCert`.
+    pub request_cert: bool,
+    /// `rejectUnauthorized`.
+    pub reject_unauthorized: bool,
+    /// `ALPNProtocols`, in the server's order of preference.
+    pub alpn: Vec<Vec<u8>>,
+}
+
+impl ServerParams {
+    /// Reads and checks the server options.
+    pub fn from_options(o: &Options) -> Result<Self, OptionError> {
+        Ok(ServerParams {
+            request_cert: o.bool_or(NTLS_OPT_REQUEST_CERT, false),
+            reject_unauthorized: o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true),
+            alpn: alpn_list(o)?,
+        })
+    }
+}
 
 /// What a server needs per connection besides the rustls config.
 #[derive(Debug)]
@@ -18,19 +41,49 @@ pub struct ServerTls {
     pub client_verifier: Option<Arc<NodeClientVerifier>>,
     /// SNI contexts added after creation.
     pub sni: Arc<SniTable>,
+    /// The server options, for configs built later.
+    pub params: ServerParams,
+    /// Configs built for contexts an SNICallback chose, by context.
+    by_context: Mutex<Vec<(Arc<SecureContext>, ContextConfig)>>,
+}
+
+impl ServerTls {
+    /// The config for a context chosen by SNICallback (built once per context).
+    pub fn config_for(&self, ctx: &Arc<SecureContext>) -> Result<ContextConfig, OptionError> {
+        let mut cache = self.by_context.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, cfg)) = cache.iter().find(|(c, _)| Arc::ptr_eq(c, ctx)) {
+            return Ok(cfg.clone());
+        }
+        let cfg = config(ctx.clone(), Arc::new(SniTable::default()), &self.params)?;
+        cache.push((ctx.clone(), cfg.clone()));
+        Ok(cfg)
+    }
 }
 
 /// Builds the server side of `tls.createServer(options)`.
 pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
     let ctx: Arc<SecureContext> = SecureContext::from_options(o)?;
-    let request_cert = o.bool_or(NTLS_OPT_REQUEST_CERT, false);
-    let reject = o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true);
+    let params = ServerParams::from_options(o)?;
     let sni = Arc::new(SniTable::default());
+    let (config, client_verifier) = config(ctx, sni.clone(), &params)?;
+    Ok(ServerTls { config, client_verifier, sni, params, by_context: Mutex::new(Vec::new()) })
+}
+
+/// A rustls config and the client-certificate verifier inside it.
+pub type ContextConfig = (Arc<ServerConfig>, Option<Arc<NodeClientVerifier>>);
+
+fn config(
+    ctx: Arc<SecureContext>,
+    sni: Arc<SniTable>,
+    p: &ServerParams,
+) -> Result<ContextConfig, OptionError> {
     let builder = ServerConfig::builder_with_provider(ctx.provider().clone())
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?;
-    let client_verifier = if request_cert {
-        Some(Arc::new(NodeClientVerifier::new(ctx.roots().clone(), reject).map_err(OptionError::invalid)?))
+    let client_verifier = if p.request_cert {
+        let v = NodeClientVerifier::new(ctx.roots().clone(), p.reject_unauthorized)
+            .map_err(OptionError::invalid)?;
+        Some(Arc::new(v))
     } else {
         None
     };
@@ -38,13 +91,12 @@ pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
         Some(v) => builder.with_client_cert_verifier(v.clone()),
         None => builder.with_client_cert_verifier(Arc::new(NoClientAuth)),
     };
-    let mut config =
-        builder.with_cert_resolver(Arc::new(NodeCertResolver { default: ctx, sni: sni.clone() }));
-    config.alpn_protocols = alpn_list(o)?;
+    let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver { default: ctx, sni }));
+    config.alpn_protocols = p.alpn.clone();
     config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
         .map_err(|e| OptionError::invalid(format!("session tickets: {e}")))?;
     config.send_tls13_tickets = 1;
-    Ok(ServerTls { config: Arc::new(config), client_verifier, sni })
+    Ok((Arc::new(config), client_verifier))
 }
 
 /// `ALPNProtocols`, checked: each name 1..=255 bytes.

@@ -1,0 +1,175 @@
+//! A connection whose server has an SNICallback: read the ClientHello with rustls's
+//! `Acceptor`, ask the program which context to use, then hand over to the normal path.
+
+use super::{Hooks, Server};
+use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
+use crate::reactor::{Cx, Handler, Next, Ready};
+use crate::request::{Answer, Request};
+use crate::socket::{start_connected, Role, ServerSide, Socket};
+use mio::net::TcpStream;
+use mio::Interest;
+use rustls::server::{Accepted, Acceptor};
+use std::io;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The ClientHello phase of one connection.
+pub struct SniAccept {
+    server: Arc<Server>,
+    sock: Arc<Socket>,
+    stream: Option<TcpStream>,
+    acceptor: Acceptor,
+    pending: Option<(Accepted, Arc<Request>)>,
+    deadline: Instant,
+}
+
+impl SniAccept {
+    /// Registers the stream and waits for the ClientHello.
+    pub fn start(cx: &mut Cx<'_>, server: Arc<Server>, sock: Arc<Socket>, mut stream: TcpStream) {
+        let token = cx.reserve();
+        let deadline = Instant::now() + server.handshake_timeout;
+        if let Err(e) = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE) {
+            cx.release(token);
+            let mut me = SniAccept {
+                server,
+                sock,
+                stream: None,
+                acceptor: Acceptor::default(),
+                pending: None,
+                deadline,
+            };
+            me.fail(cx, NtlsError::from_io(&e, "accept", ""));
+            return;
+        }
+        cx.set_timer(token, deadline);
+        let me = SniAccept {
+            server,
+            sock,
+            stream: Some(stream),
+            acceptor: Acceptor::default(),
+            pending: None,
+            deadline,
+        };
+        cx.install(token, Box::new(me));
+    }
+
+    fn step(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        if Instant::now() >= self.deadline {
+            let err = NtlsError::new(NTLS_ETIMEDOUT, "ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout");
+            return self.fail(cx, err);
+        }
+        if self.pending.is_none() {
+            match self.read_hello() {
+                Ok(Some(accepted)) => {
+                    let name = accepted.client_hello().server_name().unwrap_or("").to_owned();
+                    let req = Request::new(self.sock.event_loop().clone(), token, &name);
+                    self.pending = Some((accepted, req.clone()));
+                    self.server.events.sni_callback(&self.server, req);
+                }
+                Ok(None) => return Next::Keep,
+                Err(err) => return self.fail(cx, err),
+            }
+        }
+        let answer = match &self.pending {
+            Some((_, req)) => req.take_answer(),
+            None => None,
+        };
+        match answer {
+            None => Next::Keep,
+            Some(Answer::Error(message)) => {
+                self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", message))
+            }
+            Some(Answer::Context(ctx)) => self.hand_over(cx, ctx),
+        }
+    }
+
+    /// Reads until a whole ClientHello is in; Ok(None) while more is needed.
+    fn read_hello(&mut self) -> Result<Option<Accepted>, NtlsError> {
+        let Some(stream) = self.stream.as_mut() else { return Ok(None) };
+        loop {
+            match self.acceptor.read_tls(stream) {
+                Ok(0) => {
+                    return Err(NtlsError::from_status(
+                        crate::error::NTLS_ECONNRESET,
+                        "Client network socket disconnected before secure TLS connection was established",
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(NtlsError::from_io(&e, "read", "")),
+            }
+        }
+        match self.acceptor.accept() {
+            Ok(a) => Ok(a),
+            Err((e, _alert)) => Err(crate::tls::alerts::tls_error(&e, &[], "")),
+        }
+    }
+
+    fn hand_over(&mut self, cx: &mut Cx<'_>, ctx: Option<Arc<crate::tls::context::SecureContext>>) -> Next {
+        let Some((accepted, _)) = self.pending.take() else { return Next::Keep };
+        let tls = &self.server.tls;
+        let (config, verifier) = match ctx {
+            Some(ctx) => match tls.config_for(&ctx) {
+                Ok(c) => c,
+                Err(e) => return self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message)),
+            },
+            None => (tls.config.clone(), tls.client_verifier.clone()),
+        };
+        let conn = match accepted.into_connection(config) {
+            Ok(c) => c,
+            Err((e, _alert)) => return self.fail(cx, crate::tls::alerts::tls_error(&e, &[], "")),
+        };
+        let Some(mut stream) = self.stream.take() else { return Next::Remove };
+        let _ = cx.registry().deregister(&mut stream);
+        let side = ServerSide {
+            hooks: Arc::new(Hooks(self.server.clone())),
+            client_verifier: verifier,
+            handshake_deadline: self.deadline,
+        };
+        let srv = &self.server;
+        start_connected(
+            cx,
+            self.sock.clone(),
+            stream,
+            conn.into(),
+            Role::Server(side),
+            srv.no_delay,
+            srv.allow_half_open,
+        );
+        Next::Remove
+    }
+
+    /// `tlsClientError`, then the socket's close and the server's count, as a Conn would.
+    fn fail(&mut self, cx: &mut Cx<'_>, err: NtlsError) -> Next {
+        if let Some(mut stream) = self.stream.take() {
+            let _ = cx.registry().deregister(&mut stream);
+        }
+        if let Some((_, req)) = self.pending.take() {
+            req.abandon();
+        }
+        self.server.events.tls_client_error(&self.server, &err, &self.sock);
+        self.sock.close_unstarted(true);
+        Hooks(self.server.clone()).connection_closed_now();
+        self.sock.event_loop().handle_closed();
+        Next::Remove
+    }
+}
+
+impl Handler for SniAccept {
+    fn ready(&mut self, cx: &mut Cx<'_>, token: usize, _ready: Ready) -> Next {
+        self.step(cx, token)
+    }
+
+    fn kick(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        self.step(cx, token)
+    }
+
+    fn timer(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        self.step(cx, token)
+    }
+
+    fn abort(&mut self, cx: &mut Cx<'_>, _token: usize) {
+        self.fail(cx, NtlsError::from_status(crate::error::NTLS_EPANIC, "internal error during SNICallback"));
+    }
+}
