@@ -19,9 +19,13 @@ pub trait ServerEvents: Send + Sync {
     /// `error` (`EADDRINUSE`, ...).
     fn error(&self, srv: &Server, err: &NtlsError);
     /// Whether an SNICallback is set (connections then wait for its answer).
-    fn has_sni_callback(&self) -> bool;
+    fn has_sni_callback(&self) -> bool {
+        false
+    }
     /// `SNICallback(servername, cb)`: the request must be finished exactly once.
-    fn sni_callback(&self, srv: &Server, req: Arc<Request>);
+    fn sni_callback(&self, _srv: &Server, req: Arc<Request>) {
+        req.finish(crate::request::Answer::Context(None));
+    }
     /// The event sink for an accepted connection's socket.
     fn new_socket_events(&self) -> Box<dyn SocketEvents>;
     /// Downcasting, for the C layer to reach its own callback table.
