@@ -29,6 +29,7 @@ impl SecureContext {
         if let Some(ctx) = o.context() {
             return Ok(ctx.clone());
         }
+        super::dhparam::check(o)?;
         let roots = Arc::new(load_roots(o.bytes(NTLS_OPT_CA))?);
         let keys = load_keys(o)?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());

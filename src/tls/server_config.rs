@@ -19,6 +19,8 @@ pub struct ServerParams {
     pub reject_unauthorized: bool,
     /// `ALPNProtocols`, in the server's order of preference.
     pub alpn: Vec<Vec<u8>>,
+    /// `honorCipherOrder`: the server's suite order wins over the client's.
+    pub honor_cipher_order: bool,
 }
 
 impl ServerParams {
@@ -28,6 +30,7 @@ impl ServerParams {
             request_cert: o.bool_or(NTLS_OPT_REQUEST_CERT, false),
             reject_unauthorized: o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true),
             alpn: alpn_list(o)?,
+            honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, false),
         })
     }
 }
@@ -93,6 +96,7 @@ fn config(
     };
     let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver { default: ctx, sni }));
     config.alpn_protocols = p.alpn.clone();
+    config.ignore_client_order = p.honor_cipher_order;
     config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
         .map_err(|e| OptionError::invalid(format!("session tickets: {e}")))?;
     config.send_tls13_tickets = 1;
