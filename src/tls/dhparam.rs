@@ -5,7 +5,7 @@ use super::option_keys::*;
 use super::options::{OptionError, Options};
 
 /// The smallest prime Node accepts in `dhparam`.
-pub const MIN_DHPARAM_BITS: usize = 1024;
+const MIN_DHPARAM_BITS: usize = 1024;
 
 /// Checks `dhparam` (PEM "DH PARAMETERS", or "auto") and `minDHSize` (a positive integer).
 pub fn check(o: &Options) -> Result<(), OptionError> {
