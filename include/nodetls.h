@@ -954,6 +954,14 @@ int ntls_socket_resume(ntls_socket *s);
 int ntls_socket_set_timeout(ntls_socket *s, uint64_t ms);
 
 /**
+ * `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
+ *
+ * # Safety
+ * `s` is NULL or a live socket handle.
+ */
+int ntls_socket_set_no_delay(ntls_socket *s, int enable);
+
+/**
  * The words of the last failed call on this socket; "" if none.
  *
  * # Safety

@@ -279,6 +279,21 @@ pub unsafe extern "C" fn ntls_socket_set_timeout(s: *mut Socket, ms: u64) -> c_i
     })
 }
 
+/// `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut Socket, enable: c_int) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) } {
+            Ok(s) => status(s.set_no_delay(enable != 0)),
+            Err(e) => e,
+        }
+    })
+}
+
 /// The words of the last failed call on this socket; "" if none.
 ///
 /// # Safety

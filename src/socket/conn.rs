@@ -254,6 +254,9 @@ impl Conn {
         if !self.connected && (!(ready.writable || ready.readable) || !self.check_connected(cx, token)?) {
             return Ok(());
         }
+        if let (Some(enable), Some(stream)) = (self.sock.take_no_delay_request(), self.stream.as_ref()) {
+            let _ = stream.set_nodelay(enable);
+        }
         self.take_writes();
         let more = self.read()?;
         self.take_writes();

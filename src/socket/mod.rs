@@ -52,6 +52,7 @@ pub struct Socket {
     resumed: AtomicBool,
     destroyed: AtomicBool,
     timeout_ms: AtomicU64,
+    no_delay_request: AtomicU8,
     bytes_read: AtomicU64,
     bytes_written: AtomicU64,
     info: OnceLock<SecureInfo>,
@@ -76,6 +77,7 @@ impl Socket {
             resumed: AtomicBool::new(false),
             destroyed: AtomicBool::new(false),
             timeout_ms: AtomicU64::new(0),
+            no_delay_request: AtomicU8::new(0),
             bytes_read: AtomicU64::new(0),
             bytes_written: AtomicU64::new(0),
             info: OnceLock::new(),
@@ -253,6 +255,22 @@ impl Socket {
         self.timeout_ms.store(ms, Ordering::SeqCst);
         self.kick();
         Ok(())
+    }
+
+    /// `socket.setNoDelay(enable)`: TCP_NODELAY, applied on the loop.
+    pub fn set_no_delay(&self, enable: bool) -> Result<(), c_int> {
+        self.check_open()?;
+        self.no_delay_request.store(if enable { 2 } else { 1 }, Ordering::SeqCst);
+        self.kick();
+        Ok(())
+    }
+
+    /// A pending `setNoDelay` request: Some(enable) once, then None.
+    fn take_no_delay_request(&self) -> Option<bool> {
+        match self.no_delay_request.swap(0, Ordering::SeqCst) {
+            0 => None,
+            v => Some(v == 2),
+        }
     }
 
     /// Whether the socket reads: it has a data listener or was resumed, and is not paused.
