@@ -346,6 +346,11 @@
 #define NTLS_OPT_IS_SERVER 33
 
 /**
+ * `ntls_cert`: a certificate object; its strings live as long as the handle.
+ */
+typedef struct ntls_cert ntls_cert;
+
+/**
  * State shared between the loop thread and every thread that calls into it (`ntls_loop`).
  */
 typedef struct ntls_loop ntls_loop;
@@ -450,6 +455,95 @@ typedef void (*ntls_write_cb)(ntls_socket *s, int status, void *arg);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * `getPeerCertificate(detailed)`: the peer's leaf (with `detailed`, linked to its chain).
+ * `NTLS_ENOENT` when the peer sent none, `NTLS_ENOTCONN` before the handshake.
+ *
+ * # Safety
+ * `s` NULL or a live socket; `out` NULL or writable.
+ */
+int ntls_socket_get_peer_certificate(const ntls_socket *s, int detailed, ntls_cert **out);
+
+/**
+ * The subject in one line: "C=US, O=example, CN=localhost".
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_subject(const ntls_cert *c);
+
+/**
+ * The issuer's name in one line.
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_issuer(const ntls_cert *c);
+
+/**
+ * `subjectaltname`: "DNS:localhost, IP Address:127.0.0.1"; NULL when absent.
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_subjectaltname(const ntls_cert *c);
+
+/**
+ * `valid_from`: "Jan  1 00:00:00 2025 GMT".
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_valid_from(const ntls_cert *c);
+
+/**
+ * `valid_to`.
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_valid_to(const ntls_cert *c);
+
+/**
+ * `fingerprint256`: SHA-256, uppercase hex with colons.
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_fingerprint256(const ntls_cert *c);
+
+/**
+ * `serialNumber`: uppercase hex.
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_serial_number(const ntls_cert *c);
+
+/**
+ * Node's certificate object as JSON (with `issuerCertificate` when obtained detailed).
+ *
+ * # Safety
+ * `c` is NULL or a live certificate handle.
+ */
+const char *ntls_cert_to_json(const ntls_cert *c);
+
+/**
+ * The certificate's DER bytes (`raw`), valid as long as the handle.
+ *
+ * # Safety
+ * `c` NULL or a live certificate handle; `der` and `len` NULL or writable.
+ */
+int ntls_cert_der(const ntls_cert *c, const uint8_t **der, size_t *len);
+
+/**
+ * Releases a certificate handle.
+ *
+ * # Safety
+ * `c` is NULL or a handle whose reference the caller gives up.
+ */
+void ntls_cert_unref(ntls_cert *c);
 
 /**
  * `tls.createSecureContext(options)`: keys, certificates and CAs are checked now; on

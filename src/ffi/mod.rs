@@ -4,6 +4,7 @@
 #![allow(non_camel_case_types)]
 
 pub mod callbacks;
+pub mod cert;
 pub mod context;
 pub mod error;
 pub mod loops;

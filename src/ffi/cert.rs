@@ -1,0 +1,181 @@
+//! `ntls_cert_*`: the peer's certificate, as Node's `getPeerCertificate()` gives it.
+
+use super::{guard, hand_out, non_null, release_arc};
+use crate::error::*;
+use crate::socket::Socket;
+use crate::tls::x509::PeerCert;
+use std::ffi::{c_char, c_int, CString};
+use std::sync::{Arc, OnceLock};
+
+/// `ntls_cert`: a certificate object; its strings live as long as the handle.
+pub struct CertHandle {
+    cert: PeerCert,
+    detailed: bool,
+    json: OnceLock<CString>,
+}
+
+/// The certificate behind a handle.
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+unsafe fn cert<'a>(c: *const CertHandle) -> Option<&'a CertHandle> {
+    // SAFETY: live handle per the caller.
+    unsafe { c.as_ref() }
+}
+
+/// `getPeerCertificate(detailed)`: the peer's leaf (with `detailed`, linked to its chain).
+/// `NTLS_ENOENT` when the peer sent none, `NTLS_ENOTCONN` before the handshake.
+///
+/// # Safety
+/// `s` NULL or a live socket; `out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
+    s: *const Socket,
+    detailed: c_int,
+    out: *mut *mut CertHandle,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(s, out);
+        // SAFETY: live handle per the caller.
+        let Some(info) = (unsafe { &*s }).info() else { return NTLS_ENOTCONN };
+        let chain = &info.peer_chain;
+        if chain.is_empty() {
+            return NTLS_ENOENT;
+        }
+        let parsed = if detailed != 0 { PeerCert::from_chain(chain) } else { PeerCert::from_der(&chain[0]) };
+        match parsed {
+            Ok(cert) => {
+                let h = Arc::new(CertHandle { cert, detailed: detailed != 0, json: OnceLock::new() });
+                // SAFETY: `out` is non-null and writable per the caller.
+                unsafe { hand_out(out, h) };
+                0
+            }
+            Err(_) => NTLS_EKEY,
+        }
+    })
+}
+
+/// Reads one string of a certificate; NULL for a NULL handle.
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+unsafe fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&CString>) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    match unsafe { cert(c) }.and_then(|h| f(&h.cert)) {
+        Some(s) => s.as_ptr(),
+        None => std::ptr::null(),
+    }
+}
+
+/// The subject in one line: "C=US, O=example, CN=localhost".
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_subject(c: *const CertHandle) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.subject_line())) } })
+}
+
+/// The issuer's name in one line.
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_issuer(c: *const CertHandle) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.issuer_line())) } })
+}
+
+/// `subjectaltname`: "DNS:localhost, IP Address:127.0.0.1"; NULL when absent.
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_subjectaltname(c: *const CertHandle) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { text(c, PeerCert::subjectaltname) } })
+}
+
+/// `valid_from`: "Jan  1 00:00:00 2025 GMT".
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_valid_from(c: *const CertHandle) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.valid_from())) } })
+}
+
+/// `valid_to`.
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_valid_to(c: *const CertHandle) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.valid_to())) } })
+}
+
+/// `fingerprint256`: SHA-256, uppercase hex with colons.
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_fingerprint256(c: *const CertHandle) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.fingerprint256())) } })
+}
+
+/// `serialNumber`: uppercase hex.
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_serial_number(c: *const CertHandle) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.serial_number())) } })
+}
+
+/// Node's certificate object as JSON (with `issuerCertificate` when obtained detailed).
+///
+/// # Safety
+/// `c` is NULL or a live certificate handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_to_json(c: *const CertHandle) -> *const c_char {
+    guard!(std::ptr::null(), {
+        // SAFETY: forwarded from the caller.
+        match unsafe { cert(c) } {
+            Some(h) => h.json.get_or_init(|| cstring(&h.cert.to_json(h.detailed))).as_ptr(),
+            None => std::ptr::null(),
+        }
+    })
+}
+
+/// The certificate's DER bytes (`raw`), valid as long as the handle.
+///
+/// # Safety
+/// `c` NULL or a live certificate handle; `der` and `len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_der(c: *const CertHandle, der: *mut *const u8, len: *mut usize) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(c, der, len);
+        // SAFETY: live handle and writable out-pointers per the caller.
+        unsafe {
+            let raw = (*c).cert.der();
+            *der = raw.as_ptr();
+            *len = raw.len();
+        }
+        0
+    })
+}
+
+/// Releases a certificate handle.
+///
+/// # Safety
+/// `c` is NULL or a handle whose reference the caller gives up.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_cert_unref(c: *mut CertHandle) {
+    // SAFETY: the caller gives up its reference.
+    guard!((), { unsafe { release_arc(c.cast_const()) } })
+}
