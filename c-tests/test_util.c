@@ -1,0 +1,252 @@
+/* Helpers shared by the C tests. */
+#define _GNU_SOURCE
+#include "test_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void tu_init(int seconds) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    alarm((unsigned)seconds);
+}
+
+void tu_sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+const char *tu_cert(const char *name) {
+    static char bufs[8][512];
+    static atomic_int slot;
+    char *b = bufs[atomic_fetch_add(&slot, 1) % 8];
+    snprintf(b, 512, "%s/%s", NODETLS_CERTS, name);
+    return b;
+}
+
+char *tu_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *b = malloc((size_t)n + 1);
+    CHECK(b != NULL);
+    size_t got = fread(b, 1, (size_t)n, f);
+    b[got] = 0;
+    fclose(f);
+    if (len) *len = got;
+    return b;
+}
+
+void tu_add_pem(ntls_options *o, int key, const char *name) {
+    size_t n;
+    char *pem = tu_read_file(tu_cert(name), &n);
+    CHECK_INT(ntls_options_add_bytes(o, key, (const uint8_t *)pem, n), 0);
+    free(pem);
+}
+
+ntls_options *tu_server_options(const char *name) {
+    ntls_options *o = NULL;
+    char key[128], cert[128];
+    CHECK_INT(ntls_options_new(&o), 0);
+    snprintf(key, sizeof key, "%s-key.pem", name);
+    snprintf(cert, sizeof cert, "%s-cert.pem", name);
+    tu_add_pem(o, NTLS_OPT_KEY, key);
+    tu_add_pem(o, NTLS_OPT_CERT, cert);
+    return o;
+}
+
+static void on_listen(ntls_server *srv, int status, void *data) {
+    (void)srv;
+    atomic_int *st = data;
+    atomic_store(st, status == 0 ? 1 : status);
+}
+
+int tu_listen(ntls_server *srv) {
+    static atomic_int state[64];
+    static atomic_int next;
+    atomic_int *st = &state[atomic_fetch_add(&next, 1) % 64];
+    atomic_store(st, 0);
+    void *saved = ntls_server_get_data(srv);
+    CHECK_INT(ntls_server_set_data(srv, st), 0);
+    CHECK_INT(ntls_server_listen(srv, "127.0.0.1", 0, on_listen), 0);
+    WAIT_FOR(atomic_load(st) != 0, 5000);
+    CHECK_INT(atomic_load(st), 1);
+    CHECK_INT(ntls_server_set_data(srv, saved), 0);
+    int port = 0, family = 0;
+    char host[64];
+    CHECK_INT(ntls_server_address(srv, host, sizeof host, &port, &family), 0);
+    CHECK_STR(host, "127.0.0.1");
+    CHECK_INT(family, 4);
+    CHECK(port > 0);
+    return port;
+}
+
+static void on_server_closed(ntls_server *srv, void *data) {
+    (void)srv;
+    atomic_store((atomic_int *)data, 1);
+}
+
+void tu_close_server(ntls_server *srv) {
+    static atomic_int closed[64];
+    static atomic_int next;
+    atomic_int *c = &closed[atomic_fetch_add(&next, 1) % 64];
+    atomic_store(c, 0);
+    CHECK_INT(ntls_server_set_data(srv, c), 0);
+    CHECK_INT(ntls_server_close(srv, on_server_closed), 0);
+    WAIT_FOR(atomic_load(c) == 1, 10000);
+}
+
+int tu_closed_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    socklen_t l = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+void tu_spawn(tu_child *c, char *const argv[]) {
+    int in[2], out[2];
+    CHECK(pipe(in) == 0 && pipe(out) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    int rc = posix_spawnp(&c->pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        fprintf(stderr, "cannot start %s: %s\n", argv[0], strerror(rc));
+        exit(1);
+    }
+    close(in[0]);
+    close(out[1]);
+    c->in_fd = in[1];
+    c->out_fd = out[0];
+}
+
+int tu_read_line(tu_child *c, char *buf, size_t len, int ms) {
+    size_t n = 0;
+    while (n + 1 < len) {
+        struct pollfd p = {c->out_fd, POLLIN, 0};
+        if (poll(&p, 1, ms) <= 0) break;
+        char ch;
+        ssize_t r = read(c->out_fd, &ch, 1);
+        if (r <= 0) break;
+        if (ch == '\n') {
+            buf[n] = 0;
+            return 1;
+        }
+        buf[n++] = ch;
+    }
+    buf[n] = 0;
+    return n > 0;
+}
+
+void tu_write_child(tu_child *c, const char *s) {
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(c->in_fd, s, n);
+        if (w <= 0) return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+int tu_wait_child(tu_child *c, int ms) {
+    int status = 0;
+    for (int waited = 0; waited < ms; waited += 5) {
+        if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+            close(c->in_fd);
+            close(c->out_fd);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+        }
+        tu_sleep_ms(5);
+    }
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, &status, 0);
+    close(c->in_fd);
+    close(c->out_fd);
+    return 124;
+}
+
+const char *tu_peers_dir(void) { return NODETLS_PEERS; }
+
+static void echo_drain(ntls_socket *s, void *data) {
+    (void)data;
+    ntls_socket_resume(s);
+}
+
+static void echo_data(ntls_socket *s, const uint8_t *buf, size_t len, void *data) {
+    (void)data;
+    if (ntls_socket_write(s, buf, len, NULL, NULL) == 0) ntls_socket_pause(s);
+}
+
+static void echo_close(ntls_socket *s, int had_error, void *data) {
+    (void)s;
+    (void)had_error;
+    tu_echo_server *e = data;
+    atomic_fetch_add(&e->closed_sockets, 1);
+}
+
+static void echo_secure(ntls_server *srv, ntls_socket *s, void *data) {
+    (void)srv;
+    tu_echo_server *e = data;
+    ntls_socket_set_data(s, e);
+    ntls_socket_on_close(s, echo_close);
+    ntls_socket_on_drain(s, echo_drain);
+    ntls_socket_on_data(s, echo_data);
+    atomic_fetch_add(&e->secure, 1);
+}
+
+static void echo_client_error(ntls_server *srv, const ntls_error *err, ntls_socket *s, void *data) {
+    (void)srv;
+    (void)s;
+    tu_echo_server *e = data;
+    snprintf(e->last_client_error, sizeof e->last_client_error, "%s", ntls_error_code(err));
+    atomic_fetch_add(&e->client_errors, 1);
+}
+
+void tu_echo_start(tu_echo_server *e, ntls_loop *loop, ntls_options *o) {
+    memset(e, 0, sizeof *e);
+    int rc = ntls_server_new(loop, o, &e->srv);
+    if (rc != 0) fprintf(stderr, "server_new: %s\n", ntls_options_last_error(o));
+    CHECK_INT(rc, 0);
+    ntls_server_on_secure_connection(e->srv, echo_secure);
+    ntls_server_on_tls_client_error(e->srv, echo_client_error);
+    e->port = tu_listen(e->srv);
+    CHECK_INT(ntls_server_set_data(e->srv, e), 0);
+}
+
+static void echo_server_closed(ntls_server *srv, void *data) {
+    (void)srv;
+    atomic_store(&((tu_echo_server *)data)->server_closed, 1);
+}
+
+void tu_echo_stop(tu_echo_server *e) {
+    CHECK_INT(ntls_server_close(e->srv, echo_server_closed), 0);
+    WAIT_FOR(atomic_load(&e->server_closed) == 1, 10000);
+    ntls_server_unref(e->srv);
+    e->srv = NULL;
+}
