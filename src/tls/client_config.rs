@@ -40,7 +40,7 @@ pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
     let webpki = WebPkiServerVerifier::builder_with_provider(ctx.roots().clone(), ctx.provider().clone())
         .build()
         .map_err(|e| OptionError::invalid(format!("cannot verify servers: {e}")))?;
-    let verifier = Arc::new(NodeServerVerifier::new(webpki, reject));
+    let verifier = Arc::new(NodeServerVerifier::new(webpki, ctx.roots().clone(), reject));
     let mut config = ClientConfig::builder_with_provider(ctx.provider().clone())
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?

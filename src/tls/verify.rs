@@ -97,9 +97,14 @@ pub fn node_error(e: &Error, chain: &[CertificateDer<'_>], host: &str) -> NodeCe
             NodeCertError::new("INVALID_PURPOSE", "unsupported certificate purpose")
         }
         C::NotValidForName | C::NotValidForNameContext { .. } => altname_error(chain, host),
-        C::Other(OtherError(inner)) => match inner.downcast_ref::<NodeCertError>() {
-            Some(n) => n.clone(),
-            None => NodeCertError::new("UNABLE_TO_VERIFY_LEAF_SIGNATURE", inner.to_string()),
+        C::Other(OtherError(inner)) => match (inner.downcast_ref::<NodeCertError>(), chain) {
+            (Some(n), _) => n.clone(),
+            // webpki refuses a CA certificate as the leaf before it looks for an issuer;
+            // OpenSSL first finds that nothing trusts it.
+            (None, [leaf]) if is_self_signed(leaf) => {
+                NodeCertError::new("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
+            }
+            (None, _) => NodeCertError::new("UNABLE_TO_VERIFY_LEAF_SIGNATURE", inner.to_string()),
         },
         other => NodeCertError::new("UNABLE_TO_VERIFY_LEAF_SIGNATURE", format!("{other:?}")),
     }
@@ -121,13 +126,56 @@ fn altname_error(chain: &[CertificateDer<'_>], host: &str) -> NodeCertError {
 #[derive(Debug)]
 pub struct NodeServerVerifier {
     inner: Arc<WebPkiServerVerifier>,
+    roots: Arc<rustls::RootCertStore>,
     reject: bool,
 }
 
 impl NodeServerVerifier {
     /// A verifier over `inner`'s roots and CRLs.
-    pub fn new(inner: Arc<WebPkiServerVerifier>, reject: bool) -> Self {
-        Self { inner, reject }
+    pub fn new(inner: Arc<WebPkiServerVerifier>, roots: Arc<rustls::RootCertStore>, reject: bool) -> Self {
+        Self { inner, roots, reject }
+    }
+
+    /// A leaf that is itself in `ca` (Node's usual way to trust a self-signed server):
+    /// OpenSSL accepts it as trusted; webpki would refuse a CA:TRUE leaf. Checks dates and
+    /// name. None when the leaf is not a trusted root.
+    fn directly_trusted(
+        &self,
+        ee: &CertificateDer<'_>,
+        name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Option<Result<(), Error>> {
+        let anchor = webpki::anchor_from_trusted_cert(ee).ok()?;
+        let trusted = self.roots.roots.iter().any(|r| {
+            r.subject.as_ref() == anchor.subject.as_ref()
+                && r.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+        });
+        if !trusted {
+            return None;
+        }
+        let (_, cert) = x509_parser::parse_x509_certificate(ee).ok()?;
+        let at = x509_parser::time::ASN1Time::from_timestamp(now.as_secs() as i64).ok()?;
+        if !cert.validity().is_valid_at(at) {
+            let expired = at > cert.validity().not_after;
+            let e = if expired { CertificateError::Expired } else { CertificateError::NotValidYet };
+            return Some(Err(Error::InvalidCertificate(e)));
+        }
+        let parsed = rustls::server::ParsedCertificate::try_from(ee).ok()?;
+        Some(rustls::client::verify_server_name(&parsed, name))
+    }
+
+    fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Ok(_) => Ok(()),
+            Err(e) => self.directly_trusted(end_entity, server_name, now).unwrap_or(Err(e)),
+        }
     }
 
     /// Whether a failed check ends the handshake (`rejectUnauthorized`).
@@ -140,10 +188,7 @@ impl NodeServerVerifier {
         let (leaf, rest) = chain
             .split_first()
             .ok_or_else(|| NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "peer sent no certificate"))?;
-        self.inner
-            .verify_server_cert(leaf, rest, name, &[], UnixTime::now())
-            .map(|_| ())
-            .map_err(|e| node_error(&e, chain, &name.to_str()))
+        self.verify(leaf, rest, name, &[], UnixTime::now()).map_err(|e| node_error(&e, chain, &name.to_str()))
     }
 }
 
@@ -156,8 +201,8 @@ impl ServerCertVerifier for NodeServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            Ok(v) => Ok(v),
+        match self.verify(end_entity, intermediates, server_name, ocsp_response, now) {
+            Ok(()) => Ok(ServerCertVerified::assertion()),
             Err(_) if !self.reject => Ok(ServerCertVerified::assertion()),
             Err(e) => {
                 let mut chain = vec![end_entity.clone()];
