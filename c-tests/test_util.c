@@ -250,3 +250,70 @@ void tu_echo_stop(tu_echo_server *e) {
     ntls_server_unref(e->srv);
     e->srv = NULL;
 }
+
+#include "client_util.h"
+
+static void cu_secure(ntls_socket *s, void *d) {
+    tu_client *c = d;
+    atomic_store(&c->secure, 1);
+    if (c->send_on_secure) ntls_socket_write(s, c->send_on_secure, strlen(c->send_on_secure), NULL, NULL);
+    else ntls_socket_end(s);
+}
+
+static void cu_data(ntls_socket *s, const uint8_t *buf, size_t len, void *d) {
+    tu_client *c = d;
+    size_t at = atomic_load(&c->received_len);
+    if (at + len < sizeof c->received) {
+        memcpy(c->received + at, buf, len);
+        atomic_store(&c->received_len, at + len);
+    }
+    if (c->send_on_secure && !c->hold && atomic_load(&c->received_len) >= strlen(c->send_on_secure))
+        ntls_socket_end(s);
+}
+
+static void cu_end(ntls_socket *s, void *d) {
+    (void)s;
+    atomic_store(&((tu_client *)d)->ended, 1);
+}
+
+static void cu_error(ntls_socket *s, const ntls_error *err, void *d) {
+    (void)s;
+    tu_client *c = d;
+    snprintf(c->error_code, sizeof c->error_code, "%s", ntls_error_code(err));
+    atomic_fetch_add(&c->errors, 1);
+}
+
+static void cu_close(ntls_socket *s, int had_error, void *d) {
+    (void)s;
+    tu_client *c = d;
+    atomic_store(&c->had_error, had_error);
+    atomic_fetch_add(&c->closed, 1);
+}
+
+void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure)(ntls_options *)) {
+    const char *msg = c->send_on_secure;
+    int hold = c->hold;
+    memset(c, 0, sizeof *c);
+    c->send_on_secure = msg;
+    c->hold = hold;
+    ntls_options *o;
+    CHECK_INT(ntls_options_new(&o), 0);
+    tu_add_pem(o, NTLS_OPT_CA, "ca-cert.pem");
+    ntls_options_set_string(o, NTLS_OPT_HOST, "127.0.0.1");
+    ntls_options_set_string(o, NTLS_OPT_SERVERNAME, "localhost");
+    ntls_options_set_int(o, NTLS_OPT_PORT, port);
+    if (configure) configure(o);
+    CHECK_INT(ntls_socket_new(loop, &c->s), 0);
+    ntls_socket_set_data(c->s, c);
+    ntls_socket_on_secure_connect(c->s, cu_secure);
+    ntls_socket_on_data(c->s, cu_data);
+    ntls_socket_on_end(c->s, cu_end);
+    ntls_socket_on_error(c->s, cu_error);
+    ntls_socket_on_close(c->s, cu_close);
+    int rc = ntls_socket_connect(c->s, o);
+    if (rc != 0) fprintf(stderr, "connect: %s\n", ntls_options_last_error(o));
+    CHECK_INT(rc, 0);
+    ntls_options_unref(o);
+}
+
+void tu_client_wait_closed(tu_client *c, int ms) { WAIT_FOR(atomic_load(&c->closed) == 1, ms); }

@@ -247,6 +247,7 @@ int main(int argc, char **argv) {
     if (cfg.ca) add_file(o, NTLS_OPT_CA, cfg.ca);
     if (cfg.request_cert) ntls_options_set_bool(o, NTLS_OPT_REQUEST_CERT, 1);
     if (cfg.alpn) ntls_options_set_string(o, NTLS_OPT_ALPN_PROTOCOLS, cfg.alpn);
+    if (cfg.loops > 1) ntls_options_set_bool(o, NTLS_OPT_REUSE_PORT, 1);
 
     ntls_loop *loops[MAX_LOOPS];
     ntls_server *servers[MAX_LOOPS];

@@ -346,6 +346,11 @@
 #define NTLS_OPT_IS_SERVER 33
 
 /**
+ * `reusePort`: listen with SO_REUSEPORT so several loops (or processes) share a port (bool).
+ */
+#define NTLS_OPT_REUSE_PORT 34
+
+/**
  * `ntls_cert`: a certificate object; its strings live as long as the handle.
  */
 typedef struct ntls_cert ntls_cert;

@@ -16,10 +16,11 @@ use std::time::Instant;
 const BACKLOG: i32 = 511;
 
 /// Binds a non-blocking listener; `::` also accepts IPv4, as Node's default does.
-pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+/// `reuse_port` lets several loops share the port (Node's `reusePort`).
+pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
     let sock = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_reuse_address(true)?;
-    sock.set_reuse_port(true)?;
+    sock.set_reuse_port(reuse_port)?;
     if addr.is_ipv6() && addr.ip().is_unspecified() {
         sock.set_only_v6(false)?;
     }

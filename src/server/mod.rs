@@ -48,6 +48,7 @@ pub struct Server {
     handshake_timeout: Duration,
     no_delay: bool,
     allow_half_open: bool,
+    reuse_port: bool,
     state: AtomicU8,
     connections: AtomicUsize,
     listener_token: AtomicUsize,
@@ -96,6 +97,7 @@ impl Server {
             handshake_timeout: Duration::from_millis(handshake_ms),
             no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
             allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),
+            reuse_port: o.bool_or(NTLS_OPT_REUSE_PORT, false),
             state: AtomicU8::new(ServerState::New as u8),
             connections: AtomicUsize::new(0),
             listener_token: AtomicUsize::new(NO_TOKEN),
@@ -167,14 +169,14 @@ impl Server {
         let result = addrs.and_then(|addrs| {
             let mut last = std::io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
             for addr in addrs {
-                match bind(addr) {
+                match bind(addr, self.reuse_port) {
                     Ok(l) => return Ok(l),
                     Err(e) => last = e,
                 }
             }
             if host.is_none() {
                 // No IPv6 on this machine: Node falls back to 0.0.0.0.
-                return bind(SocketAddr::from(([0, 0, 0, 0], port))).map_err(|_| last);
+                return bind(SocketAddr::from(([0, 0, 0, 0], port)), self.reuse_port).map_err(|_| last);
             }
             Err(last)
         });

@@ -40,11 +40,27 @@ impl std::fmt::Display for KeyError {
     }
 }
 
+/// Plain words for a PEM syntax error.
+pub fn pem_words(e: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error as E;
+    match e {
+        E::MissingSectionEnd { end_marker } => {
+            format!("missing '-----END {}-----' line", String::from_utf8_lossy(end_marker))
+        }
+        E::IllegalSectionStart { line } => {
+            format!("malformed BEGIN line '{}'", String::from_utf8_lossy(line))
+        }
+        E::Base64Decode(why) => format!("bad base64 ({why})"),
+        E::NoItemsFound => "no PEM block found".to_owned(),
+        other => other.to_string(),
+    }
+}
+
 /// Every certificate in a PEM text; `what` names the option in messages.
 pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, KeyError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| KeyError::BadPem(format!("{what}: malformed PEM certificate ({e})")))?;
+        .map_err(|e| KeyError::BadPem(format!("{what}: malformed PEM certificate: {}", pem_words(&e))))?;
     if certs.is_empty() {
         return Err(KeyError::NoCertificate(format!("{what}: no PEM certificate found")));
     }
@@ -61,7 +77,7 @@ pub fn parse_private_key(
         rustls_pki_types::pem::Error::NoItemsFound => {
             KeyError::NoKey(format!("{what}: no private key found"))
         }
-        e => KeyError::BadPem(format!("{what}: malformed PEM private key ({e})")),
+        e => KeyError::BadPem(format!("{what}: malformed PEM private key: {}", pem_words(&e))),
     })
 }
 

@@ -70,3 +70,5 @@ pub const NTLS_OPT_NO_DELAY: c_int = 31;
 pub const NTLS_OPT_TIMEOUT: c_int = 32;
 /// `isServer`: `ntls_socket_wrap_fd` plays the server side (bool).
 pub const NTLS_OPT_IS_SERVER: c_int = 33;
+/// `reusePort`: listen with SO_REUSEPORT so several loops (or processes) share a port (bool).
+pub const NTLS_OPT_REUSE_PORT: c_int = 34;

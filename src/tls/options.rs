@@ -89,6 +89,7 @@ pub const OPTIONS: &[OptionDef] = &[
     def(NTLS_OPT_NO_DELAY, "noDelay", Kind::Bool),
     def(NTLS_OPT_TIMEOUT, "timeout", Kind::Int),
     def(NTLS_OPT_IS_SERVER, "isServer", Kind::Bool),
+    def(NTLS_OPT_REUSE_PORT, "reusePort", Kind::Bool),
 ];
 
 /// The row of a key, if the key exists.

@@ -1,0 +1,20 @@
+/* A client that records what happened to it, shared by tests that only need outcomes. */
+#ifndef NODETLS_CLIENT_UTIL_H
+#define NODETLS_CLIENT_UTIL_H
+#include "test_util.h"
+
+typedef struct {
+    ntls_socket *s;
+    atomic_int secure, ended, closed, had_error, errors;
+    char error_code[96];
+    char received[4096];
+    atomic_size_t received_len;
+    const char *send_on_secure; /* written once secure, then end() once echoed back */
+    int hold;                   /* with send_on_secure: don't end after the echo */
+} tu_client;
+
+/* Connects to 127.0.0.1:port with the test CA; `configure` may add options (or NULL). */
+void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure)(ntls_options *));
+/* Waits for the close event. */
+void tu_client_wait_closed(tu_client *c, int ms);
+#endif
