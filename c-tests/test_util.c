@@ -217,6 +217,8 @@ static void echo_secure(ntls_server *srv, ntls_socket *s, void *data) {
     ntls_socket_on_close(s, echo_close);
     ntls_socket_on_drain(s, echo_drain);
     ntls_socket_on_data(s, echo_data);
+    const char *alpn = ntls_socket_alpn_protocol(s);
+    snprintf(e->last_alpn, sizeof e->last_alpn, "%s", alpn ? alpn : "");
     atomic_fetch_add(&e->secure, 1);
 }
 
@@ -317,3 +319,28 @@ void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure
 }
 
 void tu_client_wait_closed(tu_client *c, int ms) { WAIT_FOR(atomic_load(&c->closed) == 1, ms); }
+
+int tu_json(const char *line, const char *key, char *out, size_t len) {
+    const char *dot = strchr(key, '.');
+    if (dot) {
+        char outer[64];
+        snprintf(outer, sizeof outer, "\"%.*s\":{", (int)(dot - key), key);
+        const char *at = strstr(line, outer);
+        return at ? tu_json(at + strlen(outer) - 1, dot + 1, out, len) : 0;
+    }
+    char pat[96];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *at = strstr(line, pat);
+    if (!at) return 0;
+    at += strlen(pat);
+    size_t n = 0;
+    if (*at == '"') {
+        at++;
+        while (at[n] && at[n] != '"' && n + 1 < len) n++;
+    } else {
+        while (at[n] && at[n] != ',' && at[n] != '}' && n + 1 < len) n++;
+    }
+    memcpy(out, at, n);
+    out[n] = 0;
+    return 1;
+}

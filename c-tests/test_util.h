@@ -95,8 +95,13 @@ typedef struct {
     atomic_int closed_sockets;
     atomic_int server_closed;
     char last_client_error[128];
+    char last_alpn[32];
 } tu_echo_server;
 void tu_echo_start(tu_echo_server *e, ntls_loop *loop, ntls_options *o);
 void tu_echo_stop(tu_echo_server *e);
 
 #endif
+
+/* The value of "key" in a flat JSON object line: strings without quotes, others as written.
+ * Nested objects: pass "outer.inner". Returns 0 when absent. */
+int tu_json(const char *line, const char *key, char *out, size_t len);

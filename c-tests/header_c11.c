@@ -1,0 +1,3 @@
+/* The header compiles alone as C11 with -Wall -Wextra -Werror -pedantic. */
+#include "nodetls.h"
+int main(void) { return ntls_version() == NULL; }
