@@ -31,8 +31,7 @@ if [ -d bindings/go ]; then
   (cd bindings/go && CGO_CFLAGS="-I$ROOT/include" CGO_LDFLAGS="-L$ROOT/target/release -lnodetls -Wl,-rpath,$ROOT/target/release" go test ./...)
 fi
 
-if [ -x bench/run ]; then
-  echo "== benchmark smoke run"
-  bench/run smoke
-fi
+echo "== benchmark: fmt, clippy, unit tests, smoke run of every mode against every server"
+(cd bench && cargo fmt --check && cargo clippy --release --all-targets --quiet -- -D warnings && cargo test --release --quiet)
+bench/run smoke
 echo "all tests passed"
