@@ -357,6 +357,11 @@ impl Conn {
                     self.sock.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
                     self.last_activity = Instant::now();
                     self.timeout_fired = false;
+                    if n < buf.len() {
+                        // A short read drained the socket: the next arrival raises a new
+                        // edge, so the read that would only say EAGAIN is skipped.
+                        self.want_read = false;
+                    }
                     let rest = self.feed(&buf[..n])?;
                     if rest > 0 {
                         self.stash.extend_from_slice(&buf[n - rest..n]);
