@@ -60,6 +60,8 @@ pub struct SocketCallbacks {
 #[derive(Default)]
 pub struct CSocketEvents {
     pub table: Mutex<SocketCallbacks>,
+    /// Whether `table.data` is set, readable without the lock (asked on every read).
+    pub has_data: std::sync::atomic::AtomicBool,
 }
 
 impl CSocketEvents {
@@ -90,7 +92,7 @@ impl SocketEvents for CSocketEvents {
     }
 
     fn has_data_listener(&self) -> bool {
-        self.get().data.is_some()
+        self.has_data.load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn end(&self, s: &Socket) {

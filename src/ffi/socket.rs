@@ -40,7 +40,9 @@ unsafe fn set_callback(s: *mut Socket, f: impl FnOnce(&mut SocketCallbacks)) -> 
     }
     match s.events().as_any().downcast_ref::<CSocketEvents>() {
         Some(ev) => {
-            f(&mut ev.table.lock().unwrap_or_else(|e| e.into_inner()));
+            let mut table = ev.table.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut table);
+            ev.has_data.store(table.data.is_some(), std::sync::atomic::Ordering::Release);
             0
         }
         None => NTLS_EINVAL,

@@ -225,7 +225,25 @@ impl Conn {
     }
 
     /// Runs every step that may have become possible; the one place a connection moves.
+    /// Calls made by this connection's own callbacks meanwhile are picked up before it returns.
     fn drive(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Next {
+        self.sock.driving.store(true, Ordering::Relaxed);
+        let mut next = self.drive_once(cx, token, ready);
+        for _ in 0..8 {
+            if next != Next::Keep || !self.sock.dirty.swap(false, Ordering::Relaxed) {
+                break;
+            }
+            next = self.drive_once(cx, token, Ready::default());
+        }
+        self.sock.driving.store(false, Ordering::Relaxed);
+        if next == Next::Keep && self.sock.dirty.swap(false, Ordering::Relaxed) {
+            // Still busy after several passes: let the other connections in first.
+            self.sock.lp.kick(token);
+        }
+        next
+    }
+
+    fn drive_once(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Next {
         if self.sock.destroyed.load(Ordering::SeqCst) {
             return self.close(cx, false);
         }
@@ -516,9 +534,11 @@ impl Conn {
                 }
             }
         }
-        let idle = self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).total == self.flushed;
-        if idle && self.sock.need_drain.swap(false, Ordering::SeqCst) {
-            self.sock.events.drain(&self.sock);
+        if self.sock.need_drain.load(Ordering::SeqCst) {
+            let idle = self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).total == self.flushed;
+            if idle && self.sock.need_drain.swap(false, Ordering::SeqCst) {
+                self.sock.events.drain(&self.sock);
+            }
         }
         if self.close_notify_sent && !self.write_shut {
             let _ = stream.shutdown(std::net::Shutdown::Write);

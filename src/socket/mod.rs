@@ -44,6 +44,8 @@ pub struct Socket {
     state: AtomicU8,
     token: AtomicUsize,
     kicked: AtomicBool,
+    driving: AtomicBool,
+    dirty: AtomicBool,
     queue: Mutex<WriteQueue>,
     flushed: AtomicU64,
     high_water_mark: AtomicU64,
@@ -69,6 +71,8 @@ impl Socket {
             state: AtomicU8::new(State::New as u8),
             token: AtomicUsize::new(NO_TOKEN),
             kicked: AtomicBool::new(false),
+            driving: AtomicBool::new(false),
+            dirty: AtomicBool::new(false),
             queue: Mutex::new(WriteQueue::default()),
             flushed: AtomicU64::new(0),
             high_water_mark: AtomicU64::new(DEFAULT_HIGH_WATER_MARK),
@@ -174,6 +178,12 @@ impl Socket {
 
     /// Asks the loop to look at this socket's shared state.
     fn kick(&self) {
+        if self.driving.load(Ordering::Relaxed) && self.lp.is_current() {
+            // A callback of this very connection: the drive in progress looks again before
+            // it returns, so no second visit (and no kick queue entry) is needed.
+            self.dirty.store(true, Ordering::Relaxed);
+            return;
+        }
         if !self.kicked.swap(true, Ordering::SeqCst) {
             let token = self.token.load(Ordering::SeqCst);
             if token == NO_TOKEN {
