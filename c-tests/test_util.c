@@ -318,7 +318,17 @@ void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure
     ntls_options_unref(o);
 }
 
-void tu_client_wait_closed(tu_client *c, int ms) { WAIT_FOR(atomic_load(&c->closed) == 1, ms); }
+void tu_client_wait_closed(tu_client *c, int ms) {
+    for (int waited = 0; atomic_load(&c->closed) != 1; waited += 2) {
+        if (waited >= ms) {
+            fprintf(stderr, "client did not close: secure=%d ended=%d errors=%d (%s) received=%zu\n",
+                    atomic_load(&c->secure), atomic_load(&c->ended), atomic_load(&c->errors), c->error_code,
+                    atomic_load(&c->received_len));
+            exit(1);
+        }
+        tu_sleep_ms(2);
+    }
+}
 
 int tu_json(const char *line, const char *key, char *out, size_t len) {
     const char *dot = strchr(key, '.');

@@ -21,6 +21,9 @@ pub struct Ready {
     pub readable: bool,
     /// Room to write.
     pub writable: bool,
+    /// The peer shut down its side (or the socket failed): read until EOF, never stop at a
+    /// short read, since no later event will report what is already there.
+    pub read_closed: bool,
 }
 
 /// A state machine living on the loop thread.
@@ -43,7 +46,6 @@ pub struct Cx<'a> {
     pub(super) registry: &'a Registry,
     pub(super) timers: &'a mut Timers,
     pub(super) slots: &'a mut Slab<Slot>,
-    pub(super) now: Instant,
 }
 
 impl Cx<'_> {
@@ -74,11 +76,6 @@ impl Cx<'_> {
     /// Wakes `token`'s handler at `at`.
     pub fn set_timer(&mut self, token: usize, at: Instant) {
         self.timers.add(at, token);
-    }
-
-    /// The time this turn of the loop started.
-    pub fn now(&self) -> Instant {
-        self.now
     }
 
     /// The mio token of a slot.

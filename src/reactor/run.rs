@@ -63,6 +63,7 @@ impl Reactor {
                 let ready = Ready {
                     readable: ev.is_readable() || ev.is_read_closed() || ev.is_error(),
                     writable: ev.is_writable() || ev.is_write_closed() || ev.is_error(),
+                    read_closed: ev.is_read_closed() || ev.is_error(),
                 };
                 self.dispatch(token, |h, cx| h.ready(cx, token, ready));
             }
@@ -81,12 +82,8 @@ impl Reactor {
             let mut did = false;
             while let Ok(cmd) = self.rx.try_recv() {
                 did = true;
-                let mut cx = Cx {
-                    registry: self.poll.registry(),
-                    timers: &mut self.timers,
-                    slots: &mut self.slots,
-                    now: Instant::now(),
-                };
+                let mut cx =
+                    Cx { registry: self.poll.registry(), timers: &mut self.timers, slots: &mut self.slots };
                 if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd(&mut cx))).is_err() {
                     log::error!("nodetls: a loop command panicked");
                 }
@@ -114,12 +111,7 @@ impl Reactor {
         let Some(mut handler) = self.slots.get_mut(token).and_then(Option::take) else {
             return;
         };
-        let mut cx = Cx {
-            registry: self.poll.registry(),
-            timers: &mut self.timers,
-            slots: &mut self.slots,
-            now: Instant::now(),
-        };
+        let mut cx = Cx { registry: self.poll.registry(), timers: &mut self.timers, slots: &mut self.slots };
         let next =
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(handler.as_mut(), &mut cx))) {
                 Ok(next) => next,

@@ -2,6 +2,7 @@
 
 use super::events::WriteDone;
 use super::info::{self, Addresses};
+use super::no_sigpipe::NoSigPipe;
 use super::{Socket, State};
 use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_ETIMEDOUT};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
@@ -84,6 +85,7 @@ pub struct Conn {
     close_notify_sent: bool,
     write_shut: bool,
     want_read: bool,
+    fin_pending: bool,
     stash: Vec<u8>,
     accepted: u64,
     flushed: u64,
@@ -94,6 +96,7 @@ pub struct Conn {
     last_activity: Instant,
     timeout_fired: bool,
     timer_at: Option<Instant>,
+    timeout_ms: u64,
 }
 
 /// Starts driving an already-connected TCP stream (an accepted or a wrapped one).
@@ -153,6 +156,7 @@ impl Conn {
             close_notify_sent: false,
             write_shut: false,
             want_read: true,
+            fin_pending: false,
             stash: Vec::new(),
             accepted: 0,
             flushed: 0,
@@ -163,6 +167,7 @@ impl Conn {
             last_activity: Instant::now(),
             timeout_fired: false,
             timer_at: None,
+            timeout_ms: 0,
         }
     }
 
@@ -250,6 +255,9 @@ impl Conn {
         if ready.readable {
             self.want_read = true;
         }
+        if ready.read_closed {
+            self.fin_pending = true;
+        }
         match self.step(cx, token, ready) {
             Err(err) => self.fail(cx, err),
             Ok(()) if self.sock.destroyed.load(Ordering::SeqCst) => self.close(cx, false),
@@ -321,8 +329,7 @@ impl Conn {
             // Unlimited buffer: the writer takes everything; backpressure is our queue's.
             let _ = self.tls.writer().write_all(&self.spare);
             self.accepted += self.spare.len() as u64;
-            self.last_activity = Instant::now();
-            self.timeout_fired = false;
+            self.touch();
             self.spare.clear();
             if self.spare.capacity() > KEEP_SPARE {
                 self.spare = Vec::new();
@@ -373,9 +380,8 @@ impl Conn {
                 }
                 Ok(n) => {
                     self.sock.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
-                    self.last_activity = Instant::now();
-                    self.timeout_fired = false;
-                    if n < buf.len() {
+                    self.touch();
+                    if n < buf.len() && !self.fin_pending {
                         // A short read drained the socket: the next arrival raises a new
                         // edge, so the read that would only say EAGAIN is skipped.
                         self.want_read = false;
@@ -547,9 +553,24 @@ impl Conn {
         Ok(())
     }
 
+    /// Notes activity for the idle timeout; free when no timeout is set (the common case).
+    fn touch(&mut self) {
+        if self.sock.timeout_ms.load(Ordering::Relaxed) > 0 {
+            self.last_activity = Instant::now();
+            self.timeout_fired = false;
+        }
+    }
+
     /// Sets the timer for the next deadline: the handshake's, or the idle timeout's.
     fn arm_timers(&mut self, cx: &mut Cx<'_>, token: usize) {
         let ms = self.sock.timeout_ms.load(Ordering::SeqCst);
+        if ms != self.timeout_ms {
+            // setTimeout restarts the idle clock.
+            self.timeout_ms = ms;
+            self.last_activity = Instant::now();
+            self.timeout_fired = false;
+            self.timer_at = None;
+        }
         let idle_at = (ms > 0 && !self.timeout_fired).then(|| self.last_activity + Duration::from_millis(ms));
         if idle_at.is_some() && idle_at != self.timer_at {
             self.timer_at = idle_at;
@@ -579,7 +600,7 @@ impl Conn {
     fn fail(&mut self, cx: &mut Cx<'_>, err: NtlsError) -> Next {
         if let Some(stream) = self.stream.as_mut() {
             // Best effort: let the peer see rustls's alert.
-            let _ = self.tls.write_tls(stream);
+            let _ = self.tls.write_tls(&mut NoSigPipe(stream));
         }
         match &self.role {
             Role::Server(side) if !self.secure => side.hooks.client_error(&err, &self.sock),

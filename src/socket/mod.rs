@@ -5,6 +5,7 @@ mod conn;
 mod connect;
 pub mod events;
 pub mod info;
+mod no_sigpipe;
 mod wrap;
 mod write_queue;
 
