@@ -51,6 +51,9 @@ static void check_options(void) {
     CHECK_INT(ntls_option_by_name("ALPNProtocols"), NTLS_OPT_ALPN_PROTOCOLS);
     CHECK_INT(ntls_option_by_name("rejectUnauthorised"), NTLS_EINVAL);
     CHECK_INT(ntls_option_by_name(NULL), NTLS_EINVAL);
+    CHECK_INT(ntls_options_key(o, "ALPNProtocols"), NTLS_OPT_ALPN_PROTOCOLS);
+    CHECK_INT(ntls_options_key(o, "rejectUnauthorised"), NTLS_EINVAL);
+    CHECK_STR(ntls_options_last_error(o), "unknown option 'rejectUnauthorised'");
     CHECK_INT(ntls_options_set_string(o, NTLS_OPT_NPN_PROTOCOLS, "h2"), NTLS_ENOTSUP);
     CHECK_STR(ntls_options_last_error(o), "NPN is not supported; use ALPNProtocols");
 
@@ -231,9 +234,11 @@ static void record_listen(ntls_server *srv, int status, void *d) {
     (void)srv, (void)d;
     atomic_store(&listen_err, status == 0 ? 1 : status);
 }
+static char addr_in_use_message[128];
 static void record_error(ntls_server *srv, const ntls_error *err, void *d) {
     (void)srv, (void)d;
     CHECK_STR(ntls_error_code(err), "EADDRINUSE");
+    snprintf(addr_in_use_message, sizeof addr_in_use_message, "%s", ntls_error_message(err));
     atomic_fetch_add(&error_events, 1);
 }
 
@@ -248,6 +253,7 @@ static void check_addr_in_use(void) {
     WAIT_FOR(atomic_load(&listen_err) != 0, 5000);
     CHECK_INT(atomic_load(&listen_err), NTLS_EADDRINUSE);
     CHECK_INT(atomic_load(&error_events), 1);
+    CHECK_INT(ntls_server_address(second, NULL, 0, NULL, NULL), NTLS_ENOTCONN);
     /* reusePort: two servers share one port (Node's cluster pattern across loops). */
     ntls_options_set_bool(so, NTLS_OPT_REUSE_PORT, 1);
     ntls_server *a, *b;
@@ -258,7 +264,11 @@ static void check_addr_in_use(void) {
     CHECK_INT(ntls_server_listen(b, "127.0.0.1", pa, record_listen), 0);
     WAIT_FOR(atomic_load(&listen_err) != 0, 5000);
     CHECK_INT(atomic_load(&listen_err), 1);
+    char want[128];
+    snprintf(want, sizeof want, "listen EADDRINUSE: address already in use 127.0.0.1:%d", e.port);
+    CHECK_STR(addr_in_use_message, want);
     tu_close_server(a);
+    CHECK_INT(ntls_server_address(a, NULL, 0, NULL, NULL), NTLS_ENOTCONN); /* null after close */
     tu_close_server(b);
     ntls_server_unref(a);
     ntls_server_unref(b);

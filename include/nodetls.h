@@ -753,6 +753,15 @@ int ntls_options_set_context(ntls_options *opts, int key, ntls_context *ctx);
 const char *ntls_options_last_error(const ntls_options *opts);
 
 /**
+ * The key of Node's option name, or `NTLS_EINVAL` with words on `opts` ("unknown option
+ * 'rejectUnauthorised'") — for bindings that take Node-style keyword arguments.
+ *
+ * # Safety
+ * `opts` is NULL or a live options handle; `name` NULL or NUL-terminated.
+ */
+int ntls_options_key(ntls_options *opts, const char *name);
+
+/**
  * The key of Node's option name (`"rejectUnauthorized"`), or `NTLS_EINVAL`.
  *
  * # Safety

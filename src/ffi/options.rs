@@ -227,6 +227,28 @@ pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> 
     })
 }
 
+/// The key of Node's option name, or `NTLS_EINVAL` with words on `opts` ("unknown option
+/// 'rejectUnauthorised'") — for bindings that take Node-style keyword arguments.
+///
+/// # Safety
+/// `opts` is NULL or a live options handle; `name` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_key(opts: *mut OptionsHandle, name: *const c_char) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(opts);
+        // SAFETY: NUL-terminated per the caller.
+        let name = unsafe { c_str(name) };
+        match name.and_then(key_by_name) {
+            Some(key) => key,
+            None => {
+                let words = format!("unknown option '{}'", name.unwrap_or("(null)"));
+                // SAFETY: live handle per the caller.
+                unsafe { update(opts, |_| Err(OptionError::invalid(words))) }
+            }
+        }
+    })
+}
+
 /// The key of Node's option name (`"rejectUnauthorized"`), or `NTLS_EINVAL`.
 ///
 /// # Safety

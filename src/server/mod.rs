@@ -197,8 +197,11 @@ impl Server {
                 self.lp.kick(self.listener_token.load(Ordering::SeqCst));
             }
             Err(e) => {
-                let target = host.as_deref().unwrap_or("::");
-                let err = NtlsError::from_io(&e, "listen", target);
+                let target = format!("{}:{port}", host.as_deref().unwrap_or("::"));
+                let status = from_io(&e);
+                let (name, words) = (err_name(status).to_string_lossy(), strerror(status).to_string_lossy());
+                // Node: "listen EADDRINUSE: address already in use 127.0.0.1:8443"
+                let err = NtlsError::new(status, &name, format!("listen {name}: {words} {target}"));
                 self.set_state(ServerState::New);
                 self.lp.handle_closed();
                 self.events.error(&self, &err);
@@ -259,9 +262,12 @@ impl Server {
         Ok(())
     }
 
-    /// The bound address, once listening.
+    /// The bound address while listening (None before, and after `close`, as Node's null).
     pub fn address(&self) -> Option<SocketAddr> {
-        self.address.get().copied()
+        match self.state() {
+            ServerState::Listening => self.address.get().copied(),
+            _ => None,
+        }
     }
 
     /// Open connections, handshaking ones included (Node's `server.connections`).

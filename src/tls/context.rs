@@ -33,7 +33,7 @@ impl SecureContext {
         let roots = Arc::new(load_roots(o.bytes(NTLS_OPT_CA))?);
         let keys = load_keys(o)?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let versions = rustls::ALL_VERSIONS.to_vec();
+        let versions = super::versions::resolve(o)?;
         Ok(Arc::new(SecureContext { keys, roots, provider, versions }))
     }
 

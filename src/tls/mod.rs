@@ -11,4 +11,5 @@ pub mod options;
 pub mod server_config;
 pub mod sni;
 pub mod verify;
+pub mod versions;
 pub mod x509;

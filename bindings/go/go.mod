@@ -1,0 +1,3 @@
+module github.com/nodetls/nodetls-go
+
+go 1.21
