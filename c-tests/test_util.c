@@ -77,14 +77,16 @@ static void on_listen(ntls_server *srv, int status, void *data) {
     atomic_store(st, status == 0 ? 1 : status);
 }
 
-int tu_listen(ntls_server *srv) {
+int tu_listen(ntls_server *srv) { return tu_listen_on(srv, 0); }
+
+int tu_listen_on(ntls_server *srv, int want) {
     static atomic_int state[64];
     static atomic_int next;
     atomic_int *st = &state[atomic_fetch_add(&next, 1) % 64];
     atomic_store(st, 0);
     void *saved = ntls_server_get_data(srv);
     CHECK_INT(ntls_server_set_data(srv, st), 0);
-    CHECK_INT(ntls_server_listen(srv, "127.0.0.1", 0, on_listen), 0);
+    CHECK_INT(ntls_server_listen(srv, "127.0.0.1", want, on_listen), 0);
     WAIT_FOR(atomic_load(st) != 0, 5000);
     CHECK_INT(atomic_load(st), 1);
     CHECK_INT(ntls_server_set_data(srv, saved), 0);
@@ -230,14 +232,16 @@ static void echo_client_error(ntls_server *srv, const ntls_error *err, ntls_sock
     atomic_fetch_add(&e->client_errors, 1);
 }
 
-void tu_echo_start(tu_echo_server *e, ntls_loop *loop, ntls_options *o) {
+void tu_echo_start(tu_echo_server *e, ntls_loop *loop, ntls_options *o) { tu_echo_start_on(e, loop, o, 0); }
+
+void tu_echo_start_on(tu_echo_server *e, ntls_loop *loop, ntls_options *o, int port) {
     memset(e, 0, sizeof *e);
     int rc = ntls_server_new(loop, o, &e->srv);
     if (rc != 0) fprintf(stderr, "server_new: %s\n", ntls_options_last_error(o));
     CHECK_INT(rc, 0);
     ntls_server_on_secure_connection(e->srv, echo_secure);
     ntls_server_on_tls_client_error(e->srv, echo_client_error);
-    e->port = tu_listen(e->srv);
+    e->port = tu_listen_on(e->srv, port);
     CHECK_INT(ntls_server_set_data(e->srv, e), 0);
 }
 

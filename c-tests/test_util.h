@@ -62,8 +62,10 @@ char *tu_read_file(const char *path, size_t *len);
 void tu_add_pem(ntls_options *o, int key, const char *name);
 /* Options for a server with `<name>-key.pem` and `<name>-cert.pem`. */
 ntls_options *tu_server_options(const char *name);
-/* Creates a server on `loop`, listens on 127.0.0.1:0, returns its port. */
+/* Listens on 127.0.0.1:0, returns the port. */
 int tu_listen(ntls_server *srv);
+/* Listens on 127.0.0.1:port (0: any), returns the port. */
+int tu_listen_on(ntls_server *srv, int port);
 /* Closes a server and waits for its close event. */
 void tu_close_server(ntls_server *srv);
 /* A port with nothing listening on it. */
@@ -98,6 +100,8 @@ typedef struct {
     char last_alpn[32];
 } tu_echo_server;
 void tu_echo_start(tu_echo_server *e, ntls_loop *loop, ntls_options *o);
+/* The same on a given port (with reusePort, several servers can share one). */
+void tu_echo_start_on(tu_echo_server *e, ntls_loop *loop, ntls_options *o, int port);
 void tu_echo_stop(tu_echo_server *e);
 
 #endif
