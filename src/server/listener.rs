@@ -47,6 +47,11 @@ impl Listener {
             return Err(e);
         }
         self.server.listener_token.store(token, Ordering::SeqCst);
+        // A second descriptor of the listening socket, so that `close` can stop it at
+        // once from any thread, as Node's does (see Server::close).
+        if let Ok(dup) = socket2::SockRef::from(&self.listener).try_clone() {
+            *self.server.listening_socket.lock().unwrap_or_else(|e| e.into_inner()) = Some(dup);
+        }
         cx.install(token, Box::new(self));
         Ok(())
     }

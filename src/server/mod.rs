@@ -55,6 +55,7 @@ pub struct Server {
     address: OnceLock<SocketAddr>,
     close_emitted: AtomicBool,
     close_callbacks: Mutex<Vec<CloseDone>>,
+    listening_socket: Mutex<Option<socket2::Socket>>,
 }
 
 /// Connects a server's connections back to it.
@@ -104,6 +105,7 @@ impl Server {
             address: OnceLock::new(),
             close_emitted: AtomicBool::new(false),
             close_callbacks: Mutex::new(Vec::new()),
+            listening_socket: Mutex::new(None),
         }))
     }
 
@@ -221,6 +223,11 @@ impl Server {
         }
         if let Some(done) = done {
             self.close_callbacks.lock().unwrap_or_else(|e| e.into_inner()).push(done);
+        }
+        // Stop listening now, not on the loop's next turn: a connection attempted after
+        // close() returns is refused, as with Node (shutdown unhashes the listening socket).
+        if let Some(sock) = self.listening_socket.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = sock.shutdown(std::net::Shutdown::Read);
         }
         let token = self.listener_token.load(Ordering::SeqCst);
         if previous == ServerState::New {
