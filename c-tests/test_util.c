@@ -234,15 +234,19 @@ static void echo_client_error(ntls_server *srv, const ntls_error *err, ntls_sock
 
 void tu_echo_start(tu_echo_server *e, ntls_loop *loop, ntls_options *o) { tu_echo_start_on(e, loop, o, 0); }
 
+void tu_echo_attach(tu_echo_server *e) {
+    ntls_server_on_secure_connection(e->srv, echo_secure);
+    ntls_server_on_tls_client_error(e->srv, echo_client_error);
+    CHECK_INT(ntls_server_set_data(e->srv, e), 0);
+}
+
 void tu_echo_start_on(tu_echo_server *e, ntls_loop *loop, ntls_options *o, int port) {
     memset(e, 0, sizeof *e);
     int rc = ntls_server_new(loop, o, &e->srv);
     if (rc != 0) fprintf(stderr, "server_new: %s\n", ntls_options_last_error(o));
     CHECK_INT(rc, 0);
-    ntls_server_on_secure_connection(e->srv, echo_secure);
-    ntls_server_on_tls_client_error(e->srv, echo_client_error);
     e->port = tu_listen_on(e->srv, port);
-    CHECK_INT(ntls_server_set_data(e->srv, e), 0);
+    tu_echo_attach(e);
 }
 
 static void echo_server_closed(ntls_server *srv, void *data) {

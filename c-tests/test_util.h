@@ -100,6 +100,8 @@ typedef struct {
     char last_alpn[32];
 } tu_echo_server;
 void tu_echo_start(tu_echo_server *e, ntls_loop *loop, ntls_options *o);
+/* Makes e->srv (already created) an echo server: callbacks and data, no listen. */
+void tu_echo_attach(tu_echo_server *e);
 /* The same on a given port (with reusePort, several servers can share one). */
 void tu_echo_start_on(tu_echo_server *e, ntls_loop *loop, ntls_options *o, int port);
 void tu_echo_stop(tu_echo_server *e);

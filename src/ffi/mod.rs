@@ -170,3 +170,25 @@ impl Default for UserData {
         UserData(std::ptr::null_mut())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::error::NTLS_EPANIC;
+
+    fn boom() -> std::ffi::c_int {
+        guard!(NTLS_EPANIC, {
+            if std::hint::black_box(true) {
+                panic!("a bug behind the ABI");
+            }
+            0
+        })
+    }
+
+    #[test]
+    fn a_panic_becomes_a_status() {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        assert_eq!(boom(), NTLS_EPANIC);
+        std::panic::set_hook(hook);
+    }
+}

@@ -155,3 +155,36 @@ impl Loop {
         Loop(core)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_panicking_command_leaves_the_loop_running() {
+        let lp = Loop::new().unwrap();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        lp.submit(Box::new(|_| panic!("a bug in a command"))).unwrap();
+        let (tx, rx) = mpsc::channel();
+        lp.submit(Box::new(move |_| tx.send(std::thread::current().name().map(str::to_owned)).unwrap()))
+            .unwrap();
+        let name = rx.recv_timeout(Duration::from_secs(5)).expect("the loop still runs commands");
+        std::panic::set_hook(hook);
+        assert_eq!(name.as_deref(), Some("nodetls-loop"));
+        assert_eq!(lp.close(), Ok(()));
+        assert_eq!(lp.close(), Err(NTLS_ECLOSED));
+        assert_eq!(lp.submit(Box::new(|_| {})).err(), Some(NTLS_ECLOSED));
+    }
+
+    #[test]
+    fn close_is_refused_while_handles_are_open() {
+        let lp = Loop::new().unwrap();
+        lp.handle_started();
+        assert_eq!(lp.close(), Err(NTLS_EBUSY));
+        lp.handle_closed();
+        assert_eq!(lp.close(), Ok(()));
+    }
+}
