@@ -54,6 +54,7 @@ pub struct Socket {
     paused: AtomicBool,
     resumed: AtomicBool,
     destroyed: AtomicBool,
+    end_called: AtomicBool,
     timeout_ms: AtomicU64,
     no_delay_request: AtomicU8,
     bytes_read: AtomicU64,
@@ -81,6 +82,7 @@ impl Socket {
             paused: AtomicBool::new(false),
             resumed: AtomicBool::new(false),
             destroyed: AtomicBool::new(false),
+            end_called: AtomicBool::new(false),
             timeout_ms: AtomicU64::new(0),
             no_delay_request: AtomicU8::new(0),
             bytes_read: AtomicU64::new(0),
@@ -216,6 +218,11 @@ impl Socket {
 
     /// `socket.end()`: close_notify once queued data is sent, then FIN.
     pub fn end(&self) -> Result<(), c_int> {
+        // "Twice" wins over "closed": a second end() is EALREADY even if the first one
+        // already led to the close.
+        if self.end_called.swap(true, Ordering::SeqCst) {
+            return Err(self.fail_call(NTLS_EALREADY, "end already called"));
+        }
         self.check_open()?;
         {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());

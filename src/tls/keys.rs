@@ -1,14 +1,28 @@
-//! Key material from PEM: certificates, private keys, and their pairing.
+//! Key material from PEM, PKCS#12 and CRL bytes: certificates, private keys (plain or
+//! encrypted), and the check that a key belongs to its certificate. Every refusal is a
+//! `KeyError` whose text names the option (and its index when there are several).
+
+mod armor;
+mod crl;
+mod encrypted_pkcs8;
+mod legacy_pem;
+mod pfx;
+mod private_key;
+#[cfg(test)]
+mod tests;
+
+pub use crl::parse_crls;
+pub use pfx::{parse_pfx, Pfx};
+pub use private_key::parse_private_key;
 
 use rustls::sign::CertifiedKey;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::CertificateDer;
 use std::sync::Arc;
 
-/// Why key material was refused; the text is what `ntls_options_last_error` shows.
+/// Why key material was refused; the Display text is what `ntls_options_last_error` shows.
 #[derive(Debug)]
 pub enum KeyError {
-    /// A PEM block is malformed.
+    /// A PEM block (or the DER inside it) is malformed.
     BadPem(String),
     /// No private key where one was expected.
     NoKey(String),
@@ -18,11 +32,11 @@ pub enum KeyError {
     BadPassphrase(String),
     /// The key is not the certificate's.
     KeyMismatch(String),
-    /// A key type rustls cannot sign with.
+    /// A key type or encryption that rustls or this library cannot use.
     Unsupported(String),
-    /// A PKCS#12 file that cannot be used.
+    /// A PKCS#12 file that cannot be read.
     BadPfx(String),
-    /// A CRL that cannot be parsed.
+    /// A CRL that cannot be read.
     BadCrl(String),
 }
 
@@ -40,58 +54,51 @@ impl std::fmt::Display for KeyError {
     }
 }
 
-/// Plain words for a PEM syntax error.
-pub fn pem_words(e: &rustls_pki_types::pem::Error) -> String {
-    use rustls_pki_types::pem::Error as E;
-    match e {
-        E::MissingSectionEnd { end_marker } => {
-            format!("missing '-----END {}-----' line", String::from_utf8_lossy(end_marker))
-        }
-        E::IllegalSectionStart { line } => {
-            format!("malformed BEGIN line '{}'", String::from_utf8_lossy(line))
-        }
-        E::Base64Decode(why) => format!("bad base64 ({why})"),
-        E::NoItemsFound => "no PEM block found".to_owned(),
-        other => other.to_string(),
-    }
-}
+impl std::error::Error for KeyError {}
 
-/// Every certificate in a PEM text; `what` names the option in messages.
+/// Every certificate in a PEM text, in order; `what` ("cert", "ca 2") names the option.
 pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, KeyError> {
-    let certs = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| KeyError::BadPem(format!("{what}: malformed PEM certificate: {}", pem_words(&e))))?;
+    // Block by block, not PemObject over the whole text: a key block with Proc-Type headers
+    // in the same file (a combined key and cert) would otherwise fail the certificates.
+    let mut certs = Vec::new();
+    for block in armor::blocks(pem).iter().filter(|b| b.label == "CERTIFICATE") {
+        let mut der = block
+            .decode("CERTIFICATE")
+            .map_err(|e| KeyError::BadPem(format!("PEM: {} in {what} option", armor::words(&e, None))))?;
+        certs.push(CertificateDer::from(std::mem::take(&mut *der)));
+    }
     if certs.is_empty() {
-        return Err(KeyError::NoCertificate(format!("{what}: no PEM certificate found")));
+        let hint = armor::not_found_hint(pem, "certificate");
+        return Err(KeyError::NoCertificate(format!("PEM: no certificate found in {what} option{hint}")));
+    }
+    for (i, cert) in certs.iter().enumerate() {
+        if !armor::is_der_sequence(cert) {
+            let n = i + 1;
+            return Err(KeyError::BadPem(format!("PEM: certificate {n} in {what} option is not valid DER")));
+        }
     }
     Ok(certs)
-}
-
-/// The private key in a PEM text (PKCS#8, PKCS#1 RSA, SEC1 EC).
-pub fn parse_private_key(
-    pem: &[u8],
-    _passphrase: Option<&[u8]>,
-    what: &str,
-) -> Result<PrivateKeyDer<'static>, KeyError> {
-    PrivateKeyDer::from_pem_slice(pem).map_err(|e| match e {
-        rustls_pki_types::pem::Error::NoItemsFound => {
-            KeyError::NoKey(format!("{what}: no private key found"))
-        }
-        e => KeyError::BadPem(format!("{what}: malformed PEM private key: {}", pem_words(&e))),
-    })
 }
 
 /// A signing key paired with its chain, after checking the key is the leaf's.
 pub fn certified_key(
     chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
+    key: rustls_pki_types::PrivateKeyDer<'static>,
 ) -> Result<Arc<CertifiedKey>, KeyError> {
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let signer = provider
-        .key_provider
-        .load_private_key(key)
+    if chain.is_empty() {
+        return Err(KeyError::NoCertificate("no certificate given for the key".into()));
+    }
+    let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
         .map_err(|e| KeyError::Unsupported(format!("unsupported private key ({e})")))?;
     let ck = CertifiedKey::new(chain, signer);
-    ck.keys_match().map_err(|_| KeyError::KeyMismatch("key does not match certificate".into()))?;
-    Ok(Arc::new(ck))
+    match ck.keys_match() {
+        Ok(()) => Ok(Arc::new(ck)),
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            Err(KeyError::KeyMismatch("key does not match certificate".into()))
+        }
+        Err(rustls::Error::InconsistentKeys(_)) => {
+            Err(KeyError::Unsupported("cannot tell whether the key matches the certificate".into()))
+        }
+        Err(e) => Err(KeyError::BadPem(format!("leaf certificate is not a valid X.509 certificate ({e})"))),
+    }
 }
