@@ -225,7 +225,7 @@ static void parse(int argc, char **argv) {
         else if (!strcmp(a, "--verbose")) cfg.verbose = 1;
         else usage();
     }
-    if (!cfg.key || !cfg.cert || cfg.loops < 1 || cfg.loops > MAX_LOOPS || (cfg.sink && cfg.source >= 0)) usage();
+    if (!cfg.key || !cfg.cert || cfg.port < 0 || cfg.port > 65535 || cfg.loops < 1 || cfg.loops > MAX_LOOPS || (cfg.sink && cfg.source >= 0)) usage();
 }
 
 int main(int argc, char **argv) {
@@ -262,7 +262,11 @@ int main(int argc, char **argv) {
         ntls_server_on_tls_client_error(servers[i], on_client_error);
         ntls_server_on_close(servers[i], on_server_close);
         atomic_store(&listen_status, 0);
-        ntls_server_listen(servers[i], cfg.host, port, on_listen);
+        int rc = ntls_server_listen(servers[i], cfg.host, port, on_listen);
+        if (rc != 0) {
+            fprintf(stderr, "nodetls-echo-server: listen: %s\n", ntls_strerror(rc));
+            return 1;
+        }
         while (atomic_load(&listen_status) == 0) usleep(1000);
         if (atomic_load(&listen_status) != 1) {
             fprintf(stderr, "nodetls-echo-server: listen: %s\n", ntls_strerror(atomic_load(&listen_status)));

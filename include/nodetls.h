@@ -737,6 +737,19 @@ int ntls_options_set_bytes(ntls_options *opts, int key, const uint8_t *data, siz
 int ntls_options_add_bytes(ntls_options *opts, int key, const uint8_t *data, size_t len);
 
 /**
+ * Appends a PEM key with its own passphrase (Node's `key: [{pem, passphrase}]`); NULL
+ * passphrase: the context-wide `passphrase` applies.
+ *
+ * # Safety
+ * `opts` is NULL or a live options handle; `pem` points to `len` bytes; `passphrase` NULL
+ * or NUL-terminated.
+ */
+int ntls_options_add_key(ntls_options *opts,
+                         const uint8_t *pem,
+                         size_t len,
+                         const char *passphrase);
+
+/**
  * Sets `NTLS_OPT_SECURE_CONTEXT`; the options keep their own reference to the context.
  *
  * # Safety

@@ -98,5 +98,72 @@ rm -f expired.csr
 ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other-key.pem
 head -c 200 server-ec-cert.pem > broken-cert.pem
 
+# ---- Encrypted keys, PKCS#12 and CRLs (key-material tests: src/tls/keys*) ----
+# Passphrase everywhere: "secret".
+# Encrypted PKCS#8 (PBES2): AES-256-CBC with OpenSSL 3's default PRF (HMAC-SHA256), one with
+# the HMAC-SHA1 PRF older OpenSSL wrote, and one PBES1 (PKCS#12 3DES) that is refused.
+ossl pkcs8 -topk8 -v2 aes-256-cbc -in server-rsa-key.pem -passout pass:secret -out server-rsa-key-enc.pem
+ossl pkcs8 -topk8 -v2 aes-256-cbc -v2prf hmacWithSHA1 -in server-ec-key.pem -passout pass:secret \
+  -out server-ec-key-enc-sha1.pem
+ossl pkcs8 -topk8 -v2 aes-128-cbc -in server-ed25519-key.pem -passout pass:secret \
+  -out server-ed25519-key-enc.pem
+ossl pkcs8 -topk8 -v1 PBE-SHA1-3DES -in server-ec-key.pem -passout pass:secret -out server-ec-key-enc-pbes1.pem
+# Legacy OpenSSL PEM encryption (Proc-Type/DEK-Info headers) of PKCS#1 and SEC1 keys.
+ossl rsa -in server-rsa-key.pem -aes256 -traditional -passout pass:secret -out server-rsa-key-legacy-aes256.pem
+ossl rsa -in server-rsa-key.pem -des3 -traditional -passout pass:secret -out server-rsa-key-legacy-des3.pem
+ossl ec -in server-ec-key.pem -aes128 -passout pass:secret -out server-ec-key-legacy-aes128.pem
+ossl ec -in server-ec-key.pem -aes192 -passout pass:secret -out server-ec-key-legacy-aes192.pem
+# Key types rustls cannot sign with: DSA (traditional and PKCS#8) and Ed448.
+ossl dsaparam -out dsa.param 1024
+ossl gendsa -out dsa-key.pem dsa.param
+ossl pkey -in dsa-key.pem -traditional -out dsa-key-traditional.pem
+ossl genpkey -algorithm ED448 -out ed448-key.pem
+rm -f dsa.param
+# PKCS#12: OpenSSL 3's default (PBES2/AES-256-CBC, PBKDF2-SHA256, SHA-256 MAC), the -legacy
+# one (RC2/3DES, SHA-1 MAC), one with an empty passphrase, and one with no key.
+ossl pkcs12 -export -inkey server-rsa-key.pem -in server-rsa-cert.pem -certfile ca-cert.pem \
+  -passout pass:secret -out server-rsa.pfx
+ossl pkcs12 -export -legacy -inkey server-ec-key.pem -in server-ec-cert.pem -certfile ca-cert.pem \
+  -passout pass:secret -out server-ec-legacy.pfx
+ossl pkcs12 -export -inkey server-ec-key.pem -in server-ec-cert.pem -passout pass: -out server-ec-nopass.pfx
+ossl pkcs12 -export -nokeys -in ca-cert.pem -passout pass:secret -out ca-only.pfx
+# A leaf the CA revokes, and the CA's CRLs (v2, with a CRL number) before and after revoking it.
+cat > ca-db/crl.cnf <<CNF
+[ca]
+default_ca = crl_ca
+[crl_ca]
+dir = $DIR/ca-db
+database = \$dir/index.txt
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+new_certs_dir = \$dir
+default_md = sha256
+default_days = 825
+default_crl_days = 3650
+policy = policy_any
+unique_subject = no
+copy_extensions = copy
+crl_extensions = crl_ext
+[policy_any]
+commonName = supplied
+[crl_ext]
+authorityKeyIdentifier = keyid:always
+[leaf]
+basicConstraints=CA:FALSE
+keyUsage=digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=$LOCAL_SAN
+CNF
+echo 1000 > ca-db/crlnumber
+ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out revoked-key.pem
+ossl req -new -key revoked-key.pem -subj "/C=US/O=nodetls test/CN=localhost" -out revoked.csr
+ossl ca -batch -config ca-db/crl.cnf -cert ca-cert.pem -keyfile ca-key.pem -in revoked.csr \
+  -extensions leaf -notext -out revoked-cert.pem
+rm -f revoked.csr
+ossl ca -config ca-db/crl.cnf -cert ca-cert.pem -keyfile ca-key.pem -gencrl -out ca-crl-empty.pem
+ossl ca -config ca-db/crl.cnf -cert ca-cert.pem -keyfile ca-key.pem -revoke revoked-cert.pem
+ossl ca -config ca-db/crl.cnf -cert ca-cert.pem -keyfile ca-key.pem -gencrl -out ca-crl.pem
+ossl crl -in ca-crl.pem -outform DER -out ca-crl.der
+
 touch .complete
 echo "test certificates in $DIR"

@@ -59,10 +59,11 @@ pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
 ///
 /// # Safety
 /// `c` is NULL or a live certificate handle.
-unsafe fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&CString>) -> *const c_char {
+unsafe fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&str>) -> *const c_char {
     // SAFETY: forwarded from the caller.
     match unsafe { cert(c) }.and_then(|h| f(&h.cert)) {
-        Some(s) => s.as_ptr(),
+        // PeerCert stores each string with a NUL right after it and none inside.
+        Some(s) => s.as_ptr().cast(),
         None => std::ptr::null(),
     }
 }
@@ -74,7 +75,7 @@ unsafe fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&CStrin
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_subject(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.subject_line())) } })
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.subject())) } })
 }
 
 /// The issuer's name in one line.
@@ -84,7 +85,7 @@ pub unsafe extern "C" fn ntls_cert_subject(c: *const CertHandle) -> *const c_cha
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_issuer(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.issuer_line())) } })
+    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.issuer_name())) } })
 }
 
 /// `subjectaltname`: "DNS:localhost, IP Address:127.0.0.1"; NULL when absent.

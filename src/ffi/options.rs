@@ -189,6 +189,33 @@ unsafe fn set_bytes(
     }
 }
 
+/// Appends a PEM key with its own passphrase (Node's `key: [{pem, passphrase}]`); NULL
+/// passphrase: the context-wide `passphrase` applies.
+///
+/// # Safety
+/// `opts` is NULL or a live options handle; `pem` points to `len` bytes; `passphrase` NULL
+/// or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_add_key(
+    opts: *mut OptionsHandle,
+    pem: *const u8,
+    len: usize,
+    passphrase: *const c_char,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: `len` readable bytes and a NUL-terminated passphrase per the caller.
+        let (pem, pass) = (unsafe { c_bytes(pem, len) }.map(<[u8]>::to_vec), unsafe { c_str(passphrase) });
+        let pass = pass.map(str::to_owned);
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            update(opts, |o| match pem {
+                Some(pem) => o.add_key(pem, pass),
+                None => Err(OptionError::invalid("key is NULL")),
+            })
+        }
+    })
+}
+
 /// Sets `NTLS_OPT_SECURE_CONTEXT`; the options keep their own reference to the context.
 ///
 /// # Safety

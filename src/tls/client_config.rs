@@ -38,6 +38,7 @@ pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
     let ctx = SecureContext::from_options(o)?;
     let reject = o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true);
     let webpki = WebPkiServerVerifier::builder_with_provider(ctx.roots().clone(), ctx.provider().clone())
+        .with_crls(ctx.crls().iter().cloned())
         .build()
         .map_err(|e| OptionError::invalid(format!("cannot verify servers: {e}")))?;
     let verifier = Arc::new(NodeServerVerifier::new(webpki, ctx.roots().clone(), reject));

@@ -5,6 +5,7 @@ use super::keys::{self, KeyError};
 use super::option_keys::*;
 use super::options::{OptionError, Options};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer};
 use rustls::sign::CertifiedKey;
 use rustls::{RootCertStore, SignatureScheme, SupportedProtocolVersion};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub struct SecureContext {
     keys: Vec<Arc<CertifiedKey>>,
     roots: Arc<RootCertStore>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
     provider: Arc<CryptoProvider>,
     versions: Vec<&'static SupportedProtocolVersion>,
 }
@@ -30,11 +32,19 @@ impl SecureContext {
             return Ok(ctx.clone());
         }
         super::dhparam::check(o)?;
-        let roots = Arc::new(load_roots(o.bytes(NTLS_OPT_CA))?);
-        let keys = load_keys(o)?;
+        let mut roots = load_roots(o.bytes(NTLS_OPT_CA))?;
+        let mut keys = load_keys(o)?;
+        for (der, extra_ca) in load_pfx(o)? {
+            keys.push(der);
+            // Node adds a PFX's other certificates to the context's store, as trusted.
+            for c in extra_ca {
+                let _ = roots.add(c);
+            }
+        }
+        let crls = load_crls(o)?;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let versions = super::versions::resolve(o)?;
-        Ok(Arc::new(SecureContext { keys, roots, provider, versions }))
+        Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), crls, provider, versions }))
     }
 
     /// The key (and chain) to present to a peer that verifies `schemes`; None when the
@@ -51,6 +61,11 @@ impl SecureContext {
     /// Trusted roots: the `ca` option, or Mozilla's list when it is unset (as Node).
     pub fn roots(&self) -> &Arc<RootCertStore> {
         &self.roots
+    }
+
+    /// Certificate revocation lists (`crl`), checked for every certificate of a peer's chain.
+    pub fn crls(&self) -> &[CertificateRevocationListDer<'static>] {
+        &self.crls
     }
 
     /// The crypto provider with the context's suites and groups.
@@ -81,15 +96,45 @@ fn load_roots(cas: &[Vec<u8>]) -> Result<RootCertStore, OptionError> {
     Ok(store)
 }
 
+/// A PFX's key with its chain, and the file's other certificates.
+type PfxEntry = (Arc<CertifiedKey>, Vec<CertificateDer<'static>>);
+
+/// `pfx` entries.
+fn load_pfx(o: &Options) -> Result<Vec<PfxEntry>, OptionError> {
+    let passphrase = o.str(NTLS_OPT_PASSPHRASE).map(str::as_bytes);
+    let mut out = Vec::new();
+    for der in o.bytes(NTLS_OPT_PFX) {
+        let pfx = keys::parse_pfx(der, passphrase).map_err(key_error)?;
+        let ck = keys::certified_key(pfx.chain, pfx.key).map_err(key_error)?;
+        out.push((ck, pfx.ca));
+    }
+    Ok(out)
+}
+
+/// `crl` entries, each PEM (several blocks) or DER.
+fn load_crls(o: &Options) -> Result<Vec<CertificateRevocationListDer<'static>>, OptionError> {
+    let mut out = Vec::new();
+    for pem in o.bytes(NTLS_OPT_CRL) {
+        out.extend(keys::parse_crls(pem).map_err(key_error)?);
+    }
+    Ok(out)
+}
+
 fn load_keys(o: &Options) -> Result<Vec<Arc<CertifiedKey>>, OptionError> {
     let (key_pems, cert_pems) = (o.bytes(NTLS_OPT_KEY), o.bytes(NTLS_OPT_CERT));
     match (key_pems.is_empty(), cert_pems.is_empty()) {
         (true, true) => return Ok(Vec::new()),
+        (false, true) if !o.bytes(NTLS_OPT_PFX).is_empty() => {
+            return Err(key_error(KeyError::NoCertificate(
+                "key given without cert (pfx carries its own)".into(),
+            )))
+        }
         (false, true) => return Err(key_error(KeyError::NoCertificate("key given without cert".into()))),
         (true, false) => return Err(key_error(KeyError::NoKey("cert given without key".into()))),
         _ => {}
     }
     let passphrase = o.str(NTLS_OPT_PASSPHRASE).map(str::as_bytes);
+    let key_passphrases = o.key_passphrases();
     let mut chains = Vec::new();
     for (i, pem) in cert_pems.iter().enumerate() {
         let what = if cert_pems.len() > 1 { format!("cert {}", i + 1) } else { "cert".to_owned() };
@@ -98,7 +143,9 @@ fn load_keys(o: &Options) -> Result<Vec<Arc<CertifiedKey>>, OptionError> {
     let mut out = Vec::new();
     for (i, pem) in key_pems.iter().enumerate() {
         let what = if key_pems.len() > 1 { format!("key {}", i + 1) } else { "key".to_owned() };
-        let key = keys::parse_private_key(pem, passphrase, &what).map_err(key_error)?;
+        // Node's {pem, passphrase}: a key's own passphrase, else the context's.
+        let own = key_passphrases.get(i).and_then(|p| p.as_deref()).map(str::as_bytes);
+        let key = keys::parse_private_key(pem, own.or(passphrase), &what).map_err(key_error)?;
         let mut last = None;
         let found =
             chains.iter().find_map(|chain| match keys::certified_key(chain.clone(), key.clone_key()) {

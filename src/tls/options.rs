@@ -53,18 +53,8 @@ pub const OPTIONS: &[OptionDef] = &[
     def(NTLS_OPT_ALPN_PROTOCOLS, "ALPNProtocols", Kind::List),
     def(NTLS_OPT_HANDSHAKE_TIMEOUT, "handshakeTimeout", Kind::Int),
     def(NTLS_OPT_SECURE_CONTEXT, "secureContext", Kind::Context),
-    OptionDef {
-        key: NTLS_OPT_PFX,
-        name: "pfx",
-        kind: Kind::Bytes,
-        unsupported: Some("pfx is not implemented yet; use key and cert"),
-    },
-    OptionDef {
-        key: NTLS_OPT_CRL,
-        name: "crl",
-        kind: Kind::Bytes,
-        unsupported: Some("crl is not implemented yet"),
-    },
+    def(NTLS_OPT_PFX, "pfx", Kind::Bytes),
+    def(NTLS_OPT_CRL, "crl", Kind::Bytes),
     OptionDef {
         key: NTLS_OPT_CIPHERS,
         name: "ciphers",
@@ -159,6 +149,7 @@ impl OptionError {
 #[derive(Default)]
 pub struct Options {
     values: BTreeMap<c_int, Value>,
+    key_passphrases: Vec<Option<String>>,
     last_error: Mutex<CString>,
 }
 
@@ -202,6 +193,20 @@ impl Options {
             }
         }
         Ok(())
+    }
+
+    /// Appends a key with its own passphrase (Node's `{pem, passphrase}` in `key`).
+    pub fn add_key(&mut self, pem: Vec<u8>, passphrase: Option<String>) -> Result<(), OptionError> {
+        let index = self.bytes(NTLS_OPT_KEY).len();
+        self.set(NTLS_OPT_KEY, Value::Bytes(vec![pem]), true)?;
+        self.key_passphrases.resize(index, None);
+        self.key_passphrases.push(passphrase);
+        Ok(())
+    }
+
+    /// Each key's own passphrase, by position in `key` (None: use `passphrase`).
+    pub fn key_passphrases(&self) -> &[Option<String>] {
+        &self.key_passphrases
     }
 
     /// Records the words of a failure for `ntls_options_last_error`.
@@ -279,7 +284,11 @@ impl Options {
 
 impl Clone for Options {
     fn clone(&self) -> Self {
-        Self { values: self.values.clone(), last_error: Mutex::default() }
+        Self {
+            values: self.values.clone(),
+            key_passphrases: self.key_passphrases.clone(),
+            last_error: Mutex::default(),
+        }
     }
 }
 

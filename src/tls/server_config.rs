@@ -84,7 +84,7 @@ fn config(
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?;
     let client_verifier = if p.request_cert {
-        let v = NodeClientVerifier::new(ctx.roots().clone(), p.reject_unauthorized)
+        let v = NodeClientVerifier::new(ctx.roots().clone(), ctx.crls(), p.reject_unauthorized)
             .map_err(OptionError::invalid)?;
         Some(Arc::new(v))
     } else {

@@ -244,8 +244,13 @@ pub struct NodeClientVerifier {
 
 impl NodeClientVerifier {
     /// Asks for a certificate; demands one only when `reject` is set (OpenSSL's FAIL_IF_NO_PEER_CERT).
-    pub fn new(roots: Arc<rustls::RootCertStore>, reject: bool) -> Result<Self, String> {
+    pub fn new(
+        roots: Arc<rustls::RootCertStore>,
+        crls: &[rustls::pki_types::CertificateRevocationListDer<'static>],
+        reject: bool,
+    ) -> Result<Self, String> {
         let inner = WebPkiClientVerifier::builder(roots)
+            .with_crls(crls.iter().cloned())
             .allow_unauthenticated()
             .build()
             .map_err(|e| format!("cannot verify client certificates: {e}"))?;

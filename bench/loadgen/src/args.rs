@@ -2,6 +2,14 @@
 
 use std::time::Duration;
 
+const USAGE: &str = "\
+usage: loadgen MODE --port P --ca CA.pem [options]
+  handshake  [--concurrency C] [--duration S] [--count N] [--resume] [--tls12]
+  bulk       --direction down|up|echo [--bytes N] [--concurrency C] [--tls12]
+  idle       [--connections K] [--hold S] [--tls12]
+  latency    [--size B] [--concurrency C] [--duration S] [--tls12]
+  every mode: [--timeout S] (exit 3 past it; default 120)";
+
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -39,11 +47,11 @@ pub struct Args {
     pub concurrency: usize,
     /// How long the measured phase runs (handshake, latency).
     pub duration: Duration,
-    /// Stop after this many handshakes (handshake mode).
+    /// Stop after this many measured handshakes (handshake mode).
     pub count: Option<u64>,
-    /// Resume sessions (tickets) instead of full handshakes.
+    /// Resume sessions (tickets or session ids) instead of full handshakes.
     pub resume: bool,
-    /// Offer only TLS 1.2.
+    /// Offer only TLS 1.2 (else only TLS 1.3).
     pub tls12: bool,
     /// Bytes per connection (bulk).
     pub bytes: u64,
@@ -51,7 +59,7 @@ pub struct Args {
     pub direction: Direction,
     /// Connections to hold (idle).
     pub connections: usize,
-    /// Seconds to hold them.
+    /// How long to hold them.
     pub hold: Duration,
     /// Ping-pong size (latency).
     pub size: usize,
@@ -59,13 +67,22 @@ pub struct Args {
     pub timeout: Duration,
 }
 
-fn usage() -> ! {
-    eprintln!(
-        "usage: loadgen handshake|bulk|idle|latency --port P --ca CA.pem [--concurrency C] [--duration S]\n\
-         \x20      [--count N] [--resume] [--tls12] [--bytes N] [--direction down|up|echo] [--connections K]\n\
-         \x20      [--hold S] [--size B] [--timeout S]"
-    );
+/// Prints why the command line is wrong, and the usage; exits 2.
+fn usage(why: &str) -> ! {
+    eprintln!("loadgen: {why}\n{USAGE}");
     std::process::exit(2)
+}
+
+fn num<T: std::str::FromStr>(flag: &str, v: &str) -> T {
+    v.parse().unwrap_or_else(|_| usage(&format!("{flag}: not a number: {v}")))
+}
+
+fn secs(flag: &str, v: &str) -> Duration {
+    let s: f64 = num(flag, v);
+    if !(s.is_finite() && s >= 0.0) {
+        usage(&format!("{flag}: not a duration: {v}"));
+    }
+    Duration::from_secs_f64(s)
 }
 
 impl Args {
@@ -77,7 +94,8 @@ impl Args {
             Some("bulk") => Mode::Bulk,
             Some("idle") => Mode::Idle,
             Some("latency") => Mode::Latency,
-            _ => usage(),
+            Some(m) => usage(&format!("unknown mode {m}")),
+            None => usage("no mode"),
         };
         let mut a = Args {
             mode,
@@ -95,39 +113,42 @@ impl Args {
             size: 64,
             timeout: Duration::from_secs(120),
         };
-        let secs = |v: String| Duration::from_secs_f64(v.parse().unwrap_or_else(|_| usage()));
         while let Some(flag) = it.next() {
             match flag.as_str() {
                 "--resume" => a.resume = true,
                 "--tls12" => a.tls12 = true,
                 _ => {
-                    let v = it.next().unwrap_or_else(|| usage());
-                    match flag.as_str() {
-                        "--port" => a.port = v.parse().unwrap_or_else(|_| usage()),
+                    let v = it.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+                    let f = flag.as_str();
+                    match f {
+                        "--port" => a.port = num(f, &v),
                         "--ca" => a.ca = v,
-                        "--concurrency" => a.concurrency = v.parse().unwrap_or_else(|_| usage()),
-                        "--duration" => a.duration = secs(v),
-                        "--count" => a.count = Some(v.parse().unwrap_or_else(|_| usage())),
-                        "--bytes" => a.bytes = v.parse().unwrap_or_else(|_| usage()),
+                        "--concurrency" => a.concurrency = num(f, &v),
+                        "--duration" => a.duration = secs(f, &v),
+                        "--count" => a.count = Some(num(f, &v)),
+                        "--bytes" => a.bytes = num(f, &v),
                         "--direction" => {
                             a.direction = match v.as_str() {
                                 "down" => Direction::Down,
                                 "up" => Direction::Up,
                                 "echo" => Direction::Echo,
-                                _ => usage(),
+                                _ => usage("--direction is down, up or echo"),
                             }
                         }
-                        "--connections" => a.connections = v.parse().unwrap_or_else(|_| usage()),
-                        "--hold" => a.hold = secs(v),
-                        "--size" => a.size = v.parse().unwrap_or_else(|_| usage()),
-                        "--timeout" => a.timeout = secs(v),
-                        _ => usage(),
+                        "--connections" => a.connections = num(f, &v),
+                        "--hold" => a.hold = secs(f, &v),
+                        "--size" => a.size = num(f, &v),
+                        "--timeout" => a.timeout = secs(f, &v),
+                        _ => usage(&format!("unknown option {flag}")),
                     }
                 }
             }
         }
-        if a.port == 0 || a.ca.is_empty() || a.concurrency == 0 || a.size == 0 {
-            usage();
+        if a.port == 0 || a.ca.is_empty() {
+            usage("--port and --ca are required");
+        }
+        if a.concurrency == 0 || a.size == 0 || a.bytes == 0 || a.connections == 0 {
+            usage("--concurrency, --size, --bytes and --connections must be positive");
         }
         a
     }

@@ -2,14 +2,17 @@
 //! Every mode checks the bytes it gets back and gives up after `--timeout`.
 
 mod args;
+mod config;
+mod conn;
+mod limits;
 mod modes;
-mod net;
 mod pattern;
 mod stats;
 
 fn main() {
     let a = args::Args::parse();
     let limit = a.timeout;
+    // A watchdog thread, so that no server behaviour can keep the run going forever.
     std::thread::spawn(move || {
         std::thread::sleep(limit);
         eprintln!("loadgen: FAILED: timed out after {limit:?}");

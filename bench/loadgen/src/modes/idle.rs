@@ -1,75 +1,109 @@
-//! Idle connections: open `connections`, prove each works with a 1-byte echo, hold them
-//! while the harness reads the server's memory, check they still echo, then close.
+//! Idle connections: open `connections` in batches, prove each works with a 1-byte echo,
+//! hold them (`PHASE held` .. `PHASE check`, while the harness reads the server's memory),
+//! check that each still echoes, then close them all.
 
-use super::{fail, phase, server_addr};
+use super::{fail, phase, result, server_addr};
 use crate::args::Args;
-use crate::net::{client_config, raise_fd_limit, Conn};
+use crate::config::client_config;
+use crate::conn::Conn;
+use crate::limits::raise_fd_limit;
 use crate::pattern;
 use mio::{Events, Poll, Token};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+/// Connections opened at once: well under any accept backlog (Node's is 511).
 const BATCH: usize = 200;
 
-/// Echoes one byte on each connection in `range`; returns when all came back.
-fn echo_all(poll: &mut Poll, conns: &mut [Conn], range: std::ops::Range<usize>, round: u64) {
-    let mut events = Events::with_capacity(1024);
-    let byte = pattern::byte_at(round);
-    let mut pending = range.len();
-    let mut got = vec![false; conns.len()];
-    for c in &mut conns[range.clone()] {
-        c.write(&[byte]).unwrap_or_else(|e| fail(e));
-        c.flush().unwrap_or_else(|e| fail(e));
-    }
-    let mut buf = Vec::new();
-    while pending > 0 {
-        poll.poll(&mut events, Some(Duration::from_millis(200))).expect("poll");
-        for ev in events.iter() {
+/// The connections and the echo each one still owes.
+struct Pool {
+    poll: Poll,
+    events: Events,
+    conns: Vec<Conn>,
+    owed: Vec<Option<u8>>,
+    buf: Vec<u8>,
+}
+
+impl Pool {
+    /// Reads whatever came in; fails on a closed connection or bytes nobody asked for.
+    fn pump(&mut self, wait: Duration) -> usize {
+        self.poll.poll(&mut self.events, Some(wait)).expect("poll");
+        let mut answered = 0;
+        for ev in self.events.iter() {
             let i = ev.token().0;
-            if !range.contains(&i) || got[i] {
-                continue;
-            }
-            buf.clear();
-            let c = &mut conns[i];
-            c.read(&mut buf).unwrap_or_else(|e| fail(format!("idle connection {i}: {e}")));
-            c.flush().unwrap_or_else(|e| fail(e));
-            match buf.as_slice() {
-                [] if c.peer_closed => fail(format!("idle connection {i} closed by the server")),
-                [] => {}
-                [b] if *b == byte => {
-                    got[i] = true;
-                    pending -= 1;
+            let c = &mut self.conns[i];
+            self.buf.clear();
+            c.read(&mut self.buf).unwrap_or_else(|e| fail(format!("idle connection {i}: {e}")));
+            c.flush().unwrap_or_else(|e| fail(format!("idle connection {i}: {e}")));
+            match (self.buf.as_slice(), self.owed[i]) {
+                ([], _) => {}
+                ([b], Some(want)) if *b == want => {
+                    self.owed[i] = None;
+                    answered += 1;
                 }
-                _ => fail(format!("idle connection {i}: wrong echo")),
+                (got, want) => fail(format!("idle connection {i}: got {got:?}, expected {want:?}")),
             }
+            if c.peer_closed {
+                fail(format!("idle connection {i} closed by the server"));
+            }
+        }
+        answered
+    }
+
+    /// Sends one byte on each connection in `range` and waits for every echo.
+    fn echo(&mut self, range: std::ops::Range<usize>, round: u64) {
+        let byte = pattern::byte_at(round);
+        for i in range.clone() {
+            self.conns[i].write(&[byte]).unwrap_or_else(|e| fail(e));
+            self.conns[i].flush().unwrap_or_else(|e| fail(e));
+            self.owed[i] = Some(byte);
+        }
+        let mut pending = range.len();
+        while pending > 0 {
+            pending -= self.pump(Duration::from_millis(200));
         }
     }
 }
 
 /// Runs the idle mode.
 pub fn run(a: &Args) {
-    raise_fd_limit();
+    let limit = raise_fd_limit();
+    if a.connections as libc::rlim_t + 64 > limit {
+        fail(format!("{} connections need more file descriptors than the limit ({limit})", a.connections));
+    }
     let config = client_config(&a.ca, a.tls12, false);
-    let mut poll = Poll::new().expect("poll");
-    let mut conns: Vec<Conn> = Vec::with_capacity(a.connections);
-    while conns.len() < a.connections {
-        let start = conns.len();
+    let mut pool = Pool {
+        poll: Poll::new().expect("poll"),
+        events: Events::with_capacity(1024),
+        conns: Vec::with_capacity(a.connections),
+        owed: vec![None; a.connections],
+        buf: Vec::with_capacity(1024),
+    };
+    let opening = Instant::now();
+    while pool.conns.len() < a.connections {
+        let start = pool.conns.len();
         let end = (start + BATCH).min(a.connections);
         for i in start..end {
-            let c = Conn::open(poll.registry(), Token(i), server_addr(a.port), &config)
+            let c = Conn::open(pool.poll.registry(), Token(i), server_addr(a.port), &config)
                 .unwrap_or_else(|e| fail(format!("opening connection {i}: {e}")));
-            conns.push(c);
+            pool.conns.push(c);
         }
-        echo_all(&mut poll, &mut conns, start..end, 0);
+        pool.echo(start..end, 0);
     }
+    let opened = opening.elapsed().as_secs_f64();
+    let negotiated = pool.conns[0].describe();
+    // Watch the held connections rather than sleep: a server that drops one fails the run.
     phase("held");
-    std::thread::sleep(a.hold);
+    let held = Instant::now();
+    while held.elapsed() < a.hold {
+        pool.pump(a.hold.saturating_sub(held.elapsed()).min(Duration::from_millis(200)));
+    }
     phase("check");
     for start in (0..a.connections).step_by(BATCH) {
-        echo_all(&mut poll, &mut conns, start..(start + BATCH).min(a.connections), 1);
+        pool.echo(start..(start + BATCH).min(a.connections), 1);
     }
     phase("end");
-    for c in &mut conns {
+    for c in &mut pool.conns {
         let _ = c.close();
     }
-    println!("RESULT mode=idle connections={}", a.connections);
+    result("idle", &format!("connections={} open_seconds={opened:.3} {negotiated}", a.connections));
 }
