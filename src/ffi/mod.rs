@@ -5,6 +5,7 @@
 
 pub mod callbacks;
 pub mod cert;
+pub mod ciphers;
 pub mod context;
 pub mod error;
 pub mod loops;

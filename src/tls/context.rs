@@ -42,7 +42,7 @@ impl SecureContext {
             }
         }
         let crls = load_crls(o)?;
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(provider(o)?);
         let versions = super::versions::resolve(o)?;
         Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), crls, provider, versions }))
     }
@@ -50,7 +50,9 @@ impl SecureContext {
     /// The key (and chain) to present to a peer that verifies `schemes`; None when the
     /// context has no key the peer can use.
     pub fn choose_key(&self, schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-        self.keys.iter().find(|k| k.key.choose_scheme(schemes).is_some()).cloned()
+        // With no usable key, still offer one: the handshake then fails on the suites, with
+        // OpenSSL's "no shared cipher", instead of rustls's "no certificate" (access_denied).
+        self.keys.iter().find(|k| k.key.choose_scheme(schemes).is_some()).or(self.keys.first()).cloned()
     }
 
     /// Whether the context holds at least one key and certificate.
@@ -77,6 +79,24 @@ impl SecureContext {
     pub fn versions(&self) -> &[&'static SupportedProtocolVersion] {
         &self.versions
     }
+}
+
+/// The crypto provider narrowed to `ciphers` (Node's default list when unset) and `ecdhCurve`.
+fn provider(o: &Options) -> Result<CryptoProvider, OptionError> {
+    let selection =
+        super::ciphers::parse_cipher_list(o.str(NTLS_OPT_CIPHERS).unwrap_or("")).map_err(|e| {
+            let status = match e {
+                super::ciphers::CipherError::NoMatch(_) => crate::error::NTLS_ECIPHER,
+                _ => crate::error::NTLS_EINVAL,
+            };
+            OptionError { status, message: format!("ciphers: {} ({})", e.message(), e.code()) }
+        })?;
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    provider.cipher_suites = selection.tls13.into_iter().chain(selection.tls12).collect();
+    if let Some(curve) = o.str(NTLS_OPT_ECDH_CURVE) {
+        provider.kx_groups = super::curves::parse_ecdh_curve(curve).map_err(OptionError::invalid)?;
+    }
+    Ok(provider)
 }
 
 fn load_roots(cas: &[Vec<u8>]) -> Result<RootCertStore, OptionError> {

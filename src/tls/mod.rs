@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod ciphers;
 pub mod client_config;
 pub mod context;
+pub mod curves;
 pub mod dhparam;
 pub mod keys;
 pub mod option_keys;

@@ -55,21 +55,9 @@ pub const OPTIONS: &[OptionDef] = &[
     def(NTLS_OPT_SECURE_CONTEXT, "secureContext", Kind::Context),
     def(NTLS_OPT_PFX, "pfx", Kind::Bytes),
     def(NTLS_OPT_CRL, "crl", Kind::Bytes),
-    OptionDef {
-        key: NTLS_OPT_CIPHERS,
-        name: "ciphers",
-        kind: Kind::Str,
-        unsupported: Some(
-            "ciphers is not implemented yet: every TLS 1.2 ECDHE-AEAD and TLS 1.3 suite is offered",
-        ),
-    },
+    def(NTLS_OPT_CIPHERS, "ciphers", Kind::Str),
     def(NTLS_OPT_HONOR_CIPHER_ORDER, "honorCipherOrder", Kind::Bool),
-    OptionDef {
-        key: NTLS_OPT_ECDH_CURVE,
-        name: "ecdhCurve",
-        kind: Kind::Str,
-        unsupported: Some("ecdhCurve is not implemented yet: rustls's default groups are offered"),
-    },
+    def(NTLS_OPT_ECDH_CURVE, "ecdhCurve", Kind::Str),
     def(NTLS_OPT_DHPARAM, "dhparam", Kind::Bytes),
     def(NTLS_OPT_MIN_DH_SIZE, "minDHSize", Kind::Int),
     def(NTLS_OPT_SECURE_PROTOCOL, "secureProtocol", Kind::Str),
