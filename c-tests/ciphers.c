@@ -89,6 +89,41 @@ int main(void) {
     CHECK_INT(refused("ciphers", NTLS_OPT_CIPHERS, "!ALL", "ERR_SSL_NO_CIPHER_MATCH"), NTLS_ECIPHER);
     CHECK_INT(refused("ecdhCurve", NTLS_OPT_ECDH_CURVE, "bogus", "bogus"), NTLS_EINVAL);
 
+    /* versions */
+    CHECK_INT(refused("secureProtocol", NTLS_OPT_SECURE_PROTOCOL, "TLSv1_method", "TLSv1.2 and TLSv1.3"), NTLS_ENOTSUP);
+    CHECK_INT(refused("minVersion", NTLS_OPT_MIN_VERSION, "TLSv1.1", "not supported"), NTLS_ENOTSUP);
+    {
+        ntls_options *so = tu_server_options("server-ec");
+        ntls_options_set_string(so, NTLS_OPT_MIN_VERSION, "TLSv1.3");
+        ntls_options_set_string(so, NTLS_OPT_SESSION_ID_CONTEXT, "my-app"); /* accepted */
+        tu_echo_start(&e, NULL, so);
+        ntls_options_unref(so);
+        int before = atomic_load(&e.client_errors);
+        s_client(e.port, tls12, "Cipher is");
+        WAIT_FOR(atomic_load(&e.client_errors) > before, 5000); /* TLS 1.2 refused */
+        CHECK(strstr(s_client(e.port, (char *[]){NULL}, "Cipher is"), "TLSv1.3") != NULL);
+        tu_echo_stop(&e);
+    }
+    /* dhparam: checked as Node does, without effect */
+    {
+        FILE *p = popen("openssl dhparam -dsaparam 512 2>/dev/null", "r");
+        char dh[4096];
+        size_t n = fread(dh, 1, sizeof dh - 1, p);
+        pclose(p);
+        dh[n] = 0;
+        CHECK(n > 0);
+        ntls_options *so = tu_server_options("server-ec");
+        ntls_options_set_bytes(so, NTLS_OPT_DHPARAM, (const uint8_t *)dh, n);
+        ntls_server *srv = NULL;
+        CHECK_INT(ntls_server_new(NULL, so, &srv), NTLS_EINVAL);
+        CHECK_STR(ntls_options_last_error(so), "DH parameter is less than 1024 bits");
+        CHECK_INT(ntls_options_set_bytes(so, NTLS_OPT_DHPARAM, (const uint8_t *)"auto", 4), 0);
+        CHECK_INT(ntls_options_set_int(so, NTLS_OPT_MIN_DH_SIZE, 2048), 0);
+        CHECK_INT(ntls_server_new(NULL, so, &srv), 0);
+        ntls_server_unref(srv);
+        ntls_options_unref(so);
+    }
+
     int total = ntls_get_ciphers(NULL, 0);
     CHECK(total >= 9);
     const char *names[64];

@@ -218,6 +218,8 @@ static void check_threads(void) {
         snprintf(want, sizeof want, "%07d;", i);
         CHECK(memcmp(echoed + i * 8, want, 8) == 0);
     }
+    CHECK_INT(ntls_socket_renegotiate(s), NTLS_ENOTSUP);
+    CHECK(strstr(ntls_socket_last_error(s), "renegotiation") != NULL);
     CHECK_INT(ntls_socket_end(s), 0);
     CHECK_INT(ntls_socket_end(s), NTLS_EALREADY);
     CHECK_INT(ntls_socket_write(s, "late", 4, NULL, NULL), NTLS_EPIPE);

@@ -1398,6 +1398,15 @@ int ntls_socket_resume(ntls_socket *s);
 int ntls_socket_set_timeout(ntls_socket *s, uint64_t ms);
 
 /**
+ * `socket.renegotiate()`: not supported (rustls never renegotiates, and refuses a peer's
+ * request); always `NTLS_ENOTSUP`, with words on the socket.
+ *
+ * # Safety
+ * `s` is NULL or a live socket handle.
+ */
+int ntls_socket_renegotiate(ntls_socket *s);
+
+/**
  * `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
  *
  * # Safety

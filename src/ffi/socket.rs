@@ -281,6 +281,25 @@ pub unsafe extern "C" fn ntls_socket_set_timeout(s: *mut Socket, ms: u64) -> c_i
     })
 }
 
+/// `socket.renegotiate()`: not supported (rustls never renegotiates, and refuses a peer's
+/// request); always `NTLS_ENOTSUP`, with words on the socket.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_renegotiate(s: *mut Socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        match unsafe { sock(s) } {
+            Ok(s) => s.fail_call(
+                NTLS_ENOTSUP,
+                "renegotiation is not supported (TLS 1.3 has none; use a new connection)",
+            ),
+            Err(e) => e,
+        }
+    })
+}
+
 /// `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
 ///
 /// # Safety
