@@ -47,7 +47,7 @@ static int refused(const char *key_name, int key, const char *value, const char 
 }
 
 int main(void) {
-    tu_init(90);
+    tu_init(60);
     char *tls12[] = {"-tls1_2", NULL};
     start("ECDHE-ECDSA-AES256-GCM-SHA384", NULL, -1);
     CHECK(strstr(s_client(e.port, tls12, "Cipher is"), "ECDHE-ECDSA-AES256-GCM-SHA384") != NULL);

@@ -36,7 +36,7 @@ static void on_close(ntls_socket *s, int had_error, void *d) {
 }
 
 int main(void) {
-    tu_init(80);
+    tu_init(60);
     ntls_loop *server_loop;
     CHECK_INT(ntls_loop_new(&server_loop), 0);
     tu_echo_server e;
@@ -58,7 +58,7 @@ int main(void) {
         ntls_socket_on_close(c->s, on_close);
         CHECK_INT(ntls_socket_connect(c->s, o), 0);
     }
-    WAIT_FOR(atomic_load(&done) == CLIENTS, 60000);
+    WAIT_FOR(atomic_load(&done) == CLIENTS, 50000);
     CHECK_INT(atomic_load(&good), CLIENTS);
     CHECK_INT(atomic_load(&e.secure), CLIENTS);
     WAIT_FOR(ntls_server_connections(e.srv) == 0, 5000);

@@ -51,7 +51,7 @@ static void on_close(ntls_socket *s, int had_error, void *d) {
 }
 
 int main(void) {
-    tu_init(80);
+    tu_init(60);
     tu_echo_server e;
     ntls_options *so = tu_server_options("server-ec");
     tu_echo_start(&e, NULL, so);
@@ -67,7 +67,7 @@ int main(void) {
     ntls_socket_on_drain(s, on_drain);
     ntls_socket_on_close(s, on_close);
     CHECK_INT(ntls_socket_connect(s, o), 0);
-    WAIT_FOR(atomic_load(&closed), 60000);
+    WAIT_FOR(atomic_load(&closed), 50000);
     CHECK_INT(received, TOTAL);
     CHECK(recv_sum == sent_sum);
     CHECK(atomic_load(&zero_writes) > 0);                 /* backpressure was exercised */

@@ -16,9 +16,35 @@
 
 extern char **environ;
 
+/* Children started by tu_spawn and not yet reaped: killed on exit and when the alarm fires. */
+#define TU_MAX_CHILDREN 16
+static volatile sig_atomic_t children[TU_MAX_CHILDREN];
+
+static void kill_children(void) {
+    for (int i = 0; i < TU_MAX_CHILDREN; i++) {
+        pid_t pid = (pid_t)children[i];
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            children[i] = 0;
+        }
+    }
+}
+
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char msg[] = "test timed out (alarm): killing child processes\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    kill_children(); /* kill and waitpid are async-signal-safe */
+    _exit(1);
+}
+
 void tu_init(int seconds) {
     setvbuf(stdout, NULL, _IONBF, 0);
     signal(SIGPIPE, SIG_IGN);
+    atexit(kill_children);
+    signal(SIGALRM, on_alarm);
     alarm((unsigned)seconds);
 }
 
@@ -128,7 +154,8 @@ int tu_closed_port(void) {
 
 void tu_spawn(tu_child *c, char *const argv[]) {
     int in[2], out[2];
-    CHECK(pipe(in) == 0 && pipe(out) == 0);
+    /* CLOEXEC: a later child must not inherit this one's pipes (dup2 clears it for 0/1/2). */
+    CHECK(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -146,6 +173,15 @@ void tu_spawn(tu_child *c, char *const argv[]) {
     close(out[1]);
     c->in_fd = in[1];
     c->out_fd = out[0];
+    int slot = 0;
+    while (slot < TU_MAX_CHILDREN && children[slot] != 0) slot++;
+    CHECK(slot < TU_MAX_CHILDREN);
+    children[slot] = c->pid;
+}
+
+static void forget_child(pid_t pid) {
+    for (int i = 0; i < TU_MAX_CHILDREN; i++)
+        if (children[i] == pid) children[i] = 0;
 }
 
 int tu_read_line(tu_child *c, char *buf, size_t len, int ms) {
@@ -180,6 +216,7 @@ int tu_wait_child(tu_child *c, int ms) {
     int status = 0;
     for (int waited = 0; waited < ms; waited += 5) {
         if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+            forget_child(c->pid);
             close(c->in_fd);
             close(c->out_fd);
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -188,6 +225,7 @@ int tu_wait_child(tu_child *c, int ms) {
     }
     kill(c->pid, SIGKILL);
     waitpid(c->pid, &status, 0);
+    forget_child(c->pid);
     close(c->in_fd);
     close(c->out_fd);
     return 124;

@@ -51,7 +51,8 @@
         }                                                                                        \
     } while (0)
 
-/* Starts the test: a hard alarm so nothing hangs, and the certificate directory. */
+/* Starts the test: a hard alarm so nothing hangs (on expiry, or on any exit, children started
+ * with tu_spawn are killed: a failed CHECK never leaves an openssl or node process behind). */
 void tu_init(int seconds);
 void tu_sleep_ms(int ms);
 /* Path of a file in the test-certificate directory (static buffer rotation, 8 slots). */
@@ -77,7 +78,7 @@ typedef struct {
     int in_fd;
     int out_fd;
 } tu_child;
-/* Starts argv[0] (searched in PATH) with the given arguments. */
+/* Starts argv[0] (searched in PATH) with the given arguments; killed at exit if still running. */
 void tu_spawn(tu_child *c, char *const argv[]);
 /* Reads one line (without '\n') within `ms`; returns 0 on EOF or timeout. */
 int tu_read_line(tu_child *c, char *buf, size_t len, int ms);
@@ -106,8 +107,8 @@ void tu_echo_attach(tu_echo_server *e);
 void tu_echo_start_on(tu_echo_server *e, ntls_loop *loop, ntls_options *o, int port);
 void tu_echo_stop(tu_echo_server *e);
 
-#endif
-
 /* The value of "key" in a flat JSON object line: strings without quotes, others as written.
  * Nested objects: pass "outer.inner". Returns 0 when absent. */
 int tu_json(const char *line, const char *key, char *out, size_t len);
+
+#endif

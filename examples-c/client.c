@@ -113,7 +113,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (int waited = 0; !atomic_load(&finished) && waited < 30000; waited++) usleep(1000);
+    int ok = atomic_load(&finished) && !atomic_load(&failed) && received >= strlen(message);
+    if (!atomic_load(&finished)) fprintf(stderr, "error: ETIMEDOUT: no close within 30 s\n");
+    else if (!atomic_load(&failed) && received < strlen(message))
+        fprintf(stderr, "error: connection closed after %zu of %zu echoed bytes\n", received, strlen(message));
     ntls_socket_unref(s);
     ntls_options_unref(o);
-    return atomic_load(&finished) && !atomic_load(&failed) ? 0 : 1;
+    return ok ? 0 : 1;
 }

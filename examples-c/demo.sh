@@ -12,6 +12,10 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -f "$OUT"' EXIT
 for _ in $(seq 100); do grep -q listening "$OUT" && break; sleep 0.05; done
 PORT=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$OUT")
+if [ -z "$PORT" ]; then
+  echo "== nodetls-echo-server did not start (built? certificates in $CERTS?)" >&2
+  exit 1
+fi
 echo "== nodetls-echo-server listening on 127.0.0.1:$PORT"
 echo "== nodetls-client --host localhost --port $PORT --ca ca-cert.pem --alpn http/1.1"
 "$BUILD/examples-c/nodetls-client" --host localhost --port "$PORT" --ca "$CERTS/ca-cert.pem" \
