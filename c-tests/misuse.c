@@ -274,6 +274,14 @@ static void check_addr_in_use(void) {
     tu_close_server(b);
     ntls_server_unref(a);
     ntls_server_unref(b);
+    /* an unknown host: ENOTFOUND, as Node's getaddrinfo error */
+    atomic_store(&listen_err, 0);
+    ntls_server *third;
+    CHECK_INT(ntls_server_new(NULL, so, &third), 0);
+    CHECK_INT(ntls_server_listen(third, "nonexistent.invalid", 0, record_listen), 0);
+    WAIT_FOR(atomic_load(&listen_err) != 0, 20000);
+    CHECK_INT(atomic_load(&listen_err), NTLS_EAI_NONAME);
+    ntls_server_unref(third);
     tu_echo_stop(&e);
     ntls_server_unref(second);
     ntls_options_unref(so);

@@ -168,6 +168,7 @@ impl Server {
         addrs: std::io::Result<Vec<SocketAddr>>,
         done: Option<ListenDone>,
     ) {
+        let unresolved = addrs.is_err();
         let result = addrs.and_then(|addrs| {
             let mut last = std::io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
             for addr in addrs {
@@ -199,11 +200,16 @@ impl Server {
                 self.lp.kick(self.listener_token.load(Ordering::SeqCst));
             }
             Err(e) => {
-                let target = format!("{}:{port}", host.as_deref().unwrap_or("::"));
-                let status = from_io(&e);
-                let (name, words) = (err_name(status).to_string_lossy(), strerror(status).to_string_lossy());
-                // Node: "listen EADDRINUSE: address already in use 127.0.0.1:8443"
-                let err = NtlsError::new(status, &name, format!("listen {name}: {words} {target}"));
+                let shown = host.as_deref().unwrap_or("::");
+                let err = if unresolved {
+                    NtlsError::new(NTLS_EAI_NONAME, "ENOTFOUND", format!("getaddrinfo ENOTFOUND {shown}"))
+                } else {
+                    let status = from_io(&e);
+                    let (name, words) =
+                        (err_name(status).to_string_lossy(), strerror(status).to_string_lossy());
+                    // Node: "listen EADDRINUSE: address already in use 127.0.0.1:8443"
+                    NtlsError::new(status, &name, format!("listen {name}: {words} {shown}:{port}"))
+                };
                 self.set_state(ServerState::New);
                 self.lp.handle_closed();
                 self.events.error(&self, &err);
