@@ -86,6 +86,7 @@ pub struct Conn {
     write_shut: bool,
     want_read: bool,
     fin_pending: bool,
+    first_bytes: [u8; 4],
     stash: Vec<u8>,
     accepted: u64,
     flushed: u64,
@@ -157,6 +158,7 @@ impl Conn {
             write_shut: false,
             want_read: true,
             fin_pending: false,
+            first_bytes: [0; 4],
             stash: Vec::new(),
             accepted: 0,
             flushed: 0,
@@ -379,7 +381,10 @@ impl Conn {
                     return Ok(false);
                 }
                 Ok(n) => {
-                    self.sock.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
+                    if self.sock.bytes_read.fetch_add(n as u64, Ordering::Relaxed) == 0 {
+                        let k = n.min(4);
+                        self.first_bytes[..k].copy_from_slice(&buf[..k]);
+                    }
                     self.touch();
                     if n < buf.len() && !self.fin_pending {
                         // A short read drained the socket: the next arrival raises a new
@@ -431,6 +436,9 @@ impl Conn {
     /// Processes records; notices the end of the handshake.
     fn process(&mut self) -> Result<(), NtlsError> {
         if let Err(e) = self.tls.process_new_packets() {
+            if let (false, Some((code, words))) = (self.secure, plaintext_protocol(&self.first_bytes)) {
+                return Err(NtlsError::new(crate::error::NTLS_ETLS, code, words));
+            }
             let chain = self.tls.peer_certificates().map(<[_]>::to_vec).unwrap_or_default();
             let host = match &self.role {
                 Role::Client { server_name, .. } => server_name.to_str().into_owned(),
@@ -624,6 +632,15 @@ impl Conn {
         self.sock.lp.handle_closed();
         self.sock.token.store(NO_TOKEN, Ordering::SeqCst);
         Next::Remove
+    }
+}
+
+/// OpenSSL's diagnosis of plain HTTP sent to a TLS port, which Node reports as is.
+fn plaintext_protocol(first: &[u8; 4]) -> Option<(&'static str, &'static str)> {
+    match first {
+        b"GET " | b"POST" | b"HEAD" | b"PUT " => Some(("ERR_SSL_HTTP_REQUEST", "SSL routines::http request")),
+        b"CONN" => Some(("ERR_SSL_HTTPS_PROXY_REQUEST", "SSL routines::https proxy request")),
+        _ => None,
     }
 }
 
