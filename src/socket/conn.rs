@@ -26,8 +26,10 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Reads per readiness event before other connections get a turn.
 const READS_PER_TURN: usize = 16;
 
-/// Spare write buffers above this are freed rather than kept for the next write.
-const KEEP_SPARE: usize = 256 * 1024;
+/// Write buffers above this are freed after use rather than kept: small writes (the
+/// steady state of interactive traffic) reuse their buffer, while a connection that once
+/// wrote in bulk does not keep a large buffer when it goes idle.
+const KEEP_SPARE: usize = 16 * 1024;
 
 thread_local! {
     static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
