@@ -656,6 +656,16 @@
 #define NTLS_OPT_REUSE_PORT 34
 
 /**
+ * The length of `ticketKeys`.
+ */
+#define TICKET_KEYS_LEN 48
+
+/**
+ * Node's default `sessionTimeout`, in seconds.
+ */
+#define DEFAULT_SESSION_TIMEOUT 300
+
+/**
  * `ntls_cert`: a certificate object; its strings live as long as the handle.
  */
 typedef struct ntls_cert ntls_cert;
@@ -1241,6 +1251,22 @@ int ntls_server_close(ntls_server *srv, ntls_server_cb cb);
  * `srv` NULL or a live server; `hostname` NULL or NUL-terminated; `ctx` NULL or a live context.
  */
 int ntls_server_add_context(ntls_server *srv, const char *hostname, ntls_context *ctx);
+
+/**
+ * `server.getTicketKeys()`: copies the 48 bytes of ticket keys into `out`.
+ *
+ * # Safety
+ * `srv` NULL or a live server; `out` NULL or `len` writable bytes.
+ */
+int ntls_server_get_ticket_keys(const ntls_server *srv, uint8_t *out, size_t len);
+
+/**
+ * `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
+ *
+ * # Safety
+ * `srv` NULL or a live server; `keys` NULL or `len` readable bytes.
+ */
+int ntls_server_set_ticket_keys(ntls_server *srv, const uint8_t *keys, size_t len);
 
 /**
  * Adds a reference to a server.

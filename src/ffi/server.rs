@@ -281,6 +281,42 @@ pub unsafe extern "C" fn ntls_server_add_context(
     })
 }
 
+/// `server.getTicketKeys()`: copies the 48 bytes of ticket keys into `out`.
+///
+/// # Safety
+/// `srv` NULL or a live server; `out` NULL or `len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_get_ticket_keys(srv: *const Server, out: *mut u8, len: usize) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv, out);
+        if len < 48 {
+            return NTLS_EINVAL;
+        }
+        // SAFETY: live handle; `out` has `len` >= 48 writable bytes, per the caller.
+        unsafe { std::ptr::copy_nonoverlapping((*srv).ticket_keys().as_ptr(), out, 48) };
+        0
+    })
+}
+
+/// `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
+///
+/// # Safety
+/// `srv` NULL or a live server; `keys` NULL or `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_set_ticket_keys(srv: *mut Server, keys: *const u8, len: usize) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv, keys);
+        if len != 48 {
+            return NTLS_EINVAL;
+        }
+        let mut k = [0u8; 48];
+        // SAFETY: `keys` has 48 readable bytes, per the caller.
+        unsafe { std::ptr::copy_nonoverlapping(keys, k.as_mut_ptr(), 48) };
+        // SAFETY: live handle per the caller.
+        unsafe { &*srv }.set_ticket_keys(k).err().unwrap_or(0)
+    })
+}
+
 /// Adds a reference to a server.
 ///
 /// # Safety

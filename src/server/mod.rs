@@ -275,6 +275,16 @@ impl Server {
         Ok(())
     }
 
+    /// `server.getTicketKeys()`.
+    pub fn ticket_keys(&self) -> [u8; 48] {
+        self.tls.params.ticketer.get()
+    }
+
+    /// `server.setTicketKeys(keys)`.
+    pub fn set_ticket_keys(&self, keys: [u8; 48]) -> Result<(), c_int> {
+        self.tls.params.ticketer.set(keys).map_err(|_| NTLS_EINVAL)
+    }
+
     /// The bound address while listening (None before, and after `close`, as Node's null).
     pub fn address(&self) -> Option<SocketAddr> {
         match self.state() {

@@ -11,6 +11,7 @@ pub mod option_keys;
 pub mod options;
 pub mod server_config;
 pub mod sni;
+pub mod tickets;
 pub mod verify;
 pub mod versions;
 pub mod x509;

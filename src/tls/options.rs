@@ -65,18 +65,8 @@ pub const OPTIONS: &[OptionDef] = &[
     def(NTLS_OPT_MAX_VERSION, "maxVersion", Kind::Str),
     def(NTLS_OPT_SECURE_OPTIONS, "secureOptions", Kind::Int),
     def(NTLS_OPT_SESSION_ID_CONTEXT, "sessionIdContext", Kind::Str),
-    OptionDef {
-        key: NTLS_OPT_TICKET_KEYS,
-        name: "ticketKeys",
-        kind: Kind::Bytes,
-        unsupported: Some("ticketKeys is not implemented yet: each server makes its own ticket keys"),
-    },
-    OptionDef {
-        key: NTLS_OPT_SESSION_TIMEOUT,
-        name: "sessionTimeout",
-        kind: Kind::Int,
-        unsupported: Some("sessionTimeout is not implemented yet: tickets live 6 hours"),
-    },
+    def(NTLS_OPT_TICKET_KEYS, "ticketKeys", Kind::Bytes),
+    def(NTLS_OPT_SESSION_TIMEOUT, "sessionTimeout", Kind::Int),
     OptionDef {
         key: NTLS_OPT_NPN_PROTOCOLS,
         name: "NPNProtocols",

@@ -4,6 +4,7 @@ use super::context::SecureContext;
 use super::option_keys::*;
 use super::options::{OptionError, Options};
 use super::sni::{NodeCertResolver, SniTable};
+use super::tickets::{NodeTicketer, DEFAULT_SESSION_TIMEOUT, TICKET_KEYS_LEN};
 use super::verify::NodeClientVerifier;
 use rustls::server::NoClientAuth;
 use rustls::ServerConfig;
@@ -21,6 +22,8 @@ pub struct ServerParams {
     pub alpn: Vec<Vec<u8>>,
     /// `honorCipherOrder`: the server's suite order wins over the client's.
     pub honor_cipher_order: bool,
+    /// Session tickets: `ticketKeys` (or random ones) and `sessionTimeout`.
+    pub ticketer: Arc<NodeTicketer>,
 }
 
 impl ServerParams {
@@ -31,6 +34,7 @@ impl ServerParams {
             reject_unauthorized: o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true),
             alpn: alpn_list(o)?,
             honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, false),
+            ticketer: Arc::new(ticketer(o)?),
         })
     }
 }
@@ -97,10 +101,30 @@ fn config(
     let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver { default: ctx, sni }));
     config.alpn_protocols = p.alpn.clone();
     config.ignore_client_order = p.honor_cipher_order;
-    config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
-        .map_err(|e| OptionError::invalid(format!("session tickets: {e}")))?;
+    config.ticketer = p.ticketer.clone();
     config.send_tls13_tickets = 1;
     Ok((Arc::new(config), client_verifier))
+}
+
+/// `ticketKeys` (exactly 48 bytes, as Node demands) and `sessionTimeout` (seconds).
+fn ticketer(o: &Options) -> Result<NodeTicketer, OptionError> {
+    let keys = match o.bytes(NTLS_OPT_TICKET_KEYS) {
+        [] => None,
+        [k] if k.len() == TICKET_KEYS_LEN => {
+            let mut a = [0u8; TICKET_KEYS_LEN];
+            a.copy_from_slice(k);
+            Some(a)
+        }
+        [k, ..] => {
+            return Err(OptionError::invalid(format!(
+                "ticketKeys must be a {TICKET_KEYS_LEN}-byte buffer, got {} bytes",
+                k.len()
+            )))
+        }
+    };
+    let timeout = o.non_negative(NTLS_OPT_SESSION_TIMEOUT)?.unwrap_or(u64::from(DEFAULT_SESSION_TIMEOUT));
+    let timeout = u32::try_from(timeout).map_err(|_| OptionError::invalid("sessionTimeout is too large"))?;
+    NodeTicketer::new(keys, timeout).map_err(OptionError::invalid)
 }
 
 /// `ALPNProtocols`, checked: each name 1..=255 bytes.

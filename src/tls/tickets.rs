@@ -1,0 +1,131 @@
+//! Session tickets under Node's `ticketKeys`: 48 bytes, the first 16 naming the key, the
+//! other 32 an AES-256-GCM key. Servers (in other processes or on other machines) given the
+//! same 48 bytes resume each other's sessions. Node's own layout (16 name, 16 HMAC, 16 AES
+//! key, AES-128-CBC) is OpenSSL's; tickets are only ever read by the server kind that made
+//! them, so the layout is ours.
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use rustls::server::ProducesTickets;
+use std::sync::RwLock;
+use zeroize::Zeroizing;
+
+/// The length of `ticketKeys`.
+pub const TICKET_KEYS_LEN: usize = 48;
+
+/// Node's default `sessionTimeout`, in seconds.
+pub const DEFAULT_SESSION_TIMEOUT: u32 = 300;
+
+struct Keys {
+    raw: Zeroizing<[u8; TICKET_KEYS_LEN]>,
+    aead: LessSafeKey,
+}
+
+impl Keys {
+    fn new(raw: [u8; TICKET_KEYS_LEN]) -> Option<Keys> {
+        let aead = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &raw[16..]).ok()?);
+        Some(Keys { raw: Zeroizing::new(raw), aead })
+    }
+}
+
+/// A server's ticket keys, replaceable while it runs (`setTicketKeys`).
+pub struct NodeTicketer {
+    keys: RwLock<Keys>,
+    lifetime: u32,
+}
+
+impl std::fmt::Debug for NodeTicketer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeTicketer").field("lifetime", &self.lifetime).finish_non_exhaustive()
+    }
+}
+
+impl NodeTicketer {
+    /// Tickets under `keys`, or under fresh random keys (Node's default), valid `lifetime` s.
+    pub fn new(keys: Option<[u8; TICKET_KEYS_LEN]>, lifetime: u32) -> Result<NodeTicketer, String> {
+        let raw = match keys {
+            Some(k) => k,
+            None => {
+                let mut k = [0u8; TICKET_KEYS_LEN];
+                SystemRandom::new().fill(&mut k).map_err(|_| "no randomness for ticket keys".to_string())?;
+                k
+            }
+        };
+        let keys = Keys::new(raw).ok_or("unusable ticket keys")?;
+        Ok(NodeTicketer { keys: RwLock::new(keys), lifetime })
+    }
+
+    /// `server.getTicketKeys()`.
+    pub fn get(&self) -> [u8; TICKET_KEYS_LEN] {
+        *self.keys.read().unwrap_or_else(|e| e.into_inner()).raw
+    }
+
+    /// `server.setTicketKeys(keys)`: tickets made under the old keys no longer resume.
+    pub fn set(&self, raw: [u8; TICKET_KEYS_LEN]) -> Result<(), String> {
+        let keys = Keys::new(raw).ok_or("unusable ticket keys")?;
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        Ok(())
+    }
+}
+
+impl ProducesTickets for NodeTicketer {
+    fn enabled(&self) -> bool {
+        true
+    }
+
+    fn lifetime(&self) -> u32 {
+        self.lifetime
+    }
+
+    fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new().fill(&mut nonce).ok()?;
+        let mut out = Vec::with_capacity(16 + NONCE_LEN + plain.len() + 16);
+        out.extend_from_slice(&keys.raw[..16]);
+        out.extend_from_slice(&nonce);
+        let mut body = plain.to_vec();
+        keys.aead
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&keys.raw[..16]),
+                &mut body,
+            )
+            .ok()?;
+        out.extend_from_slice(&body);
+        Some(out)
+    }
+
+    fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        if cipher.len() < 16 + NONCE_LEN + 16 || cipher[..16] != keys.raw[..16] {
+            return None;
+        }
+        let nonce = Nonce::try_assume_unique_for_key(&cipher[16..16 + NONCE_LEN]).ok()?;
+        let mut body = cipher[16 + NONCE_LEN..].to_vec();
+        let plain = keys.aead.open_in_place(nonce, Aad::from(&keys.raw[..16]), &mut body).ok()?;
+        Some(plain.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_keys_open_each_others_tickets() {
+        let keys = [7u8; TICKET_KEYS_LEN];
+        let (a, b) =
+            (NodeTicketer::new(Some(keys), 300).unwrap(), NodeTicketer::new(Some(keys), 300).unwrap());
+        let t = a.encrypt(b"session state").unwrap();
+        assert_eq!(b.decrypt(&t).unwrap(), b"session state");
+        let other = NodeTicketer::new(None, 300).unwrap();
+        assert!(other.decrypt(&t).is_none());
+        b.set([9u8; TICKET_KEYS_LEN]).unwrap();
+        assert!(b.decrypt(&t).is_none());
+        assert_eq!(b.get(), [9u8; TICKET_KEYS_LEN]);
+        let mut bad = t.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(a.decrypt(&bad).is_none());
+    }
+}
