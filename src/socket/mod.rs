@@ -199,6 +199,10 @@ impl Socket {
 
     /// `socket.write(data, cb)`: copies; `Ok(true)` while under the high-water mark.
     pub fn write(&self, data: &[u8], done: Option<WriteDone>) -> Result<bool, c_int> {
+        // After end(), always EPIPE (Node's write-after-end), whether or not it closed yet.
+        if self.end_called.load(Ordering::SeqCst) {
+            return Err(self.fail_call(NTLS_EPIPE, "write after end"));
+        }
         self.check_open()?;
         let total = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
