@@ -33,6 +33,12 @@ int main(void) {
     CHECK_STR(version, "TLSv1.3");
     CHECK_STR(ntls_socket_alpn_protocol(cl.s), "http/1.1");
     CHECK_INT(ntls_socket_authorized(cl.s), 1);
+    const char *group = NULL;
+    int bits = 0;
+    CHECK_INT(ntls_socket_get_ephemeral_key_info(cl.s, &group, &bits), 0);
+    printf("ephemeral key: %s %d bits\n", group, bits);
+    CHECK_STR(group, "X25519"); /* OpenSSL 3.0 has no ML-KEM: the first group both know */
+    CHECK_INT(bits, 253);
     char host[64];
     int rport = 0, family = 0;
     CHECK_INT(ntls_socket_remote_address(cl.s, host, sizeof host, &rport, &family), 0);

@@ -1484,6 +1484,15 @@ int ntls_socket_get_cipher(const ntls_socket *s,
                            const char **version);
 
 /**
+ * `getEphemeralKeyInfo()`: the key exchange's group name ("X25519", "prime256v1") and its
+ * size in bits; `NTLS_ENOTCONN` before the handshake. Out-pointers may be NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live socket handle; the out-pointers NULL or writable.
+ */
+int ntls_socket_get_ephemeral_key_info(const ntls_socket *s, const char **name, int *size);
+
+/**
  * `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
  *
  * # Safety

@@ -416,6 +416,36 @@ pub unsafe extern "C" fn ntls_socket_get_cipher(
     })
 }
 
+/// `getEphemeralKeyInfo()`: the key exchange's group name ("X25519", "prime256v1") and its
+/// size in bits; `NTLS_ENOTCONN` before the handshake. Out-pointers may be NULL.
+///
+/// # Safety
+/// `s` is NULL or a live socket handle; the out-pointers NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
+    s: *const Socket,
+    name: *mut *const c_char,
+    size: *mut c_int,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: forwarded from the caller.
+        let s = match unsafe { sock(s) } {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        let Some(i) = s.info() else { return NTLS_ENOTCONN };
+        if !name.is_null() {
+            // SAFETY: non-null and writable per the caller.
+            unsafe { *name = i.kx_group.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()) };
+        }
+        if !size.is_null() {
+            // SAFETY: non-null and writable per the caller.
+            unsafe { *size = c_int::try_from(i.kx_bits).unwrap_or(0) };
+        }
+        0
+    })
+}
+
 /// `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
 ///
 /// # Safety

@@ -28,6 +28,10 @@ pub struct SecureInfo {
     pub peer_chain: Vec<CertificateDer<'static>>,
     /// Whether the session was resumed.
     pub session_reused: bool,
+    /// The key-exchange group (`getEphemeralKeyInfo().name`), e.g. "X25519".
+    pub kx_group: Option<CString>,
+    /// Its size in bits (`getEphemeralKeyInfo().size`).
+    pub kx_bits: u32,
 }
 
 /// Local and remote ends of the TCP connection.
@@ -80,5 +84,12 @@ pub fn from_connection(
         authorization_error,
         peer_chain: tls.peer_certificates().map(|c| c.to_vec()).unwrap_or_default(),
         session_reused: matches!(tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
+        kx_group: tls
+            .negotiated_key_exchange_group()
+            .map(|g| cstring(crate::tls::curves::group_name(g.name()))),
+        kx_bits: tls
+            .negotiated_key_exchange_group()
+            .and_then(|g| crate::tls::curves::group_bits(g.name()))
+            .unwrap_or(0),
     }
 }
