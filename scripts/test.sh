@@ -28,7 +28,7 @@ fi
 
 if [ -d bindings/go ]; then
   echo "== Go"
-  (cd bindings/go && CGO_CFLAGS="-I$ROOT/include" CGO_LDFLAGS="-L$ROOT/target/release -lnodetls -Wl,-rpath,$ROOT/target/release" go test ./...)
+  (cd bindings/go && CGO_CFLAGS="-I$ROOT/include" CGO_LDFLAGS="-L$ROOT/target/release -lnodetls -Wl,-rpath,$ROOT/target/release" go test -count=1 ./...)
 fi
 
 echo "== benchmark: fmt, clippy, unit tests, smoke run of every mode against every server"
