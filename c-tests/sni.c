@@ -61,6 +61,7 @@ static void *answer_later(void *arg) {
         CHECK_INT(ntls_request_fail(p->req, "no certificate for fail.example.com"), 0);
     } else if (p->name && strcmp(p->name, "wrong.example.com") == 0) {
         CHECK_INT(ntls_request_sni_done(p->req, answer_ctx), 0);
+        CHECK_INT(ntls_request_sni_done(p->req, NULL), NTLS_EALREADY); /* once only */
     } else {
         CHECK_INT(ntls_request_sni_done(p->req, NULL), 0);
     }

@@ -1116,10 +1116,11 @@ int ntls_options_key(ntls_options *opts, const char *name);
 int ntls_option_by_name(const char *name);
 
 /**
- * Answers SNICallback with a context (NULL: the server's default context). Any thread.
+ * Answers SNICallback with a context (NULL: the server's default context). Any thread;
+ * a second answer is `NTLS_EALREADY`.
  *
  * # Safety
- * `req` is an unfinished request; `ctx` NULL or a live context.
+ * `ctx` is NULL or a live context (`req` is only looked up, never dereferenced).
  */
 int ntls_request_sni_done(ntls_request *req, ntls_context *ctx);
 
@@ -1127,7 +1128,7 @@ int ntls_request_sni_done(ntls_request *req, ntls_context *ctx);
  * Fails the handshake waiting on the request (`tlsClientError` gets `message`). Any thread.
  *
  * # Safety
- * `req` is an unfinished request; `message` NULL or NUL-terminated.
+ * `message` is NULL or NUL-terminated (`req` is only looked up, never dereferenced).
  */
 int ntls_request_fail(ntls_request *req, const char *message);
 

@@ -219,7 +219,7 @@ impl ServerEvents for CServerEvents {
             Some(f) => {
                 let name = req.servername().as_ptr();
                 let name = if req.servername().is_empty() { std::ptr::null() } else { name };
-                let req = Arc::into_raw(req).cast_mut();
+                let req = super::request::hand_to_program(req);
                 // SAFETY: the program's callback; it owns `req` until it finishes it.
                 unsafe { f(srvp(srv), name, req, t.user.0) }
             }

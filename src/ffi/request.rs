@@ -5,52 +5,61 @@ use crate::error::*;
 use crate::request::{Answer, Request};
 use crate::tls::context::SecureContext;
 use std::ffi::{c_char, c_int};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// `ntls_request`: a question the handshake waits on; finish it exactly once.
 pub type ntls_request = Request;
 
-/// Finishes a request with the program's answer, giving up the program's reference.
-///
-/// # Safety
-/// `req` is a request handed to a callback and not finished yet.
-unsafe fn finish(req: *mut Request, answer: Answer) -> c_int {
-    // SAFETY: the request is live: the program holds the reference the callback gave it.
-    let r = unsafe { &*req };
-    if !r.finish(answer) {
-        return NTLS_EALREADY;
-    }
-    // SAFETY: the callback handed this reference to the program; finishing returns it.
-    drop(unsafe { Arc::from_raw(req.cast_const()) });
-    0
+/// Requests handed to the program and not finished yet, by address. The program's pointer
+/// is only ever looked up here, never dereferenced, so finishing twice (or finishing a
+/// stale pointer) is `NTLS_EALREADY` rather than a use-after-free.
+static PENDING: Mutex<Vec<Arc<Request>>> = Mutex::new(Vec::new());
+
+/// Keeps a request alive for the program and returns the pointer it gets.
+pub(crate) fn hand_to_program(req: Arc<Request>) -> *mut Request {
+    let ptr = Arc::as_ptr(&req).cast_mut();
+    PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(req);
+    ptr
 }
 
-/// Answers SNICallback with a context (NULL: the server's default context). Any thread.
+/// Finishes a pending request with the program's answer.
+fn finish(req: *mut Request, answer: Answer) -> c_int {
+    let taken = {
+        let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+        let at = pending.iter().position(|r| std::ptr::eq(Arc::as_ptr(r), req));
+        at.map(|i| pending.swap_remove(i))
+    };
+    match taken {
+        Some(r) if r.finish(answer) => 0,
+        _ => NTLS_EALREADY,
+    }
+}
+
+/// Answers SNICallback with a context (NULL: the server's default context). Any thread;
+/// a second answer is `NTLS_EALREADY`.
 ///
 /// # Safety
-/// `req` is an unfinished request; `ctx` NULL or a live context.
+/// `ctx` is NULL or a live context (`req` is only looked up, never dereferenced).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_request_sni_done(req: *mut Request, ctx: *mut SecureContext) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(req);
         // SAFETY: live context per the caller.
         let ctx = unsafe { super::borrow_arc(ctx.cast_const()) };
-        // SAFETY: forwarded from the caller.
-        unsafe { finish(req, Answer::Context(ctx)) }
+        finish(req, Answer::Context(ctx))
     })
 }
 
 /// Fails the handshake waiting on the request (`tlsClientError` gets `message`). Any thread.
 ///
 /// # Safety
-/// `req` is an unfinished request; `message` NULL or NUL-terminated.
+/// `message` is NULL or NUL-terminated (`req` is only looked up, never dereferenced).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_request_fail(req: *mut Request, message: *const c_char) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(req);
         // SAFETY: NUL-terminated per the caller.
         let message = unsafe { c_str(message) }.unwrap_or("SNICallback failed").to_owned();
-        // SAFETY: forwarded from the caller.
-        unsafe { finish(req, Answer::Error(message)) }
+        finish(req, Answer::Error(message))
     })
 }
