@@ -1583,7 +1583,9 @@ void ntls_socket_unref(ntls_socket *s);
 
 /**
  * `new tls.TLSSocket(socket, options)`: TLS over a connected TCP descriptor, which the
- * socket then owns (and closes). `NTLS_OPT_IS_SERVER` picks the side.
+ * socket then owns (and closes, also when its options are refused). With a NULL socket or
+ * options, or a socket already started (`NTLS_EALREADY`), the descriptor stays the caller's.
+ * `NTLS_OPT_IS_SERVER` picks the side.
  *
  * # Safety
  * `s` NULL or a live socket; `fd` a connected TCP socket the caller hands over;

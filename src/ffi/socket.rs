@@ -582,7 +582,9 @@ pub unsafe extern "C" fn ntls_socket_unref(s: *mut Socket) {
 }
 
 /// `new tls.TLSSocket(socket, options)`: TLS over a connected TCP descriptor, which the
-/// socket then owns (and closes). `NTLS_OPT_IS_SERVER` picks the side.
+/// socket then owns (and closes, also when its options are refused). With a NULL socket or
+/// options, or a socket already started (`NTLS_EALREADY`), the descriptor stays the caller's.
+/// `NTLS_OPT_IS_SERVER` picks the side.
 ///
 /// # Safety
 /// `s` NULL or a live socket; `fd` a connected TCP socket the caller hands over;
@@ -598,11 +600,16 @@ pub unsafe extern "C" fn ntls_socket_wrap_fd(s: *mut Socket, fd: c_int, opts: *c
         let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe { opts.as_ref() }) else {
             return NTLS_EINVAL;
         };
-        // SAFETY: the caller hands over a connected TCP socket; from here we own it.
+        // Refuse a started or closed socket before taking the descriptor, so that it is never
+        // closed under a wrap that is already using it.
+        match s.state() {
+            State::New => {}
+            State::Closed => return NTLS_ECLOSED,
+            _ => return NTLS_EALREADY,
+        }
+        // SAFETY: the caller hands over a connected TCP socket; from here we own it, and a
+        // failed wrap closes it (the stream is dropped).
         let stream = unsafe { <std::net::TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        let result = o.with(|o| s.wrap_stream(stream.try_clone().map_err(|e| from_io(&e))?, o));
-        // The clone (or nothing) lives on; this descriptor goes either way, as documented.
-        drop(stream);
-        status(result)
+        o.with(|o| status(s.wrap_stream(stream, o)))
     })
 }

@@ -351,9 +351,11 @@ impl Conn {
             return Ok(false);
         }
         if !self.stash.is_empty() {
-            let stash = std::mem::take(&mut self.stash);
+            let mut stash = std::mem::take(&mut self.stash);
             let rest = self.feed(&stash)?;
-            self.stash = stash[stash.len() - rest..].to_vec();
+            // Keep the unfed tail in the same buffer: no new allocation per resume.
+            stash.drain(..stash.len() - rest);
+            self.stash = stash;
             if !self.stash.is_empty() {
                 return Ok(false);
             }
