@@ -240,7 +240,10 @@ impl Server {
             // Never listened: nothing holds the loop, but close still fires on a later turn.
             self.lp.handle_started();
             let me = self.clone();
-            return self.lp.submit(Box::new(move |_| me.maybe_emit_close()));
+            return self
+                .lp
+                .submit(Box::new(move |_| me.maybe_emit_close()))
+                .inspect_err(|_| self.lp.handle_closed());
         }
         if token == NO_TOKEN {
             return Ok(()); // Still binding: bind_and_install sees Closing and cleans up.
