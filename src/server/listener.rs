@@ -80,7 +80,9 @@ impl Listener {
         }
         let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
         sock.set_high_water_mark(srv.high_water_mark);
-        if srv.events.has_sni_callback() {
+        if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() {
+            // The context is chosen from the ClientHello first, so that its certificate
+            // and its trust store serve this connection together.
             srv.connections.fetch_add(1, Ordering::SeqCst);
             srv.lp.handle_started();
             super::sni_accept::SniAccept::start(cx, srv.clone(), sock, stream);

@@ -1,5 +1,7 @@
-//! A connection whose server has an SNICallback: read the ClientHello with rustls's
-//! `Acceptor`, ask the program which context to use, then hand over to the normal path.
+//! A connection whose server has several contexts (`addContext`, or an SNICallback): read
+//! the ClientHello with rustls's `Acceptor`, choose the context by the server name (asking
+//! the program when it set an SNICallback), then hand over to the normal path with that
+//! context's whole config — its certificate, trust store and CRLs.
 
 use super::{Hooks, Server};
 use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
@@ -62,6 +64,11 @@ impl SniAccept {
             match self.read_hello() {
                 Ok(Some(accepted)) => {
                     let name = accepted.client_hello().server_name().unwrap_or("").to_owned();
+                    // Node calls the SNICallback only for a client that sent a name.
+                    if name.is_empty() || !self.server.events.has_sni_callback() {
+                        let ctx = self.server.tls.sni.lookup(&name);
+                        return self.hand_over(cx, accepted, ctx);
+                    }
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
                     self.pending = Some((accepted, req.clone()));
                     self.server.events.sni_callback(&self.server, req);
@@ -74,12 +81,15 @@ impl SniAccept {
             Some((_, req)) => req.take_answer(),
             None => None,
         };
-        match answer {
-            None => Next::Keep,
-            Some(Answer::Error(message)) => {
+        match (answer, self.pending.take()) {
+            (Some(Answer::Error(message)), _) => {
                 self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", message))
             }
-            Some(Answer::Context(ctx)) => self.hand_over(cx, ctx),
+            (Some(Answer::Context(ctx)), Some((accepted, _))) => self.hand_over(cx, accepted, ctx),
+            (_, pending) => {
+                self.pending = pending;
+                Next::Keep
+            }
         }
     }
 
@@ -106,8 +116,12 @@ impl SniAccept {
         }
     }
 
-    fn hand_over(&mut self, cx: &mut Cx<'_>, ctx: Option<Arc<crate::tls::context::SecureContext>>) -> Next {
-        let Some((accepted, _)) = self.pending.take() else { return Next::Keep };
+    fn hand_over(
+        &mut self,
+        cx: &mut Cx<'_>,
+        accepted: Accepted,
+        ctx: Option<Arc<crate::tls::context::SecureContext>>,
+    ) -> Next {
         let tls = &self.server.tls;
         let (config, verifier) = match ctx {
             Some(ctx) => match tls.config_for(&ctx) {

@@ -1,11 +1,11 @@
 //! rustls server configuration from a context and the server's own options.
 
 use super::context::SecureContext;
-use super::option_keys::*;
-use super::options::{OptionError, Options};
 use super::sni::{NodeCertResolver, SniTable};
 use super::tickets::{NodeTicketer, DEFAULT_SESSION_TIMEOUT, TICKET_KEYS_LEN};
 use super::verify::NodeClientVerifier;
+use crate::options::keys::*;
+use crate::options::{OptionError, Options};
 use rustls::server::NoClientAuth;
 use rustls::ServerConfig;
 use std::sync::{Arc, Mutex};
@@ -46,22 +46,25 @@ pub struct ServerTls {
     pub config: Arc<ServerConfig>,
     /// Client-certificate checks, when `requestCert` is set.
     pub client_verifier: Option<Arc<NodeClientVerifier>>,
-    /// SNI contexts added after creation.
-    pub sni: Arc<SniTable>,
+    /// Contexts added with `addContext`, chosen by the client's server name.
+    pub sni: SniTable,
     /// The server options, for configs built later.
     pub params: ServerParams,
-    /// Configs built for contexts an SNICallback chose, by context.
+    /// Configs built for contexts chosen by name or by the SNICallback, by context.
     by_context: Mutex<Vec<(Arc<SecureContext>, ContextConfig)>>,
 }
 
 impl ServerTls {
-    /// The config for a context chosen by SNICallback (built once per context).
+    /// The config for a context other than the server's own (built once per context): its
+    /// certificates, trust store and CRLs, with the server's `requestCert`,
+    /// `rejectUnauthorized`, ALPN and tickets (as OpenSSL's `SSL_set_SSL_CTX` keeps the
+    /// verify mode of the connection but takes the new context's store).
     pub fn config_for(&self, ctx: &Arc<SecureContext>) -> Result<ContextConfig, OptionError> {
         let mut cache = self.by_context.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, cfg)) = cache.iter().find(|(c, _)| Arc::ptr_eq(c, ctx)) {
             return Ok(cfg.clone());
         }
-        let cfg = config(ctx.clone(), Arc::new(SniTable::default()), &self.params)?;
+        let cfg = config(ctx.clone(), &self.params)?;
         cache.push((ctx.clone(), cfg.clone()));
         Ok(cfg)
     }
@@ -71,19 +74,20 @@ impl ServerTls {
 pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
     let ctx: Arc<SecureContext> = SecureContext::from_options(o)?;
     let params = ServerParams::from_options(o)?;
-    let sni = Arc::new(SniTable::default());
-    let (config, client_verifier) = config(ctx, sni.clone(), &params)?;
-    Ok(ServerTls { config, client_verifier, sni, params, by_context: Mutex::new(Vec::new()) })
+    let (config, client_verifier) = config(ctx, &params)?;
+    Ok(ServerTls {
+        config,
+        client_verifier,
+        sni: SniTable::default(),
+        params,
+        by_context: Mutex::new(Vec::new()),
+    })
 }
 
 /// A rustls config and the client-certificate verifier inside it.
 pub type ContextConfig = (Arc<ServerConfig>, Option<Arc<NodeClientVerifier>>);
 
-fn config(
-    ctx: Arc<SecureContext>,
-    sni: Arc<SniTable>,
-    p: &ServerParams,
-) -> Result<ContextConfig, OptionError> {
+fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, OptionError> {
     let builder = ServerConfig::builder_with_provider(ctx.provider().clone())
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?;
@@ -98,7 +102,7 @@ fn config(
         Some(v) => builder.with_client_cert_verifier(v.clone()),
         None => builder.with_client_cert_verifier(Arc::new(NoClientAuth)),
     };
-    let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver { default: ctx, sni }));
+    let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver(ctx)));
     config.alpn_protocols = p.alpn.clone();
     config.ignore_client_order = p.honor_cipher_order;
     config.ticketer = p.ticketer.clone();

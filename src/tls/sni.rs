@@ -25,6 +25,11 @@ impl SniTable {
         self.entries.write().unwrap_or_else(|e| e.into_inner()).push((pattern.to_owned(), ctx));
     }
 
+    /// Whether no context was added (every connection uses the server's own).
+    pub fn is_empty(&self) -> bool {
+        self.entries.read().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
     /// The most recently added context whose pattern matches `name`.
     pub fn lookup(&self, name: &str) -> Option<Arc<SecureContext>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
@@ -32,21 +37,15 @@ impl SniTable {
     }
 }
 
-/// Picks the certificate for a ClientHello: the SNI context or the default, then the key
-/// type the client can verify (Node's key arrays).
+/// Picks the key of one context that the client can verify (Node's key arrays). The
+/// context was chosen before the handshake began (`SniTable::lookup` or the SNICallback),
+/// so certificate and client-certificate checks always come from the same context.
 #[derive(Debug)]
-pub struct NodeCertResolver {
-    /// The server's own context.
-    pub default: Arc<SecureContext>,
-    /// Contexts added by name.
-    pub sni: Arc<SniTable>,
-}
+pub struct NodeCertResolver(pub Arc<SecureContext>);
 
 impl ResolvesServerCert for NodeCertResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let ctx =
-            hello.server_name().and_then(|n| self.sni.lookup(n)).unwrap_or_else(|| self.default.clone());
-        ctx.choose_key(hello.signature_schemes())
+        self.0.choose_key(hello.signature_schemes())
     }
 }
 
