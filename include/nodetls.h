@@ -4,8 +4,8 @@
  * The rules every function keeps (status codes, handles, threads) are in README.md.
  */
 
-#ifndef NODETLS_H
-#define NODETLS_H
+#ifndef NTLS_NODETLS_H
+#define NTLS_NODETLS_H
 
 #include <stdint.h>
 #include <stddef.h>
@@ -181,311 +181,6 @@
 #define NTLS_VERSION_PATCH 0
 
 /**
- * Key exchange: RSA.
- */
-#define K_RSA 1
-
-/**
- * Key exchange: finite-field Diffie-Hellman.
- */
-#define K_DHE 2
-
-/**
- * Key exchange: elliptic-curve Diffie-Hellman.
- */
-#define K_ECDHE 4
-
-/**
- * Key exchange: plain pre-shared key.
- */
-#define K_PSK 8
-
-/**
- * Key exchange: RSA with a pre-shared key.
- */
-#define K_RSAPSK 16
-
-/**
- * Key exchange: ECDHE with a pre-shared key.
- */
-#define K_ECDHEPSK 32
-
-/**
- * Key exchange: DHE with a pre-shared key.
- */
-#define K_DHEPSK 64
-
-/**
- * Key exchange: SRP.
- */
-#define K_SRP 128
-
-/**
- * Key exchange: GOST (never available).
- */
-#define K_GOST 256
-
-/**
- * Every pre-shared-key exchange, as OpenSSL's `PSK` alias means it.
- */
-#define K_ANY_PSK (((K_PSK | K_RSAPSK) | K_ECDHEPSK) | K_DHEPSK)
-
-/**
- * Authentication: RSA.
- */
-#define A_RSA 1
-
-/**
- * Authentication: DSS.
- */
-#define A_DSS 2
-
-/**
- * Authentication: none (anonymous).
- */
-#define A_NULL 4
-
-/**
- * Authentication: ECDSA.
- */
-#define A_ECDSA 8
-
-/**
- * Authentication: pre-shared key.
- */
-#define A_PSK 16
-
-/**
- * Authentication: SRP.
- */
-#define A_SRP 32
-
-/**
- * Authentication: GOST R 34.10-2001 (never available).
- */
-#define A_GOST01 64
-
-/**
- * Authentication: GOST R 34.10-2012 (never available).
- */
-#define A_GOST12 128
-
-/**
- * Encryption: DES (never available).
- */
-#define E_DES 1
-
-/**
- * Encryption: 3DES (not available in OpenSSL 3).
- */
-#define E_3DES 2
-
-/**
- * Encryption: RC4 (not available in OpenSSL 3).
- */
-#define E_RC4 4
-
-/**
- * Encryption: RC2 (never available).
- */
-#define E_RC2 8
-
-/**
- * Encryption: IDEA (not available in OpenSSL 3).
- */
-#define E_IDEA 16
-
-/**
- * Encryption: none.
- */
-#define E_NULL 32
-
-/**
- * Encryption: AES-128-CBC.
- */
-#define E_AES128 64
-
-/**
- * Encryption: AES-256-CBC.
- */
-#define E_AES256 128
-
-/**
- * Encryption: Camellia-128-CBC.
- */
-#define E_CAMELLIA128 256
-
-/**
- * Encryption: Camellia-256-CBC.
- */
-#define E_CAMELLIA256 512
-
-/**
- * Encryption: GOST 28147-89 (never available).
- */
-#define E_GOST89 1024
-
-/**
- * Encryption: SEED (not available in OpenSSL 3).
- */
-#define E_SEED 2048
-
-/**
- * Encryption: AES-128-GCM.
- */
-#define E_AESGCM128 4096
-
-/**
- * Encryption: AES-256-GCM.
- */
-#define E_AESGCM256 8192
-
-/**
- * Encryption: AES-128-CCM.
- */
-#define E_AESCCM128 16384
-
-/**
- * Encryption: AES-256-CCM.
- */
-#define E_AESCCM256 32768
-
-/**
- * Encryption: AES-128-CCM with 8-byte tags.
- */
-#define E_AESCCM8128 65536
-
-/**
- * Encryption: AES-256-CCM with 8-byte tags.
- */
-#define E_AESCCM8256 131072
-
-/**
- * Encryption: GOST 28147-89 with 2012 keys (never available).
- */
-#define E_GOST8912 262144
-
-/**
- * Encryption: ChaCha20-Poly1305.
- */
-#define E_CHACHA20 524288
-
-/**
- * Encryption: ARIA-128-GCM.
- */
-#define E_ARIAGCM128 1048576
-
-/**
- * Encryption: ARIA-256-GCM.
- */
-#define E_ARIAGCM256 2097152
-
-/**
- * Encryption: both AES-GCM sizes.
- */
-#define E_AESGCM (E_AESGCM128 | E_AESGCM256)
-
-/**
- * Encryption: every AES mode, as OpenSSL's `AES` alias means it.
- */
-#define E_AES ((((((E_AES128 | E_AES256) | E_AESGCM) | E_AESCCM128) | E_AESCCM256) | E_AESCCM8128) | E_AESCCM8256)
-
-/**
- * Encryption: every CBC cipher, as OpenSSL 3's `CBC` alias means it.
- */
-#define E_CBC ((((((((E_DES | E_3DES) | E_RC2) | E_IDEA) | E_AES128) | E_AES256) | E_CAMELLIA128) | E_CAMELLIA256) | E_SEED)
-
-/**
- * MAC: MD5.
- */
-#define M_MD5 1
-
-/**
- * MAC: SHA-1.
- */
-#define M_SHA1 2
-
-/**
- * MAC: GOST R 34.11-94 (never available).
- */
-#define M_GOST94 4
-
-/**
- * MAC: GOST 28147-89 (never available).
- */
-#define M_GOST89MAC 8
-
-/**
- * MAC: SHA-256 (CBC suites; AEAD suites have `M_AEAD`).
- */
-#define M_SHA256 16
-
-/**
- * MAC: SHA-384 (CBC suites; AEAD suites have `M_AEAD`).
- */
-#define M_SHA384 32
-
-/**
- * MAC: the AEAD's own.
- */
-#define M_AEAD 64
-
-/**
- * MAC: GOST R 34.11-2012 (never available).
- */
-#define M_GOST12 128
-
-/**
- * Strength class: no encryption.
- */
-#define NONE 1
-
-/**
- * Strength class: LOW.
- */
-#define LOW 2
-
-/**
- * Strength class: MEDIUM.
- */
-#define MEDIUM 4
-
-/**
- * Strength class: HIGH.
- */
-#define HIGH 8
-
-/**
- * FIPS 140-2 approved.
- */
-#define FIPS 16
-
-/**
- * In ALL but not in DEFAULT.
- */
-#define NOT_DEFAULT 32
-
-/**
- * The bits of `strength` that are strength classes (FIPS counts as one, as in OpenSSL).
- */
-#define STRONG_MASK 31
-
-/**
- * Lowest protocol version: SSLv3.
- */
-#define SSL3 768
-
-/**
- * Lowest protocol version: TLSv1.0.
- */
-#define TLS1 769
-
-/**
- * Lowest protocol version: TLSv1.2.
- */
-#define TLS1_2 771
-
-/**
  * `key`: PEM private key(s); `_add_bytes` once per key (bytes).
  */
 #define NTLS_OPT_KEY 1
@@ -654,16 +349,6 @@
  * `reusePort`: listen with SO_REUSEPORT so several loops (or processes) share a port (bool).
  */
 #define NTLS_OPT_REUSE_PORT 34
-
-/**
- * The length of `ticketKeys`.
- */
-#define TICKET_KEYS_LEN 48
-
-/**
- * Node's default `sessionTimeout`, in seconds.
- */
-#define DEFAULT_SESSION_TIMEOUT 300
 
 /**
  * `ntls_cert`: a certificate object; its strings live as long as the handle.
@@ -1091,7 +776,8 @@ int ntls_options_add_key(ntls_options *opts,
 int ntls_options_set_context(ntls_options *opts, int key, ntls_context *ctx);
 
 /**
- * The words of the last failure on these options (or on a handle made from them); "" if none.
+ * The words of the last failure on these options (or on a handle made from them); "" if
+ * none. Like every string the API returns, valid (and unchanged) for the options' life.
  *
  * # Safety
  * `opts` is NULL or a live options handle.
@@ -1229,7 +915,7 @@ int ntls_server_address(const ntls_server *srv,
                         int *family);
 
 /**
- * `server.connections`: open connections, handshaking ones included.
+ * `server.connections`: open connections, handshaking ones included; 0 for NULL.
  *
  * # Safety
  * `srv` is NULL or a live server handle.
@@ -1268,6 +954,15 @@ int ntls_server_get_ticket_keys(const ntls_server *srv, uint8_t *out, size_t len
  * `srv` NULL or a live server; `keys` NULL or `len` readable bytes.
  */
 int ntls_server_set_ticket_keys(ntls_server *srv, const uint8_t *keys, size_t len);
+
+/**
+ * The words of the last failed call on this server; "" if none. Like every string the
+ * API returns, the pointer stays valid (and its text unchanged) for the server's life.
+ *
+ * # Safety
+ * `srv` is NULL or a live server handle.
+ */
+const char *ntls_server_last_error(const ntls_server *srv);
 
 /**
  * Adds a reference to a server.
@@ -1442,7 +1137,8 @@ int ntls_socket_renegotiate(ntls_socket *s);
 int ntls_socket_set_no_delay(ntls_socket *s, int enable);
 
 /**
- * The words of the last failed call on this socket; "" if none.
+ * The words of the last failed call on this socket; "" if none. Like every string the
+ * API returns, the pointer stays valid (and its text unchanged) for the socket's life.
  *
  * # Safety
  * `s` is NULL or a live socket handle.
@@ -1450,7 +1146,7 @@ int ntls_socket_set_no_delay(ntls_socket *s, int enable);
 const char *ntls_socket_last_error(const ntls_socket *s);
 
 /**
- * `socket.authorized`: 1 if the peer's certificate verified, else 0.
+ * `socket.authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
  *
  * # Safety
  * `s` is NULL or a live socket handle.
@@ -1510,7 +1206,7 @@ const char *ntls_socket_alpn_protocol(const ntls_socket *s);
 const char *ntls_socket_servername(const ntls_socket *s);
 
 /**
- * `encrypted`: always 1 for a valid socket.
+ * `encrypted`: 1 for a socket, 0 for NULL.
  *
  * # Safety
  * `s` is NULL or a live socket handle.
@@ -1518,7 +1214,7 @@ const char *ntls_socket_servername(const ntls_socket *s);
 int ntls_socket_encrypted(const ntls_socket *s);
 
 /**
- * `isSessionReused()`: 1 if the handshake resumed a session.
+ * `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
  *
  * # Safety
  * `s` is NULL or a live socket handle.
@@ -1602,4 +1298,4 @@ const char *ntls_version(void);
 }  // extern "C"
 #endif  // __cplusplus
 
-#endif  /* NODETLS_H */
+#endif  /* NTLS_NODETLS_H */

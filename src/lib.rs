@@ -5,6 +5,8 @@
 
 pub mod error;
 pub mod ffi;
+pub mod last_error;
+pub mod options;
 pub mod reactor;
 pub mod request;
 pub mod server;

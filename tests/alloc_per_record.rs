@@ -3,11 +3,11 @@
 //! echo runs against a bare rustls server in this process as the baseline.
 
 use nodetls::error::NtlsError;
+use nodetls::options::keys::*;
+use nodetls::options::{Options, Value};
 use nodetls::reactor::Loop;
 use nodetls::server::{Server, ServerEvents};
 use nodetls::socket::{Socket, SocketEvents};
-use nodetls::tls::option_keys::*;
-use nodetls::tls::options::{Options, Value};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::alloc::{GlobalAlloc, Layout, System};

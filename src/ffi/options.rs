@@ -2,8 +2,8 @@
 
 use super::{borrow_arc, c_bytes, c_str, guard, hand_out, non_null, release_arc, retain_arc};
 use crate::error::*;
+use crate::options::{key_by_name, OptionError, Options, Value};
 use crate::tls::context::SecureContext;
-use crate::tls::options::{key_by_name, OptionError, Options, Value};
 use std::ffi::{c_char, c_int};
 use std::sync::{Arc, Mutex};
 
@@ -239,7 +239,8 @@ pub unsafe extern "C" fn ntls_options_set_context(
     })
 }
 
-/// The words of the last failure on these options (or on a handle made from them); "" if none.
+/// The words of the last failure on these options (or on a handle made from them); "" if
+/// none. Like every string the API returns, valid (and unchanged) for the options' life.
 ///
 /// # Safety
 /// `opts` is NULL or a live options handle.

@@ -218,18 +218,15 @@ pub unsafe extern "C" fn ntls_server_address(
     })
 }
 
-/// `server.connections`: open connections, handshaking ones included.
+/// `server.connections`: open connections, handshaking ones included; 0 for NULL.
 ///
 /// # Safety
 /// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_connections(srv: *const Server) -> c_int {
-    guard!(NTLS_EPANIC, {
+    guard!(0, {
         // SAFETY: live handle per the caller.
-        match unsafe { srv.as_ref() } {
-            Some(s) => c_int::try_from(s.connections()).unwrap_or(c_int::MAX),
-            None => NTLS_EINVAL,
-        }
+        unsafe { srv.as_ref() }.map_or(0, |s| c_int::try_from(s.connections()).unwrap_or(c_int::MAX))
     })
 }
 
@@ -275,7 +272,7 @@ pub unsafe extern "C" fn ntls_server_add_context(
             return NTLS_EINVAL;
         };
         if name.is_empty() {
-            return NTLS_EINVAL;
+            return s.fail_call(NTLS_EINVAL, "addContext: hostname is empty");
         }
         s.add_context(name, ctx).err().unwrap_or(0)
     })
@@ -289,11 +286,16 @@ pub unsafe extern "C" fn ntls_server_add_context(
 pub unsafe extern "C" fn ntls_server_get_ticket_keys(srv: *const Server, out: *mut u8, len: usize) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(srv, out);
-        if len < 48 {
-            return NTLS_EINVAL;
+        // SAFETY: live handle per the caller.
+        let srv = unsafe { &*srv };
+        if srv.state() == ServerState::Closed {
+            return srv.fail_call(NTLS_ECLOSED, "server is closed");
         }
-        // SAFETY: live handle; `out` has `len` >= 48 writable bytes, per the caller.
-        unsafe { std::ptr::copy_nonoverlapping((*srv).ticket_keys().as_ptr(), out, 48) };
+        if len < 48 {
+            return srv.fail_call(NTLS_EINVAL, "getTicketKeys needs a 48-byte buffer");
+        }
+        // SAFETY: `out` has `len` >= 48 writable bytes, per the caller.
+        unsafe { std::ptr::copy_nonoverlapping(srv.ticket_keys().as_ptr(), out, 48) };
         0
     })
 }
@@ -306,14 +308,32 @@ pub unsafe extern "C" fn ntls_server_get_ticket_keys(srv: *const Server, out: *m
 pub unsafe extern "C" fn ntls_server_set_ticket_keys(srv: *mut Server, keys: *const u8, len: usize) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(srv, keys);
+        // SAFETY: live handle per the caller.
+        let srv = unsafe { &*srv };
         if len != 48 {
-            return NTLS_EINVAL;
+            return srv
+                .fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"));
         }
         let mut k = [0u8; 48];
         // SAFETY: `keys` has 48 readable bytes, per the caller.
         unsafe { std::ptr::copy_nonoverlapping(keys, k.as_mut_ptr(), 48) };
+        srv.set_ticket_keys(k).err().unwrap_or(0)
+    })
+}
+
+/// The words of the last failed call on this server; "" if none. Like every string the
+/// API returns, the pointer stays valid (and its text unchanged) for the server's life.
+///
+/// # Safety
+/// `srv` is NULL or a live server handle.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_last_error(srv: *const Server) -> *const c_char {
+    guard!(c"".as_ptr(), {
         // SAFETY: live handle per the caller.
-        unsafe { &*srv }.set_ticket_keys(k).err().unwrap_or(0)
+        match unsafe { srv.as_ref() } {
+            Some(s) => s.last_error_ptr(),
+            None => c"server is NULL".as_ptr(),
+        }
     })
 }
 

@@ -315,7 +315,8 @@ pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut Socket, enable: c_int)
     })
 }
 
-/// The words of the last failed call on this socket; "" if none.
+/// The words of the last failed call on this socket; "" if none. Like every string the
+/// API returns, the pointer stays valid (and its text unchanged) for the socket's life.
 ///
 /// # Safety
 /// `s` is NULL or a live socket handle.
@@ -330,18 +331,16 @@ pub unsafe extern "C" fn ntls_socket_last_error(s: *const Socket) -> *const c_ch
     })
 }
 
-/// `socket.authorized`: 1 if the peer's certificate verified, else 0.
+/// `socket.authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
 ///
 /// # Safety
 /// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_authorized(s: *const Socket) -> c_int {
-    guard!(NTLS_EPANIC, {
+    guard!(0, {
         // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) } {
-            Ok(s) => c_int::from(s.info().is_some_and(|i| i.authorized)),
-            Err(e) => e,
-        }
+        let s = unsafe { sock(s) }.ok();
+        c_int::from(s.and_then(Socket::info).is_some_and(|i| i.authorized))
     })
 }
 
@@ -470,28 +469,26 @@ pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_ch
     })
 }
 
-/// `encrypted`: always 1 for a valid socket.
+/// `encrypted`: 1 for a socket, 0 for NULL.
 ///
 /// # Safety
 /// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_encrypted(s: *const Socket) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { sock(s) }.map_or_else(|e| e, |_| 1) })
+    guard!(0, { c_int::from(unsafe { sock(s) }.is_ok()) })
 }
 
-/// `isSessionReused()`: 1 if the handshake resumed a session.
+/// `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
 ///
 /// # Safety
 /// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const Socket) -> c_int {
-    guard!(NTLS_EPANIC, {
+    guard!(0, {
         // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) } {
-            Ok(s) => c_int::from(s.info().is_some_and(|i| i.session_reused)),
-            Err(e) => e,
-        }
+        let s = unsafe { sock(s) }.ok();
+        c_int::from(s.and_then(Socket::info).is_some_and(|i| i.session_reused))
     })
 }
 

@@ -1,10 +1,17 @@
-//! The options builder: Node option names, typed values, words for the last error.
+//! The options store behind `ntls_options`: Node option names, typed values, words for
+//! the last error. Shared by every layer (TLS, sockets, servers), so it belongs to none.
 
-use super::context::SecureContext;
-use super::option_keys::*;
+pub mod keys;
+
+use crate::last_error::LastError;
+use crate::tls::context::SecureContext;
+use keys::*;
 use std::collections::BTreeMap;
-use std::ffi::{c_int, CString};
-use std::sync::{Arc, Mutex};
+use std::ffi::c_int;
+use std::sync::Arc;
+
+/// Node's default `handshakeTimeout`, for servers and server-side wrapped sockets.
+pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 120_000;
 
 /// The type an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +135,7 @@ impl OptionError {
 pub struct Options {
     values: BTreeMap<c_int, Value>,
     key_passphrases: Vec<Option<String>>,
-    last_error: Mutex<CString>,
+    last_error: LastError,
 }
 
 impl Options {
@@ -189,17 +196,17 @@ impl Options {
 
     /// Records the words of a failure for `ntls_options_last_error`.
     pub fn set_last_error(&self, message: &str) {
-        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = crate::error::cstring(message);
+        self.last_error.set(message);
     }
 
-    /// The words of the last failure, "" when none. Valid until the next failing call.
+    /// The words of the last failure, "" when none; valid as long as these options.
     pub fn last_error_ptr(&self) -> *const std::ffi::c_char {
-        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).as_ptr()
+        self.last_error.as_ptr()
     }
 
     /// The last failure's words as Rust text.
     pub fn last_error(&self) -> String {
-        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).to_string_lossy().into_owned()
+        self.last_error.text()
     }
 
     /// The raw value of a key.
@@ -265,7 +272,7 @@ impl Clone for Options {
         Self {
             values: self.values.clone(),
             key_passphrases: self.key_passphrases.clone(),
-            last_error: Mutex::default(),
+            last_error: LastError::default(),
         }
     }
 }

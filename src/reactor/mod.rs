@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 pub type Command = Box<dyn FnOnce(&mut Cx<'_>) + Send>;
 
 /// No token yet: the handle has not been installed on its loop.
-pub const NO_TOKEN: usize = usize::MAX;
+pub(crate) const NO_TOKEN: usize = usize::MAX;
 
 thread_local! {
     static CURRENT: Cell<*const LoopCore> = const { Cell::new(std::ptr::null()) };

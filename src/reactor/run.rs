@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The waker's token; handler tokens are slab indices, far below it.
-pub const WAKER: usize = usize::MAX - 1;
+pub(crate) const WAKER: usize = usize::MAX - 1;
 
 /// Rounds of command draining per turn before the poller gets a look in again.
 const MAX_DRAIN_ROUNDS: usize = 64;

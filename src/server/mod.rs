@@ -7,12 +7,14 @@ mod sni_accept;
 pub use events::{CloseDone, ListenDone, ServerEvents};
 
 use crate::error::*;
+use crate::last_error::LastError;
+use crate::options::keys::*;
+use crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS;
+use crate::options::{OptionError, Options};
 use crate::reactor::{resolve, Cx, Loop, NO_TOKEN};
 use crate::socket::ServerHooks;
 use crate::socket::Socket;
 use crate::tls::context::SecureContext;
-use crate::tls::option_keys::*;
-use crate::tls::options::{OptionError, Options};
 use crate::tls::server_config::{self, ServerTls};
 use listener::{bind, Listener};
 use std::ffi::c_int;
@@ -20,9 +22,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-
-/// Node's default `handshakeTimeout`.
-pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 120_000;
 
 /// Where a server is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +55,7 @@ pub struct Server {
     close_emitted: AtomicBool,
     close_callbacks: Mutex<Vec<CloseDone>>,
     listening_socket: Mutex<Option<socket2::Socket>>,
+    last_error: LastError,
 }
 
 /// Connects a server's connections back to it.
@@ -106,6 +106,7 @@ impl Server {
             close_emitted: AtomicBool::new(false),
             close_callbacks: Mutex::new(Vec::new()),
             listening_socket: Mutex::new(None),
+            last_error: LastError::default(),
         }))
     }
 
@@ -128,6 +129,17 @@ impl Server {
         self.state.store(s as u8, Ordering::SeqCst);
     }
 
+    /// Records words for `ntls_server_last_error` and returns the status.
+    pub fn fail_call(&self, status: c_int, message: &str) -> c_int {
+        self.last_error.set(message);
+        status
+    }
+
+    /// The words of the last failed call on this server, valid as long as the server.
+    pub fn last_error_ptr(&self) -> *const std::ffi::c_char {
+        self.last_error.as_ptr()
+    }
+
     /// `server.listen(port, host, cb)`: binds on the loop; `done` gets 0 or the failure.
     pub fn listen(
         self: &Arc<Self>,
@@ -135,14 +147,17 @@ impl Server {
         port: i32,
         done: Option<ListenDone>,
     ) -> Result<(), c_int> {
-        let port = u16::try_from(port).map_err(|_| NTLS_EINVAL)?;
+        let port = u16::try_from(port)
+            .map_err(|_| self.fail_call(NTLS_EINVAL, &format!("port must be 0 to 65535, got {port}")))?;
         match self.state() {
             ServerState::New => {}
-            ServerState::Listening => return Err(NTLS_EALREADY),
-            _ => return Err(NTLS_ECLOSED),
+            ServerState::Listening => {
+                return Err(self.fail_call(NTLS_EALREADY, "server is already listening"))
+            }
+            _ => return Err(self.fail_call(NTLS_ECLOSED, "server is closed")),
         }
         if self.state.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-            return Err(NTLS_EALREADY);
+            return Err(self.fail_call(NTLS_EALREADY, "server is already listening"));
         }
         self.lp.handle_started();
         let (me, lp, host) = (self.clone(), self.lp.clone(), host.map(str::to_owned));
@@ -155,7 +170,7 @@ impl Server {
         if let Err(status) = submitted {
             self.set_state(ServerState::New);
             self.lp.handle_closed();
-            return Err(status);
+            return Err(self.fail_call(status, "loop is closed"));
         }
         Ok(())
     }
@@ -224,7 +239,9 @@ impl Server {
     pub fn close(self: &Arc<Self>, done: Option<CloseDone>) -> Result<(), c_int> {
         let previous = self.state();
         match previous {
-            ServerState::Closing | ServerState::Closed => return Err(NTLS_EALREADY),
+            ServerState::Closing | ServerState::Closed => {
+                return Err(self.fail_call(NTLS_EALREADY, "server is already closing or closed"))
+            }
             _ => self.set_state(ServerState::Closing),
         }
         if let Some(done) = done {
@@ -272,7 +289,7 @@ impl Server {
     /// `server.addContext(hostname, context)`.
     pub fn add_context(&self, pattern: &str, ctx: Arc<SecureContext>) -> Result<(), c_int> {
         if self.state() == ServerState::Closed {
-            return Err(NTLS_ECLOSED);
+            return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
         }
         self.tls.sni.add(pattern, ctx);
         Ok(())
@@ -285,7 +302,10 @@ impl Server {
 
     /// `server.setTicketKeys(keys)`.
     pub fn set_ticket_keys(&self, keys: [u8; 48]) -> Result<(), c_int> {
-        self.tls.params.ticketer.set(keys).map_err(|_| NTLS_EINVAL)
+        if self.state() == ServerState::Closed {
+            return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
+        }
+        self.tls.params.ticketer.set(keys).map_err(|e| self.fail_call(NTLS_EINVAL, &e))
     }
 
     /// The bound address while listening (None before, and after `close`, as Node's null).

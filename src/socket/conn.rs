@@ -531,7 +531,7 @@ impl Conn {
             return Ok(());
         };
         while self.tls.wants_write() {
-            match self.tls.write_tls(stream) {
+            match self.tls.write_tls(&mut NoSigPipe(stream)) {
                 Ok(n) => {
                     self.sock.bytes_written.fetch_add(n as u64, Ordering::Relaxed);
                 }

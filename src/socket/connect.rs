@@ -4,10 +4,10 @@
 use super::conn::{Conn, Role};
 use super::Socket;
 use crate::error::{NtlsError, NTLS_EAI_NONAME};
+use crate::options::keys::*;
+use crate::options::{OptionError, Options};
 use crate::reactor::{resolve, Cx, Loop};
 use crate::tls::client_config::{self, ClientTls};
-use crate::tls::option_keys::*;
-use crate::tls::options::{OptionError, Options};
 use rustls::pki_types::ServerName;
 use std::net::SocketAddr;
 use std::sync::Arc;

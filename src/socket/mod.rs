@@ -13,16 +13,17 @@ pub use conn::{start_connected, Conn, Role, ServerHooks, ServerSide};
 pub use events::{SocketEvents, WriteDone};
 
 use crate::error::*;
+use crate::last_error::LastError;
+use crate::options::{OptionError, Options};
 use crate::reactor::{Loop, NO_TOKEN};
-use crate::tls::options::{OptionError, Options};
 use info::{Addresses, SecureInfo};
-use std::ffi::{c_int, CString};
+use std::ffi::c_int;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use write_queue::WriteQueue;
 
 /// Node's default `highWaterMark` for streams.
-pub const DEFAULT_HIGH_WATER_MARK: u64 = 16 * 1024;
+pub(crate) const DEFAULT_HIGH_WATER_MARK: u64 = 16 * 1024;
 
 /// Where a socket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +62,7 @@ pub struct Socket {
     bytes_written: AtomicU64,
     info: OnceLock<SecureInfo>,
     addresses: OnceLock<Addresses>,
-    last_error: Mutex<CString>,
+    last_error: LastError,
 }
 
 impl Socket {
@@ -89,7 +90,7 @@ impl Socket {
             bytes_written: AtomicU64::new(0),
             info: OnceLock::new(),
             addresses: OnceLock::new(),
-            last_error: Mutex::new(CString::default()),
+            last_error: LastError::default(),
         })
     }
 
@@ -119,13 +120,13 @@ impl Socket {
 
     /// Records words for `ntls_socket_last_error` and returns the status, for `?`-style use.
     pub fn fail_call(&self, status: c_int, message: &str) -> c_int {
-        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = cstring(message);
+        self.last_error.set(message);
         status
     }
 
-    /// The words of the last failed call on this socket.
+    /// The words of the last failed call on this socket, valid as long as the socket.
     pub fn last_error_ptr(&self) -> *const std::ffi::c_char {
-        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).as_ptr()
+        self.last_error.as_ptr()
     }
 
     fn check_open(&self) -> Result<(), c_int> {
@@ -162,7 +163,7 @@ impl Socket {
 
     /// Socket-level options shared by clients and server-side sockets.
     pub fn apply_stream_options(&self, o: &Options) -> Result<(), OptionError> {
-        use crate::tls::option_keys::*;
+        use crate::options::keys::*;
         if let Some(h) = o.non_negative(NTLS_OPT_HIGH_WATER_MARK)? {
             self.high_water_mark.store(h, Ordering::SeqCst);
         }

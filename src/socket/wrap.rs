@@ -3,8 +3,8 @@
 use super::conn::{start_connected, Role, ServerHooks, ServerSide};
 use super::{connect, Socket, State};
 use crate::error::*;
-use crate::tls::option_keys::*;
-use crate::tls::options::Options;
+use crate::options::keys::*;
+use crate::options::Options;
 use crate::tls::{client_config, server_config};
 use std::ffi::c_int;
 use std::sync::Arc;
@@ -33,11 +33,11 @@ impl Socket {
         if self.state() != State::New {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
         }
-        let fail = |e: crate::tls::options::OptionError| self.option_failure(o, e);
+        let fail = |e: crate::options::OptionError| self.option_failure(o, e);
         let (tls, role): (rustls::Connection, Role) = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
             let st = server_config::build(o).map_err(fail)?;
             let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT).map_err(fail)?;
-            let ms = ms.unwrap_or(crate::server::DEFAULT_HANDSHAKE_TIMEOUT_MS);
+            let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
             let conn = rustls::ServerConnection::new(st.config.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
             let side = ServerSide {

@@ -1,10 +1,10 @@
 //! rustls client configuration from a context and `tls.connect` options.
 
 use super::context::SecureContext;
-use super::option_keys::*;
-use super::options::{OptionError, Options};
 use super::server_config::alpn_list;
 use super::verify::NodeServerVerifier;
+use crate::options::keys::*;
+use crate::options::{OptionError, Options};
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, SignatureScheme};

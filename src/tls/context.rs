@@ -2,8 +2,8 @@
 //! every connection that uses them.
 
 use super::keys::{self, KeyError};
-use super::option_keys::*;
-use super::options::{OptionError, Options};
+use crate::options::keys::*;
+use crate::options::{OptionError, Options};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer};
 use rustls::sign::CertifiedKey;

@@ -1,8 +1,8 @@
 //! `dhparam` and `minDHSize`: checked as Node checks them, with no effect on the
 //! handshake, since every suite nodetls offers is ECDHE (forward secrecy holds anyway).
 
-use super::option_keys::*;
-use super::options::{OptionError, Options};
+use crate::options::keys::*;
+use crate::options::{OptionError, Options};
 
 /// The smallest prime Node accepts in `dhparam`.
 const MIN_DHPARAM_BITS: usize = 1024;
@@ -53,7 +53,7 @@ fn prime_bits(text: &[u8]) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::options::Value;
+    use crate::options::Value;
 
     fn dh(bits: u32) -> Vec<u8> {
         let out = std::process::Command::new("openssl")

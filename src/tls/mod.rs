@@ -7,8 +7,6 @@ pub mod context;
 pub mod curves;
 pub mod dhparam;
 pub mod keys;
-pub mod option_keys;
-pub mod options;
 pub mod server_config;
 pub mod sni;
 pub mod tickets;

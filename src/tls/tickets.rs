@@ -11,10 +11,10 @@ use std::sync::RwLock;
 use zeroize::Zeroizing;
 
 /// The length of `ticketKeys`.
-pub const TICKET_KEYS_LEN: usize = 48;
+pub(crate) const TICKET_KEYS_LEN: usize = 48;
 
 /// Node's default `sessionTimeout`, in seconds.
-pub const DEFAULT_SESSION_TIMEOUT: u32 = 300;
+pub(crate) const DEFAULT_SESSION_TIMEOUT: u32 = 300;
 
 struct Keys {
     raw: Zeroizing<[u8; TICKET_KEYS_LEN]>,

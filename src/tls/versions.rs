@@ -1,9 +1,9 @@
 //! Node's `secureProtocol`, `minVersion` and `maxVersion`: the TLS versions a context allows.
 //! rustls speaks TLS 1.2 and 1.3; older versions are refused by name.
 
-use super::option_keys::{NTLS_OPT_MAX_VERSION, NTLS_OPT_MIN_VERSION, NTLS_OPT_SECURE_PROTOCOL};
-use super::options::{OptionError, Options};
 use crate::error::NTLS_ENOTSUP;
+use crate::options::keys::{NTLS_OPT_MAX_VERSION, NTLS_OPT_MIN_VERSION, NTLS_OPT_SECURE_PROTOCOL};
+use crate::options::{OptionError, Options};
 use rustls::version::{TLS12, TLS13};
 use rustls::{ProtocolVersion, SupportedProtocolVersion};
 use std::fmt;
@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn from_context_options() {
-        use crate::tls::options::Value;
+        use crate::options::Value;
         let opts = |pairs: &[(std::ffi::c_int, &str)]| {
             let mut o = Options::new();
             for (k, v) in pairs {

@@ -6,134 +6,134 @@
 //! out: OpenSSL drops them before it reads a cipher string, so they never match anything.
 
 /// Key exchange: RSA.
-pub const K_RSA: u32 = 0x1;
+pub(crate) const K_RSA: u32 = 0x1;
 /// Key exchange: finite-field Diffie-Hellman.
-pub const K_DHE: u32 = 0x2;
+pub(crate) const K_DHE: u32 = 0x2;
 /// Key exchange: elliptic-curve Diffie-Hellman.
-pub const K_ECDHE: u32 = 0x4;
+pub(crate) const K_ECDHE: u32 = 0x4;
 /// Key exchange: plain pre-shared key.
-pub const K_PSK: u32 = 0x8;
+pub(crate) const K_PSK: u32 = 0x8;
 /// Key exchange: RSA with a pre-shared key.
-pub const K_RSAPSK: u32 = 0x10;
+pub(crate) const K_RSAPSK: u32 = 0x10;
 /// Key exchange: ECDHE with a pre-shared key.
-pub const K_ECDHEPSK: u32 = 0x20;
+pub(crate) const K_ECDHEPSK: u32 = 0x20;
 /// Key exchange: DHE with a pre-shared key.
-pub const K_DHEPSK: u32 = 0x40;
+pub(crate) const K_DHEPSK: u32 = 0x40;
 /// Key exchange: SRP.
-pub const K_SRP: u32 = 0x80;
+pub(crate) const K_SRP: u32 = 0x80;
 /// Key exchange: GOST (never available).
-pub const K_GOST: u32 = 0x100;
+pub(crate) const K_GOST: u32 = 0x100;
 /// Every pre-shared-key exchange, as OpenSSL's `PSK` alias means it.
-pub const K_ANY_PSK: u32 = K_PSK | K_RSAPSK | K_ECDHEPSK | K_DHEPSK;
+pub(crate) const K_ANY_PSK: u32 = K_PSK | K_RSAPSK | K_ECDHEPSK | K_DHEPSK;
 
 /// Authentication: RSA.
-pub const A_RSA: u32 = 0x1;
+pub(crate) const A_RSA: u32 = 0x1;
 /// Authentication: DSS.
-pub const A_DSS: u32 = 0x2;
+pub(crate) const A_DSS: u32 = 0x2;
 /// Authentication: none (anonymous).
-pub const A_NULL: u32 = 0x4;
+pub(crate) const A_NULL: u32 = 0x4;
 /// Authentication: ECDSA.
-pub const A_ECDSA: u32 = 0x8;
+pub(crate) const A_ECDSA: u32 = 0x8;
 /// Authentication: pre-shared key.
-pub const A_PSK: u32 = 0x10;
+pub(crate) const A_PSK: u32 = 0x10;
 /// Authentication: SRP.
-pub const A_SRP: u32 = 0x20;
+pub(crate) const A_SRP: u32 = 0x20;
 /// Authentication: GOST R 34.10-2001 (never available).
-pub const A_GOST01: u32 = 0x40;
+pub(crate) const A_GOST01: u32 = 0x40;
 /// Authentication: GOST R 34.10-2012 (never available).
-pub const A_GOST12: u32 = 0x80;
+pub(crate) const A_GOST12: u32 = 0x80;
 
 /// Encryption: DES (never available).
-pub const E_DES: u32 = 0x1;
+pub(crate) const E_DES: u32 = 0x1;
 /// Encryption: 3DES (not available in OpenSSL 3).
-pub const E_3DES: u32 = 0x2;
+pub(crate) const E_3DES: u32 = 0x2;
 /// Encryption: RC4 (not available in OpenSSL 3).
-pub const E_RC4: u32 = 0x4;
+pub(crate) const E_RC4: u32 = 0x4;
 /// Encryption: RC2 (never available).
-pub const E_RC2: u32 = 0x8;
+pub(crate) const E_RC2: u32 = 0x8;
 /// Encryption: IDEA (not available in OpenSSL 3).
-pub const E_IDEA: u32 = 0x10;
+pub(crate) const E_IDEA: u32 = 0x10;
 /// Encryption: none.
-pub const E_NULL: u32 = 0x20;
+pub(crate) const E_NULL: u32 = 0x20;
 /// Encryption: AES-128-CBC.
-pub const E_AES128: u32 = 0x40;
+pub(crate) const E_AES128: u32 = 0x40;
 /// Encryption: AES-256-CBC.
-pub const E_AES256: u32 = 0x80;
+pub(crate) const E_AES256: u32 = 0x80;
 /// Encryption: Camellia-128-CBC.
-pub const E_CAMELLIA128: u32 = 0x100;
+pub(crate) const E_CAMELLIA128: u32 = 0x100;
 /// Encryption: Camellia-256-CBC.
-pub const E_CAMELLIA256: u32 = 0x200;
+pub(crate) const E_CAMELLIA256: u32 = 0x200;
 /// Encryption: GOST 28147-89 (never available).
-pub const E_GOST89: u32 = 0x400;
+pub(crate) const E_GOST89: u32 = 0x400;
 /// Encryption: SEED (not available in OpenSSL 3).
-pub const E_SEED: u32 = 0x800;
+pub(crate) const E_SEED: u32 = 0x800;
 /// Encryption: AES-128-GCM.
-pub const E_AESGCM128: u32 = 0x1000;
+pub(crate) const E_AESGCM128: u32 = 0x1000;
 /// Encryption: AES-256-GCM.
-pub const E_AESGCM256: u32 = 0x2000;
+pub(crate) const E_AESGCM256: u32 = 0x2000;
 /// Encryption: AES-128-CCM.
-pub const E_AESCCM128: u32 = 0x4000;
+pub(crate) const E_AESCCM128: u32 = 0x4000;
 /// Encryption: AES-256-CCM.
-pub const E_AESCCM256: u32 = 0x8000;
+pub(crate) const E_AESCCM256: u32 = 0x8000;
 /// Encryption: AES-128-CCM with 8-byte tags.
-pub const E_AESCCM8128: u32 = 0x10000;
+pub(crate) const E_AESCCM8128: u32 = 0x10000;
 /// Encryption: AES-256-CCM with 8-byte tags.
-pub const E_AESCCM8256: u32 = 0x20000;
+pub(crate) const E_AESCCM8256: u32 = 0x20000;
 /// Encryption: GOST 28147-89 with 2012 keys (never available).
-pub const E_GOST8912: u32 = 0x40000;
+pub(crate) const E_GOST8912: u32 = 0x40000;
 /// Encryption: ChaCha20-Poly1305.
-pub const E_CHACHA20: u32 = 0x80000;
+pub(crate) const E_CHACHA20: u32 = 0x80000;
 /// Encryption: ARIA-128-GCM.
-pub const E_ARIAGCM128: u32 = 0x100000;
+pub(crate) const E_ARIAGCM128: u32 = 0x100000;
 /// Encryption: ARIA-256-GCM.
-pub const E_ARIAGCM256: u32 = 0x200000;
+pub(crate) const E_ARIAGCM256: u32 = 0x200000;
 /// Encryption: both AES-GCM sizes.
-pub const E_AESGCM: u32 = E_AESGCM128 | E_AESGCM256;
+pub(crate) const E_AESGCM: u32 = E_AESGCM128 | E_AESGCM256;
 /// Encryption: every AES mode, as OpenSSL's `AES` alias means it.
-pub const E_AES: u32 =
+pub(crate) const E_AES: u32 =
     E_AES128 | E_AES256 | E_AESGCM | E_AESCCM128 | E_AESCCM256 | E_AESCCM8128 | E_AESCCM8256;
 /// Encryption: every CBC cipher, as OpenSSL 3's `CBC` alias means it.
-pub const E_CBC: u32 =
+pub(crate) const E_CBC: u32 =
     E_DES | E_3DES | E_RC2 | E_IDEA | E_AES128 | E_AES256 | E_CAMELLIA128 | E_CAMELLIA256 | E_SEED;
 
 /// MAC: MD5.
-pub const M_MD5: u32 = 0x1;
+pub(crate) const M_MD5: u32 = 0x1;
 /// MAC: SHA-1.
-pub const M_SHA1: u32 = 0x2;
+pub(crate) const M_SHA1: u32 = 0x2;
 /// MAC: GOST R 34.11-94 (never available).
-pub const M_GOST94: u32 = 0x4;
+pub(crate) const M_GOST94: u32 = 0x4;
 /// MAC: GOST 28147-89 (never available).
-pub const M_GOST89MAC: u32 = 0x8;
+pub(crate) const M_GOST89MAC: u32 = 0x8;
 /// MAC: SHA-256 (CBC suites; AEAD suites have `M_AEAD`).
-pub const M_SHA256: u32 = 0x10;
+pub(crate) const M_SHA256: u32 = 0x10;
 /// MAC: SHA-384 (CBC suites; AEAD suites have `M_AEAD`).
-pub const M_SHA384: u32 = 0x20;
+pub(crate) const M_SHA384: u32 = 0x20;
 /// MAC: the AEAD's own.
-pub const M_AEAD: u32 = 0x40;
+pub(crate) const M_AEAD: u32 = 0x40;
 /// MAC: GOST R 34.11-2012 (never available).
-pub const M_GOST12: u32 = 0x80;
+pub(crate) const M_GOST12: u32 = 0x80;
 
 /// Strength class: no encryption.
-pub const NONE: u8 = 0x1;
+pub(crate) const NONE: u8 = 0x1;
 /// Strength class: LOW.
-pub const LOW: u8 = 0x2;
+pub(crate) const LOW: u8 = 0x2;
 /// Strength class: MEDIUM.
-pub const MEDIUM: u8 = 0x4;
+pub(crate) const MEDIUM: u8 = 0x4;
 /// Strength class: HIGH.
-pub const HIGH: u8 = 0x8;
+pub(crate) const HIGH: u8 = 0x8;
 /// FIPS 140-2 approved.
-pub const FIPS: u8 = 0x10;
+pub(crate) const FIPS: u8 = 0x10;
 /// In ALL but not in DEFAULT.
-pub const NOT_DEFAULT: u8 = 0x20;
+pub(crate) const NOT_DEFAULT: u8 = 0x20;
 /// The bits of `strength` that are strength classes (FIPS counts as one, as in OpenSSL).
-pub const STRONG_MASK: u8 = 0x1F;
+pub(crate) const STRONG_MASK: u8 = 0x1F;
 
 /// Lowest protocol version: SSLv3.
-pub const SSL3: u16 = 0x0300;
+pub(crate) const SSL3: u16 = 0x0300;
 /// Lowest protocol version: TLSv1.0.
-pub const TLS1: u16 = 0x0301;
+pub(crate) const TLS1: u16 = 0x0301;
 /// Lowest protocol version: TLSv1.2.
-pub const TLS1_2: u16 = 0x0303;
+pub(crate) const TLS1_2: u16 = 0x0303;
 
 /// A TLS 1.2-or-older suite as OpenSSL describes it.
 #[derive(Debug)]
