@@ -38,7 +38,7 @@ static void agree(const char *server_alpn, const char *clients, const char *expe
     }
     printf("server %-14s client %-14s -> %s\n", server_alpn ? server_alpn : "-", clients ? clients : "-",
            expected ? expected : "(none)");
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     tu_echo_stop(&e);
     ntls_options_unref(so);
 }
@@ -87,7 +87,7 @@ int main(void) {
     tu_client_wait_closed(&cl, 5000);
     printf("our client vs node server: %s\n", cl.error_code);
     CHECK_STR(cl.error_code, "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL");
-    ntls_socket_unref(cl.s);
+    tu_client_free(&cl);
     close(n.in_fd);
     n.in_fd = -1;
     tu_wait_child(&n, 5000);

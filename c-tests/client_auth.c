@@ -60,7 +60,7 @@ static void connect_as(const char *key, const char *cert, int port, tu_client *c
     c->hold = 0;
     tu_client_connect(c, NULL, port, with_cert);
     tu_client_wait_closed(c, 10000);
-    ntls_socket_unref(c->s);
+    tu_client_free(c);
 }
 
 int main(void) {

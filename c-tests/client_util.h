@@ -11,10 +11,14 @@ typedef struct {
     atomic_size_t received_len;
     const char *send_on_secure; /* written once secure, then end() once echoed back */
     int hold;                   /* with send_on_secure: don't end after the echo */
+    char protocol[16];          /* getProtocol() when secure */
+    ntls_cert *peer;            /* getPeerCertificate(true) when secure; tu_client_free drops it */
 } tu_client;
 
 /* Connects to 127.0.0.1:port with the test CA; `configure` may add options (or NULL). */
 void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure)(ntls_options *));
 /* Waits for the close event. */
 void tu_client_wait_closed(tu_client *c, int ms);
+/* Drops the socket and the certificate taken when it was secure. */
+void tu_client_free(tu_client *c);
 #endif

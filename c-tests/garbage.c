@@ -56,7 +56,7 @@ int main(void) {
     tu_client_connect(&c, NULL, e.port, NULL);
     tu_client_wait_closed(&c, 5000);
     CHECK_STR(c.received, "ok");
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     tu_echo_stop(&e);
     ntls_options_unref(so);
 
@@ -69,7 +69,7 @@ int main(void) {
     printf("client against a noise server: %s\n", c.error_code);
     CHECK_INT(atomic_load(&c.had_error), 1);
     CHECK(strncmp(c.error_code, "ERR_SSL_", 8) == 0);
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     pthread_join(t, NULL);
     close(lfd);
     return 0;

@@ -64,7 +64,7 @@ int main(void) {
     CHECK(ntls_socket_servername(c.s) == NULL); /* no SNI for an IP address, as in Node */
     ntls_socket_end(c.s);
     tu_client_wait_closed(&c, 5000);
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     tu_echo_stop(&e);
     ntls_options_unref(so);
     printf("IPv6 round trip done\n");

@@ -39,7 +39,7 @@ static void serves(ntls_options *so, const char *what) {
     tu_client_wait_closed(&c, 5000);
     CHECK_STR(c.received, "key");
     CHECK_INT(ntls_socket_authorized(c.s), 1);
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     tu_echo_stop(&e);
     printf("%-40s serves\n", what);
 }
@@ -154,12 +154,12 @@ int main(void) {
     tu_client_wait_closed(&c, 5000);
     printf("revoked server, client with the CRL: %s\n", c.error_code);
     CHECK_STR(c.error_code, "CERT_REVOKED");
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     crl_file = "ca-crl-empty.pem";
     tu_client_connect(&c, NULL, e.port, add_crl);
     tu_client_wait_closed(&c, 5000);
     CHECK_STR(c.received, "crl");
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     tu_echo_stop(&e);
 
     o = tu_server_options("server-ec");
@@ -176,12 +176,12 @@ int main(void) {
     WAIT_FOR(atomic_load(&e.client_errors) == 1, 5000);
     printf("revoked client certificate: server says %s\n", e.last_client_error);
     CHECK_STR(e.last_client_error, "CERT_REVOKED");
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     client_cert = "client";
     tu_client_connect(&c, NULL, e.port, add_crl);
     tu_client_wait_closed(&c, 5000);
     CHECK_STR(c.received, "crl");
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     tu_echo_stop(&e);
     o = with("server-ec-key.pem", "server-ec-cert.pem", NULL);
     add_file(o, NTLS_OPT_CRL, "ca-cert.pem");

@@ -24,7 +24,7 @@ int main(void) {
     for (int i = 0; i < CLIENTS; i++) {
         tu_client_wait_closed(&clients[i], 10000);
         CHECK_STR(clients[i].received, "share");
-        ntls_socket_unref(clients[i].s);
+        tu_client_free(&clients[i]);
     }
     printf("loop 1 served %d, loop 2 served %d\n", atomic_load(&a.secure), atomic_load(&b.secure));
     CHECK_INT(atomic_load(&a.secure) + atomic_load(&b.secure), CLIENTS);

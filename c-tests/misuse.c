@@ -155,7 +155,7 @@ static void check_callbacks(void) {
     CHECK_INT(atomic_load(&destroyed_in_callback), 1);
     CHECK_INT(atomic_load(&loop_close_status), NTLS_EBUSY);
     CHECK_INT(ntls_socket_end(c.s), NTLS_ECLOSED);
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
     tu_close_server(srv);
     ntls_server_unref(srv);
     CHECK_INT(ntls_loop_close(own_loop), 0);

@@ -47,7 +47,7 @@ int main(void) {
     CHECK_INT(family, 4);
     CHECK_INT(ntls_socket_end(cl.s), 0);
     tu_client_wait_closed(&cl, 10000);
-    ntls_socket_unref(cl.s);
+    tu_client_free(&cl);
     tu_wait_child(&c, 5000);
     return 0;
 }

@@ -35,7 +35,7 @@ int main(void) {
     tu_client_connect(&other, NULL, e.port, NULL);
     tu_client_wait_closed(&other, 5000);
     CHECK_STR(other.received, "still here");
-    ntls_socket_unref(other.s);
+    tu_client_free(&other);
     tu_echo_stop(&e);
     ntls_options_unref(so);
     return 0;

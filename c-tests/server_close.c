@@ -29,7 +29,7 @@ int main(void) {
     for (int i = 0; i < N; i++) tu_client_wait_closed(&clients[i], 5000);
     WAIT_FOR(ntls_server_connections(e.srv) == 0, 5000);
     for (int i = 0; i < N; i++) {
-        ntls_socket_unref(clients[i].s);
+        tu_client_free(&clients[i]);
         clients[i].send_on_secure = "stay";
         clients[i].hold = 1;
         tu_client_connect(&clients[i], NULL, e.port, NULL);
@@ -47,7 +47,7 @@ int main(void) {
     tu_client_connect(&late, NULL, e.port, NULL);
     tu_client_wait_closed(&late, 5000);
     CHECK_STR(late.error_code, "ECONNREFUSED");
-    ntls_socket_unref(late.s);
+    tu_client_free(&late);
 
     tu_sleep_ms(50);
     CHECK_INT(atomic_load(&server_closed), 0);
@@ -63,7 +63,7 @@ int main(void) {
         CHECK_INT(atomic_load(&clients[i].closed), 1);
         CHECK_INT(atomic_load(&clients[i].had_error), 0);
         CHECK_INT(atomic_load(&clients[i].ended), 1);
-        ntls_socket_unref(clients[i].s);
+        tu_client_free(&clients[i]);
     }
     CHECK_INT(ntls_server_on_listening(e.srv, NULL), NTLS_ECLOSED);
     CHECK_INT(ntls_server_listen(e.srv, "127.0.0.1", 0, NULL), NTLS_ECLOSED);

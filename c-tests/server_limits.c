@@ -73,11 +73,11 @@ int main(void) {
     CHECK_INT(atomic_load(&over.had_error), 1);
     printf("over maxConnections: %s\n", over.error_code);
     CHECK_INT(ntls_server_connections(e.srv), 2);
-    ntls_socket_unref(over.s);
+    tu_client_free(&over);
     for (int i = 0; i < 2; i++) {
         ntls_socket_end(held[i].s);
         tu_client_wait_closed(&held[i], 5000);
-        ntls_socket_unref(held[i].s);
+        tu_client_free(&held[i]);
     }
     WAIT_FOR(ntls_server_connections(e.srv) == 0, 5000);
     tu_echo_stop(&e);

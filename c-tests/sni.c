@@ -27,14 +27,12 @@ static void cert_for(int port, const char *name, char *out, size_t len) {
     servername = name;
     tu_client_connect(&c, NULL, port, set_servername);
     tu_client_wait_closed(&c, 5000);
-    ntls_cert *cert = NULL;
-    if (ntls_socket_get_peer_certificate(c.s, 0, &cert) == 0) {
-        snprintf(out, len, "%s", strstr(ntls_cert_subject(cert), "CN=") + 3);
-        ntls_cert_unref(cert);
+    if (c.peer) {
+        snprintf(out, len, "%s", strstr(ntls_cert_subject(c.peer), "CN=") + 3);
     } else {
         snprintf(out, len, "error %s", c.error_code);
     }
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
 }
 
 static char server_side_name[128];

@@ -303,6 +303,11 @@ void tu_echo_stop(tu_echo_server *e) {
 
 static void cu_secure(ntls_socket *s, void *d) {
     tu_client *c = d;
+    /* Node's getters answer null once the socket closed: take what the tests ask now. */
+    const char *p = ntls_socket_get_protocol(s);
+    snprintf(c->protocol, sizeof c->protocol, "%s", p ? p : "");
+    CHECK(c->peer == NULL); /* secureConnect fires once */
+    ntls_socket_get_peer_certificate(s, 1, &c->peer);
     atomic_store(&c->secure, 1);
     if (c->send_on_secure) ntls_socket_write(s, c->send_on_secure, strlen(c->send_on_secure), NULL, NULL);
     else ntls_socket_end(s);
@@ -332,8 +337,13 @@ static void cu_error(ntls_socket *s, const ntls_error *err, void *d) {
 }
 
 static void cu_close(ntls_socket *s, int had_error, void *d) {
-    (void)s;
     tu_client *c = d;
+    ntls_cert *after = NULL;
+    CHECK(ntls_socket_get_protocol(s) == NULL);
+    CHECK_INT(ntls_socket_get_peer_certificate(s, 0, &after), NTLS_ENOTCONN);
+    CHECK_INT(ntls_socket_get_cipher(s, NULL, NULL, NULL), NTLS_ENOTCONN);
+    CHECK_INT(ntls_socket_remote_address(s, NULL, 0, NULL, NULL), NTLS_ENOTCONN);
+    CHECK_INT(ntls_socket_is_session_reused(s), 0);
     atomic_store(&c->had_error, had_error);
     atomic_fetch_add(&c->closed, 1);
 }
@@ -399,4 +409,11 @@ int tu_json(const char *line, const char *key, char *out, size_t len) {
     memcpy(out, at, n);
     out[n] = 0;
     return 1;
+}
+
+void tu_client_free(tu_client *c) {
+    ntls_cert_unref(c->peer);
+    c->peer = NULL;
+    ntls_socket_unref(c->s);
+    c->s = NULL;
 }

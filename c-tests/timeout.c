@@ -49,7 +49,7 @@ int main(void) {
     CHECK_INT(atomic_load(&timeouts), 2);
     ntls_socket_end(c.s);
     tu_client_wait_closed(&c, 5000);
-    ntls_socket_unref(c.s);
+    tu_client_free(&c);
 
     tu_client d; /* the `timeout` option */
     d.send_on_secure = "x";
@@ -59,7 +59,7 @@ int main(void) {
     WAIT_FOR(atomic_load(&timeouts) == 3, 3000);
     ntls_socket_end(d.s);
     tu_client_wait_closed(&d, 5000);
-    ntls_socket_unref(d.s);
+    tu_client_free(&d);
     tu_echo_stop(&e);
     ntls_options_unref(so);
     return 0;

@@ -25,9 +25,6 @@ unsafe fn cert<'a>(c: *const CertHandle) -> Option<&'a CertHandle> {
 
 /// `getPeerCertificate(detailed)`: the peer's leaf (with `detailed`, linked to its chain).
 /// `NTLS_ENOENT` when the peer sent none, `NTLS_ENOTCONN` before the handshake.
-///
-/// # Safety
-/// `s` NULL or a live socket; `out` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
     s: *const Socket,
@@ -69,9 +66,6 @@ unsafe fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&str>) 
 }
 
 /// The subject in one line: "C=US, O=example, CN=localhost".
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_subject(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -79,9 +73,6 @@ pub unsafe extern "C" fn ntls_cert_subject(c: *const CertHandle) -> *const c_cha
 }
 
 /// The issuer's name in one line.
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_issuer(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -89,9 +80,6 @@ pub unsafe extern "C" fn ntls_cert_issuer(c: *const CertHandle) -> *const c_char
 }
 
 /// `subjectaltname`: "DNS:localhost, IP Address:127.0.0.1"; NULL when absent.
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_subjectaltname(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -99,9 +87,6 @@ pub unsafe extern "C" fn ntls_cert_subjectaltname(c: *const CertHandle) -> *cons
 }
 
 /// `valid_from`: "Jan  1 00:00:00 2025 GMT".
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_valid_from(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -109,9 +94,6 @@ pub unsafe extern "C" fn ntls_cert_valid_from(c: *const CertHandle) -> *const c_
 }
 
 /// `valid_to`.
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_valid_to(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -119,9 +101,6 @@ pub unsafe extern "C" fn ntls_cert_valid_to(c: *const CertHandle) -> *const c_ch
 }
 
 /// `fingerprint256`: SHA-256, uppercase hex with colons.
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_fingerprint256(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -129,9 +108,6 @@ pub unsafe extern "C" fn ntls_cert_fingerprint256(c: *const CertHandle) -> *cons
 }
 
 /// `serialNumber`: uppercase hex.
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_serial_number(c: *const CertHandle) -> *const c_char {
     // SAFETY: forwarded from the caller.
@@ -139,9 +115,6 @@ pub unsafe extern "C" fn ntls_cert_serial_number(c: *const CertHandle) -> *const
 }
 
 /// Node's certificate object as JSON (with `issuerCertificate` when obtained detailed).
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_to_json(c: *const CertHandle) -> *const c_char {
     guard!(std::ptr::null(), {
@@ -154,9 +127,6 @@ pub unsafe extern "C" fn ntls_cert_to_json(c: *const CertHandle) -> *const c_cha
 }
 
 /// The certificate's DER bytes (`raw`), valid as long as the handle.
-///
-/// # Safety
-/// `c` NULL or a live certificate handle; `der` and `len` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_der(c: *const CertHandle, der: *mut *const u8, len: *mut usize) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -172,9 +142,6 @@ pub unsafe extern "C" fn ntls_cert_der(c: *const CertHandle, der: *mut *const u8
 }
 
 /// Releases a certificate handle.
-///
-/// # Safety
-/// `c` is NULL or a handle whose reference the caller gives up.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_unref(c: *mut CertHandle) {
     // SAFETY: the caller gives up its reference.

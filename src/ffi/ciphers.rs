@@ -13,9 +13,6 @@ fn names() -> &'static [CString] {
 
 /// `tls.getCiphers()`: stores up to `cap` static, lowercase suite names in `names` and
 /// returns how many there are in all (call with `cap` 0 to size the array).
-///
-/// # Safety
-/// `names` is NULL or has room for `cap` pointers.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_get_ciphers(names_out: *mut *const c_char, cap: usize) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -32,9 +29,6 @@ pub unsafe extern "C" fn ntls_get_ciphers(names_out: *mut *const c_char, cap: us
 
 /// Sets the default `ciphers` of contexts made afterwards (Node's `--tls-cipher-list`);
 /// a list Node would refuse is refused (`NTLS_ECIPHER`, `NTLS_EINVAL`) and changes nothing.
-///
-/// # Safety
-/// `list` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_set_default_ciphers(list: *const c_char) -> c_int {
     guard!(NTLS_EPANIC, {

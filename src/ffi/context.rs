@@ -11,9 +11,6 @@ pub type ntls_context = SecureContext;
 
 /// `tls.createSecureContext(options)`: keys, certificates and CAs are checked now; on
 /// failure the words are in `ntls_options_last_error(opts)`.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle; `out` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_context_new(opts: *const OptionsHandle, out: *mut *mut SecureContext) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -35,9 +32,6 @@ pub unsafe extern "C" fn ntls_context_new(opts: *const OptionsHandle, out: *mut 
 }
 
 /// Adds a reference to a context.
-///
-/// # Safety
-/// `ctx` is NULL or a live context.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_context_ref(ctx: *mut SecureContext) {
     // SAFETY: live handle per the caller.
@@ -45,21 +39,8 @@ pub unsafe extern "C" fn ntls_context_ref(ctx: *mut SecureContext) {
 }
 
 /// Drops the caller's reference; servers and sockets using the context keep theirs.
-///
-/// # Safety
-/// `ctx` is NULL or a context whose reference the caller gives up.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_context_unref(ctx: *mut SecureContext) {
     // SAFETY: the caller gives up its reference.
     guard!((), { unsafe { release_arc(ctx.cast_const()) } })
-}
-
-/// Same as `ntls_context_unref`.
-///
-/// # Safety
-/// As `ntls_context_unref`.
-#[no_mangle]
-pub unsafe extern "C" fn ntls_context_free(ctx: *mut SecureContext) {
-    // SAFETY: forwarded from the caller.
-    guard!((), { unsafe { ntls_context_unref(ctx) } })
 }

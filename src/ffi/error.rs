@@ -20,9 +20,6 @@ pub extern "C" fn ntls_err_name(status: c_int) -> *const c_char {
 }
 
 /// Node's `err.code` (`"CERT_HAS_EXPIRED"`); NULL only for a NULL error.
-///
-/// # Safety
-/// `err` is NULL or an error passed to a callback that is still running.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_error_code(err: *const NtlsError) -> *const c_char {
     guard!(std::ptr::null(), {
@@ -35,9 +32,6 @@ pub unsafe extern "C" fn ntls_error_code(err: *const NtlsError) -> *const c_char
 }
 
 /// Node-like `err.message`; NULL only for a NULL error.
-///
-/// # Safety
-/// As `ntls_error_code`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_error_message(err: *const NtlsError) -> *const c_char {
     guard!(std::ptr::null(), {
@@ -50,9 +44,6 @@ pub unsafe extern "C" fn ntls_error_message(err: *const NtlsError) -> *const c_c
 }
 
 /// The error's `NTLS_E*` status; `NTLS_EINVAL` for a NULL error.
-///
-/// # Safety
-/// As `ntls_error_code`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_error_status(err: *const NtlsError) -> c_int {
     guard!(NTLS_EPANIC, {

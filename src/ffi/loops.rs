@@ -40,9 +40,6 @@ pub extern "C" fn ntls_default_loop() -> *mut LoopCore {
 }
 
 /// Starts a new loop with its own thread; release it with `ntls_loop_close` then `ntls_loop_unref`.
-///
-/// # Safety
-/// `out` is NULL or valid for writing.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_loop_new(out: *mut *mut LoopCore) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -58,9 +55,6 @@ pub unsafe extern "C" fn ntls_loop_new(out: *mut *mut LoopCore) -> c_int {
 
 /// Stops a loop's thread. `NTLS_EBUSY` while handles are open or from the loop's own
 /// thread; `NTLS_EPERM` for the default loop; `NTLS_ECLOSED` the second time.
-///
-/// # Safety
-/// `lp` is NULL or a live loop handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_loop_close(lp: *mut LoopCore) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -80,9 +74,6 @@ pub unsafe extern "C" fn ntls_loop_close(lp: *mut LoopCore) -> c_int {
 }
 
 /// Runs `fn(arg)` on the loop's thread, on a later turn.
-///
-/// # Safety
-/// `lp` is NULL (default loop) or a live loop handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_loop_call(lp: *mut LoopCore, func: ntls_loop_fn, arg: *mut c_void) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -106,9 +97,6 @@ pub unsafe extern "C" fn ntls_loop_call(lp: *mut LoopCore, func: ntls_loop_fn, a
 }
 
 /// Adds a reference to a loop handle.
-///
-/// # Safety
-/// `lp` is NULL or a live loop handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_loop_ref(lp: *mut LoopCore) {
     guard!((), {
@@ -120,9 +108,6 @@ pub unsafe extern "C" fn ntls_loop_ref(lp: *mut LoopCore) {
 }
 
 /// Drops a reference to a loop handle (the default loop ignores this).
-///
-/// # Safety
-/// `lp` is NULL or a handle whose reference the caller gives up.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_loop_unref(lp: *mut LoopCore) {
     guard!((), {

@@ -39,9 +39,6 @@ unsafe fn update(opts: *mut OptionsHandle, f: impl FnOnce(&mut Options) -> Resul
 }
 
 /// Makes an options object with every option at Node's default.
-///
-/// # Safety
-/// `out` is NULL or valid for writing.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_new(out: *mut *mut OptionsHandle) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -53,9 +50,6 @@ pub unsafe extern "C" fn ntls_options_new(out: *mut *mut OptionsHandle) -> c_int
 }
 
 /// Adds a reference to an options object.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_ref(opts: *mut OptionsHandle) {
     // SAFETY: live handle per the caller.
@@ -63,9 +57,6 @@ pub unsafe extern "C" fn ntls_options_ref(opts: *mut OptionsHandle) {
 }
 
 /// Drops a reference to an options object.
-///
-/// # Safety
-/// `opts` is NULL or a handle whose reference the caller gives up.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_unref(opts: *mut OptionsHandle) {
     // SAFETY: the caller gives up its reference.
@@ -73,9 +64,6 @@ pub unsafe extern "C" fn ntls_options_unref(opts: *mut OptionsHandle) {
 }
 
 /// Sets a bool option (`NTLS_OPT_REJECT_UNAUTHORIZED`, ...).
-///
-/// # Safety
-/// `opts` is NULL or a live options handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_set_bool(opts: *mut OptionsHandle, key: c_int, value: c_int) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -83,9 +71,6 @@ pub unsafe extern "C" fn ntls_options_set_bool(opts: *mut OptionsHandle, key: c_
 }
 
 /// Sets an integer option (`NTLS_OPT_PORT`, `NTLS_OPT_HANDSHAKE_TIMEOUT`, ...).
-///
-/// # Safety
-/// `opts` is NULL or a live options handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_set_int(opts: *mut OptionsHandle, key: c_int, value: i64) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -94,9 +79,6 @@ pub unsafe extern "C" fn ntls_options_set_int(opts: *mut OptionsHandle, key: c_i
 
 /// Sets a string option (`NTLS_OPT_HOST`, `NTLS_OPT_CIPHERS`, ...); a list option takes
 /// a comma-separated list.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle; `value` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_set_string(
     opts: *mut OptionsHandle,
@@ -117,9 +99,6 @@ pub unsafe extern "C" fn ntls_options_set_string(
 }
 
 /// Appends one string to a list option (`NTLS_OPT_ALPN_PROTOCOLS`, `NTLS_OPT_CA` as PEM text).
-///
-/// # Safety
-/// As `ntls_options_set_string`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_add_string(
     opts: *mut OptionsHandle,
@@ -140,9 +119,6 @@ pub unsafe extern "C" fn ntls_options_add_string(
 }
 
 /// Sets a bytes option to one value (`NTLS_OPT_KEY` PEM, `NTLS_OPT_TICKET_KEYS`, ...).
-///
-/// # Safety
-/// `opts` is NULL or a live options handle; `data` points to `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_set_bytes(
     opts: *mut OptionsHandle,
@@ -155,9 +131,6 @@ pub unsafe extern "C" fn ntls_options_set_bytes(
 }
 
 /// Appends one value to a bytes option (several keys, certificates, CAs, ALPN names).
-///
-/// # Safety
-/// As `ntls_options_set_bytes`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_add_bytes(
     opts: *mut OptionsHandle,
@@ -191,10 +164,6 @@ unsafe fn set_bytes(
 
 /// Appends a PEM key with its own passphrase (Node's `key: [{pem, passphrase}]`); NULL
 /// passphrase: the context-wide `passphrase` applies.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle; `pem` points to `len` bytes; `passphrase` NULL
-/// or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_add_key(
     opts: *mut OptionsHandle,
@@ -217,9 +186,6 @@ pub unsafe extern "C" fn ntls_options_add_key(
 }
 
 /// Sets `NTLS_OPT_SECURE_CONTEXT`; the options keep their own reference to the context.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle; `ctx` NULL or a live context.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_set_context(
     opts: *mut OptionsHandle,
@@ -241,9 +207,6 @@ pub unsafe extern "C" fn ntls_options_set_context(
 
 /// The words of the last failure on these options (or on a handle made from them); "" if
 /// none. Like every string the API returns, valid (and unchanged) for the options' life.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> *const c_char {
     guard!(c"".as_ptr(), {
@@ -257,9 +220,6 @@ pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> 
 
 /// The key of Node's option name, or `NTLS_EINVAL` with words on `opts` ("unknown option
 /// 'rejectUnauthorised'") — for bindings that take Node-style keyword arguments.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle; `name` NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_key(opts: *mut OptionsHandle, name: *const c_char) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -278,9 +238,6 @@ pub unsafe extern "C" fn ntls_options_key(opts: *mut OptionsHandle, name: *const
 }
 
 /// The key of Node's option name (`"rejectUnauthorized"`), or `NTLS_EINVAL`.
-///
-/// # Safety
-/// `name` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_option_by_name(name: *const c_char) -> c_int {
     guard!(NTLS_EPANIC, {

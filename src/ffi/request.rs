@@ -37,9 +37,6 @@ fn finish(req: *mut Request, answer: Answer) -> c_int {
 
 /// Answers SNICallback with a context (NULL: the server's default context). Any thread;
 /// a second answer is `NTLS_EALREADY`.
-///
-/// # Safety
-/// `ctx` is NULL or a live context (`req` is only looked up, never dereferenced).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_request_sni_done(req: *mut Request, ctx: *mut SecureContext) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -51,9 +48,6 @@ pub unsafe extern "C" fn ntls_request_sni_done(req: *mut Request, ctx: *mut Secu
 }
 
 /// Fails the handshake waiting on the request (`tlsClientError` gets `message`). Any thread.
-///
-/// # Safety
-/// `message` is NULL or NUL-terminated (`req` is only looked up, never dereferenced).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_request_fail(req: *mut Request, message: *const c_char) -> c_int {
     guard!(NTLS_EPANIC, {

@@ -36,9 +36,6 @@ unsafe fn set_callback(srv: *mut Server, f: impl FnOnce(&mut ServerCallbacks)) -
 
 /// `tls.createServer(options)` on `loop` (NULL: the default loop). Keys, certificates and
 /// every option are checked now; words in `ntls_options_last_error(opts)` on failure.
-///
-/// # Safety
-/// `lp` NULL or a live loop; `opts` NULL or a live options handle; `out` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_new(
     lp: *mut LoopCore,
@@ -69,9 +66,6 @@ pub unsafe extern "C" fn ntls_server_new(
 }
 
 /// `secureConnection`: a client finished its handshake; the socket is borrowed.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_secure_connection(
     srv: *mut Server,
@@ -81,9 +75,6 @@ pub unsafe extern "C" fn ntls_server_on_secure_connection(
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.secure_connection = cb) } })
 }
 /// `tlsClientError`: a connection failed before it was secure.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_tls_client_error(
     srv: *mut Server,
@@ -93,27 +84,18 @@ pub unsafe extern "C" fn ntls_server_on_tls_client_error(
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.tls_client_error = cb) } })
 }
 /// `listening`.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_listening(srv: *mut Server, cb: ntls_server_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.listening = cb) } })
 }
 /// `close`: after `ntls_server_close`, once every connection has closed.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_close(srv: *mut Server, cb: ntls_server_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.close = cb) } })
 }
 /// `error`: `EADDRINUSE` and other listen failures.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_error_cb) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -122,9 +104,6 @@ pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_
 
 /// `SNICallback`: called with the client's server name (NULL when it sent none) before the
 /// handshake goes on; answer with `ntls_request_sni_done` or `ntls_request_fail`.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut Server, cb: ntls_server_sni_cb) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -132,9 +111,6 @@ pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut Server, cb: ntls_server_sn
 }
 
 /// Sets the pointer handed to every callback of this server.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_set_data(srv: *mut Server, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -142,9 +118,6 @@ pub unsafe extern "C" fn ntls_server_set_data(srv: *mut Server, data: *mut c_voi
 }
 
 /// The pointer set with `ntls_server_set_data`, or NULL.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_get_data(srv: *const Server) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
@@ -159,9 +132,6 @@ pub unsafe extern "C" fn ntls_server_get_data(srv: *const Server) -> *mut c_void
 /// `server.listen(port, host, cb)`: binds on the loop (port 0: any free port; host NULL:
 /// every address, IPv6 and IPv4). `cb(server, status, data)` gets 0 once listening or the
 /// failure (which also fires `error`).
-///
-/// # Safety
-/// `srv` is NULL or a live server handle; `host` NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_listen(
     srv: *mut Server,
@@ -196,9 +166,6 @@ fn ntls_server_user(s: &Server) -> *mut c_void {
 }
 
 /// `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening.
-///
-/// # Safety
-/// `srv` NULL or a live server; `host` NULL or `host_len` writable bytes; others NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_address(
     srv: *const Server,
@@ -219,9 +186,6 @@ pub unsafe extern "C" fn ntls_server_address(
 }
 
 /// `server.connections`: open connections, handshaking ones included; 0 for NULL.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_connections(srv: *const Server) -> c_int {
     guard!(0, {
@@ -232,9 +196,6 @@ pub unsafe extern "C" fn ntls_server_connections(srv: *const Server) -> c_int {
 
 /// `server.close(cb)`: stops accepting; `close` (and `cb`) fire once every connection has
 /// closed. Twice: `NTLS_EALREADY`.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_close(srv: *mut Server, cb: ntls_server_cb) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -254,9 +215,6 @@ pub unsafe extern "C" fn ntls_server_close(srv: *mut Server, cb: ntls_server_cb)
 }
 
 /// `server.addContext(hostname, context)`: `*` stands for one label; the latest match wins.
-///
-/// # Safety
-/// `srv` NULL or a live server; `hostname` NULL or NUL-terminated; `ctx` NULL or a live context.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_add_context(
     srv: *mut Server,
@@ -279,9 +237,6 @@ pub unsafe extern "C" fn ntls_server_add_context(
 }
 
 /// `server.getTicketKeys()`: copies the 48 bytes of ticket keys into `out`.
-///
-/// # Safety
-/// `srv` NULL or a live server; `out` NULL or `len` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_get_ticket_keys(srv: *const Server, out: *mut u8, len: usize) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -301,9 +256,6 @@ pub unsafe extern "C" fn ntls_server_get_ticket_keys(srv: *const Server, out: *m
 }
 
 /// `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
-///
-/// # Safety
-/// `srv` NULL or a live server; `keys` NULL or `len` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_set_ticket_keys(srv: *mut Server, keys: *const u8, len: usize) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -323,9 +275,6 @@ pub unsafe extern "C" fn ntls_server_set_ticket_keys(srv: *mut Server, keys: *co
 
 /// The words of the last failed call on this server; "" if none. Like every string the
 /// API returns, the pointer stays valid (and its text unchanged) for the server's life.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_last_error(srv: *const Server) -> *const c_char {
     guard!(c"".as_ptr(), {
@@ -338,9 +287,6 @@ pub unsafe extern "C" fn ntls_server_last_error(srv: *const Server) -> *const c_
 }
 
 /// Adds a reference to a server.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_ref(srv: *mut Server) {
     // SAFETY: live handle per the caller.
@@ -348,9 +294,6 @@ pub unsafe extern "C" fn ntls_server_ref(srv: *mut Server) {
 }
 
 /// Drops a reference; a listening server keeps running until closed.
-///
-/// # Safety
-/// `srv` is NULL or a handle whose reference the caller gives up.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_unref(srv: *mut Server) {
     // SAFETY: the caller gives up its reference.

@@ -51,9 +51,6 @@ unsafe fn set_callback(s: *mut Socket, f: impl FnOnce(&mut SocketCallbacks)) -> 
 
 /// Makes an unstarted socket on `loop` (NULL: the default loop). Set callbacks, then
 /// `ntls_socket_connect` or `ntls_socket_wrap_fd`.
-///
-/// # Safety
-/// `lp` is NULL or a live loop; `out` NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut Socket) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -70,63 +67,42 @@ pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut Socke
 }
 
 /// `secureConnect`: the client's handshake finished.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_secure_connect(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.secure_connect = cb) } })
 }
 /// `data`: decrypted bytes, borrowed for the call. Setting it starts reading.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_data(s: *mut Socket, cb: ntls_socket_data_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.data = cb) } })
 }
 /// `end`: the peer finished sending.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_end(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.end = cb) } })
 }
 /// `close`: the socket's last event, exactly once.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_close(s: *mut Socket, cb: ntls_socket_close_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.close = cb) } })
 }
 /// `error`: followed by `close` with `had_error` set.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_error(s: *mut Socket, cb: ntls_socket_error_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.error = cb) } })
 }
 /// `drain`: the write buffer emptied after `ntls_socket_write` returned 0.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_drain(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.drain = cb) } })
 }
 /// `timeout`: idle for the time set with `ntls_socket_set_timeout`.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -134,9 +110,6 @@ pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut Socket, cb: ntls_socket_
 }
 
 /// Sets the pointer handed to every callback of this socket.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_set_data(s: *mut Socket, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -144,9 +117,6 @@ pub unsafe extern "C" fn ntls_socket_set_data(s: *mut Socket, data: *mut c_void)
 }
 
 /// The pointer set with `ntls_socket_set_data`, or NULL.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_data(s: *const Socket) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
@@ -160,9 +130,6 @@ pub unsafe extern "C" fn ntls_socket_get_data(s: *const Socket) -> *mut c_void {
 
 /// `tls.connect(options)`: `host`, `port`, `servername`, `ca`, `rejectUnauthorized`, ...
 /// Bad options fail here, with words in `ntls_options_last_error(opts)`.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle; `opts` NULL or a live options handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_connect(s: *mut Socket, opts: *const OptionsHandle) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -177,9 +144,6 @@ pub unsafe extern "C" fn ntls_socket_connect(s: *mut Socket, opts: *const Option
 
 /// Writes bytes (copied). Returns 1 while under the high-water mark, 0 when the caller
 /// should wait for `drain`; `cb(socket, status, arg)` fires once the bytes reached the kernel.
-///
-/// # Safety
-/// `s` is NULL or a live socket; `buf` points to `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_write(
     s: *mut Socket,
@@ -210,9 +174,6 @@ pub unsafe extern "C" fn ntls_socket_write(
 }
 
 /// `socket.end()`: close_notify after queued data, then FIN. Twice: `NTLS_EALREADY`.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_end(s: *mut Socket) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -224,9 +185,6 @@ pub unsafe extern "C" fn ntls_socket_end(s: *mut Socket) -> c_int {
     })
 }
 /// `socket.destroy()`: close now; pending writes complete with `NTLS_ECANCELED`.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_destroy(s: *mut Socket) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -238,9 +196,6 @@ pub unsafe extern "C" fn ntls_socket_destroy(s: *mut Socket) -> c_int {
     })
 }
 /// `socket.pause()`: stop reading, so TCP pushes back.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_pause(s: *mut Socket) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -252,9 +207,6 @@ pub unsafe extern "C" fn ntls_socket_pause(s: *mut Socket) -> c_int {
     })
 }
 /// `socket.resume()`: read again.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_resume(s: *mut Socket) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -267,9 +219,6 @@ pub unsafe extern "C" fn ntls_socket_resume(s: *mut Socket) -> c_int {
 }
 
 /// `socket.setTimeout(ms)`: the `timeout` event after `ms` idle milliseconds; 0 disables.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_set_timeout(s: *mut Socket, ms: u64) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -283,9 +232,6 @@ pub unsafe extern "C" fn ntls_socket_set_timeout(s: *mut Socket, ms: u64) -> c_i
 
 /// `socket.renegotiate()`: not supported (rustls never renegotiates, and refuses a peer's
 /// request); always `NTLS_ENOTSUP`, with words on the socket.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_renegotiate(s: *mut Socket) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -301,9 +247,6 @@ pub unsafe extern "C" fn ntls_socket_renegotiate(s: *mut Socket) -> c_int {
 }
 
 /// `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut Socket, enable: c_int) -> c_int {
     guard!(NTLS_EPANIC, {
@@ -317,9 +260,6 @@ pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut Socket, enable: c_int)
 
 /// The words of the last failed call on this socket; "" if none. Like every string the
 /// API returns, the pointer stays valid (and its text unchanged) for the socket's life.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_last_error(s: *const Socket) -> *const c_char {
     guard!(c"".as_ptr(), {
@@ -332,19 +272,17 @@ pub unsafe extern "C" fn ntls_socket_last_error(s: *const Socket) -> *const c_ch
 }
 
 /// `socket.authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_authorized(s: *const Socket) -> c_int {
     guard!(0, {
         // SAFETY: forwarded from the caller.
         let s = unsafe { sock(s) }.ok();
-        c_int::from(s.and_then(Socket::info).is_some_and(|i| i.authorized))
+        c_int::from(s.and_then(Socket::properties).is_some_and(|i| i.authorized))
     })
 }
 
-/// Reads one string fact of the handshake; NULL before it or when absent.
+/// Reads one string property of the handshake (they outlive the connection, as Node's
+/// `authorizationError`, `alpnProtocol` and `servername` do); NULL before it or when absent.
 ///
 /// # Safety
 /// `s` is NULL or a live socket handle.
@@ -353,16 +291,13 @@ unsafe fn info_str(
     f: impl FnOnce(&crate::socket::info::SecureInfo) -> *const c_char,
 ) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    match unsafe { sock(s) }.ok().and_then(Socket::info) {
+    match unsafe { sock(s) }.ok().and_then(Socket::properties) {
         Some(i) => f(i),
         None => std::ptr::null(),
     }
 }
 
 /// `socket.authorizationError`: Node's code (`"CERT_HAS_EXPIRED"`), NULL when authorized.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const Socket) -> *const c_char {
     guard!(std::ptr::null(), {
@@ -371,20 +306,18 @@ pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const Socket) -> *c
     })
 }
 
-/// `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
+/// `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake and after close.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const Socket) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { info_str(s, |i| i.protocol.as_ptr()) } })
+    guard!(std::ptr::null(), {
+        // SAFETY: forwarded from the caller.
+        let info = unsafe { sock(s) }.ok().and_then(Socket::info);
+        info.map_or(std::ptr::null(), |i| i.protocol.as_ptr())
+    })
 }
 
 /// `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle; the out-pointers NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_cipher(
     s: *const Socket,
@@ -417,9 +350,6 @@ pub unsafe extern "C" fn ntls_socket_get_cipher(
 
 /// `getEphemeralKeyInfo()`: the key exchange's group name ("X25519", "prime256v1") and its
 /// size in bits; `NTLS_ENOTCONN` before the handshake. Out-pointers may be NULL.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle; the out-pointers NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
     s: *const Socket,
@@ -446,9 +376,6 @@ pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
 }
 
 /// `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const Socket) -> *const c_char {
     guard!(std::ptr::null(), {
@@ -458,9 +385,6 @@ pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const Socket) -> *const c
 }
 
 /// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_char {
     guard!(std::ptr::null(), {
@@ -470,9 +394,6 @@ pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_ch
 }
 
 /// `encrypted`: 1 for a socket, 0 for NULL.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_encrypted(s: *const Socket) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -480,9 +401,6 @@ pub unsafe extern "C" fn ntls_socket_encrypted(s: *const Socket) -> c_int {
 }
 
 /// `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const Socket) -> c_int {
     guard!(0, {
@@ -493,9 +411,6 @@ pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const Socket) -> c_in
 }
 
 /// `remoteAddress`, `remotePort`, `remoteFamily` (4 or 6); `NTLS_ENOTCONN` before connecting.
-///
-/// # Safety
-/// `s` is NULL or a live socket; `host` NULL or `host_len` writable bytes; the rest NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_remote_address(
     s: *const Socket,
@@ -516,9 +431,6 @@ pub unsafe extern "C" fn ntls_socket_remote_address(
 }
 
 /// `localAddress`, `localPort` and family; `NTLS_ENOTCONN` before connecting.
-///
-/// # Safety
-/// As `ntls_socket_remote_address`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_local_address(
     s: *const Socket,
@@ -539,9 +451,6 @@ pub unsafe extern "C" fn ntls_socket_local_address(
 }
 
 /// `bytesRead`: bytes received from the network (TLS records included).
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_bytes_read(s: *const Socket) -> u64 {
     // SAFETY: forwarded from the caller.
@@ -549,9 +458,6 @@ pub unsafe extern "C" fn ntls_socket_bytes_read(s: *const Socket) -> u64 {
 }
 
 /// `bytesWritten`: bytes sent to the network (TLS records included).
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_bytes_written(s: *const Socket) -> u64 {
     // SAFETY: forwarded from the caller.
@@ -559,9 +465,6 @@ pub unsafe extern "C" fn ntls_socket_bytes_written(s: *const Socket) -> u64 {
 }
 
 /// Adds a reference (keep a socket handed to a callback).
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_ref(s: *mut Socket) {
     // SAFETY: live handle per the caller.
@@ -569,9 +472,6 @@ pub unsafe extern "C" fn ntls_socket_ref(s: *mut Socket) {
 }
 
 /// Drops a reference; a live connection keeps its own until `close`.
-///
-/// # Safety
-/// `s` is NULL or a handle whose reference the caller gives up.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_unref(s: *mut Socket) {
     // SAFETY: the caller gives up its reference.
@@ -582,10 +482,6 @@ pub unsafe extern "C" fn ntls_socket_unref(s: *mut Socket) {
 /// socket then owns (and closes, also when its options are refused). With a NULL socket or
 /// options, or a socket already started (`NTLS_EALREADY`), the descriptor stays the caller's.
 /// `NTLS_OPT_IS_SERVER` picks the side.
-///
-/// # Safety
-/// `s` NULL or a live socket; `fd` a connected TCP socket the caller hands over;
-/// `opts` NULL or a live options handle.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_wrap_fd(s: *mut Socket, fd: c_int, opts: *const OptionsHandle) -> c_int {
     guard!(NTLS_EPANIC, {

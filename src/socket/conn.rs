@@ -609,7 +609,12 @@ impl Conn {
     }
 
     /// Reports an error (to the socket, or to the server before the handshake finished).
+    /// After `destroy()` nothing is reported: the program asked for the close, and a
+    /// failure it caused (a reset connect, a cut handshake) is no news to it.
     fn fail(&mut self, cx: &mut Cx<'_>, err: NtlsError) -> Next {
+        if self.sock.is_destroyed() {
+            return self.close(cx, false);
+        }
         if let Some(stream) = self.stream.as_mut() {
             // Best effort: let the peer see rustls's alert.
             let _ = self.tls.write_tls(&mut NoSigPipe(stream));

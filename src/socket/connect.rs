@@ -60,33 +60,36 @@ impl Plan {
 
 /// Resolves the host and hands the addresses to `dial`; runs on the loop thread.
 pub fn start(sock: Arc<Socket>, lp: Loop, plan: Plan, cx: &mut Cx<'_>) {
-    if sock.destroyed.load(std::sync::atomic::Ordering::SeqCst) {
-        sock.finish_close(false);
-        sock.lp.handle_closed();
-        return;
+    if sock.is_destroyed() {
+        return give_up(&sock, None);
     }
     let host = plan.host.clone();
     resolve::resolve(&lp, cx, &host, plan.port, move |cx, result| match result {
+        Ok(_) if sock.is_destroyed() => give_up(&sock, None),
         Ok(addrs) if !addrs.is_empty() => dial(sock, plan, addrs, cx),
         _ => {
             let err =
                 NtlsError::new(NTLS_EAI_NONAME, "ENOTFOUND", format!("getaddrinfo ENOTFOUND {}", plan.host));
-            sock.events.error(&sock, &err);
-            sock.finish_close(true);
-            sock.lp.handle_closed();
+            give_up(&sock, Some(err));
         }
     });
+}
+
+/// Ends a connect that never got a connection: `error` (unless destroyed), then `close`.
+fn give_up(sock: &Socket, err: Option<NtlsError>) {
+    let err = err.filter(|_| !sock.is_destroyed());
+    if let Some(err) = &err {
+        sock.events.error(sock, err);
+    }
+    sock.finish_close(err.is_some());
+    sock.lp.handle_closed();
 }
 
 fn dial(sock: Arc<Socket>, plan: Plan, addrs: Vec<SocketAddr>, cx: &mut Cx<'_>) {
     let tls = match rustls::ClientConnection::new(plan.tls.config.clone(), plan.server_name.clone()) {
         Ok(t) => t,
         Err(e) => {
-            let err = crate::tls::alerts::tls_error(&e, &[], &plan.host);
-            sock.events.error(&sock, &err);
-            sock.finish_close(true);
-            sock.lp.handle_closed();
-            return;
+            return give_up(&sock, Some(crate::tls::alerts::tls_error(&e, &[], &plan.host)));
         }
     };
     let role = Role::Client {

@@ -118,6 +118,29 @@ impl Socket {
         self.state.store(s as u8, Ordering::SeqCst);
     }
 
+    /// Moves an unstarted socket to `Connecting`, atomically against a `destroy` on
+    /// another thread: exactly one of the two wins.
+    fn begin(&self) -> Result<(), c_int> {
+        match self.state.compare_exchange(
+            State::New as u8,
+            State::Connecting as u8,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            // A destroy() that sees `Connecting` leaves the close to the start command.
+            Ok(_) => Ok(()),
+            Err(s) if s == State::Closed as u8 => Err(self.fail_call(NTLS_ECLOSED, "socket is closed")),
+            Err(_) => Err(self.fail_call(NTLS_EALREADY, "socket already started")),
+        }
+    }
+
+    /// Undoes `begin` when the start command could not be queued (the loop is closed).
+    fn unbegin(&self, status: c_int) -> c_int {
+        self.set_state(State::New);
+        self.lp.handle_closed();
+        self.fail_call(status, "loop is closed")
+    }
+
     /// Records words for `ntls_socket_last_error` and returns the status, for `?`-style use.
     pub fn fail_call(&self, status: c_int, message: &str) -> c_int {
         self.last_error.set(message);
@@ -144,14 +167,12 @@ impl Socket {
         }
         let plan = connect::Plan::from_options(opts).map_err(|e| self.option_failure(opts, e))?;
         self.apply_stream_options(opts).map_err(|e| self.option_failure(opts, e))?;
-        self.set_state(State::Connecting);
+        self.begin()?;
         self.lp.handle_started();
         let me = self.clone();
         let lp = self.lp.clone();
         if let Err(status) = self.lp.submit(Box::new(move |cx| connect::start(me, lp, plan, cx))) {
-            self.set_state(State::New);
-            self.lp.handle_closed();
-            return Err(self.fail_call(status, "loop is closed"));
+            return Err(self.unbegin(status));
         }
         Ok(())
     }
@@ -245,15 +266,25 @@ impl Socket {
         if self.state() == State::Closed || self.destroyed.swap(true, Ordering::SeqCst) {
             return Err(self.fail_call(NTLS_EALREADY, "socket already destroyed or closed"));
         }
-        if self.state() == State::New {
-            // Never started: nothing on the loop owns it, so the loop only reports the close.
-            self.set_state(State::Closed);
+        let never_started = self
+            .state
+            .compare_exchange(State::New as u8, State::Closed as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if never_started {
+            // Nothing on the loop owns it, so the loop only reports the close.
             let me = self.clone();
             let _ = self.lp.submit(Box::new(move |_| me.finish_close(false)));
             return Ok(());
         }
+        // Started (or starting on another thread right now): whichever loop step holds the
+        // socket next sees `destroyed` and closes it, quietly.
         self.kick();
         Ok(())
+    }
+
+    /// Whether `destroy()` was called: the close that follows reports no error.
+    pub fn is_destroyed(&self) -> bool {
+        self.destroyed.load(Ordering::SeqCst)
     }
 
     /// `socket.pause()`: stop reading, so TCP pushes back on the peer.
@@ -302,14 +333,21 @@ impl Socket {
             && (self.resumed.load(Ordering::SeqCst) || self.events.has_data_listener())
     }
 
-    /// The handshake's facts, once secure.
+    /// The handshake's facts while the connection is open: Node's `getProtocol()`,
+    /// `getCipher()`, `getPeerCertificate()`... answer null once it has closed.
     pub fn info(&self) -> Option<&SecureInfo> {
+        self.info.get().filter(|_| self.state() != State::Closed)
+    }
+
+    /// The handshake's facts that stay after close, as Node's properties do
+    /// (`authorized`, `authorizationError`, `alpnProtocol`, `servername`).
+    pub fn properties(&self) -> Option<&SecureInfo> {
         self.info.get()
     }
 
-    /// The TCP addresses, once connected.
+    /// The TCP addresses while connected (Node's `remoteAddress` is undefined after close).
     pub fn addresses(&self) -> Option<&Addresses> {
-        self.addresses.get()
+        self.addresses.get().filter(|_| self.state() != State::Closed)
     }
 
     /// Raw bytes received from the network.

@@ -60,16 +60,14 @@ impl Socket {
         let stream = mio::net::TcpStream::from_std(stream);
         let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
         let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);
-        self.set_state(State::Connecting);
+        self.begin()?;
         self.lp.handle_started();
         let me = self.clone();
         let cmd = Box::new(move |cx: &mut crate::reactor::Cx<'_>| {
             start_connected(cx, me, stream, tls, role, no_delay, half_open)
         });
         if let Err(status) = self.lp.submit(cmd) {
-            self.set_state(State::New);
-            self.lp.handle_closed();
-            return Err(self.fail_call(status, "loop is closed"));
+            return Err(self.unbegin(status));
         }
         Ok(())
     }
