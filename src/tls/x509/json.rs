@@ -1,121 +1,98 @@
 //! Node's certificate object as JSON (`ntls_cert_to_json`), keys in the order Node sets
-//! them.
+//! them, which `preserve_order` keeps.
 
 use super::names::Name;
 use super::object::{Key, PeerCert};
+use super::text::Text;
+use serde_json::map::Entry;
+use serde_json::{Map, Value};
 
 impl PeerCert {
     /// Node's object as JSON, keys in Node's order; `raw` and `pubkey` (Buffers in Node)
     /// are base64. `detailed` adds `issuerCertificate`; a self-signed last certificate
     /// (Node: a reference to itself) gets its own object once, without recursing.
     pub fn to_json(&self, detailed: bool) -> String {
-        let mut o = JsonObject::new();
+        self.json(detailed).to_string()
+    }
+
+    fn json(&self, detailed: bool) -> Value {
+        let mut o = Map::new();
         if let Some(s) = name_object(&self.subject) {
-            o.raw("subject", &s);
+            o.insert("subject".into(), s);
         }
         if let Some(s) = name_object(&self.issuer_name) {
-            o.raw("issuer", &s);
+            o.insert("issuer".into(), s);
         }
-        match &self.subjectaltname {
-            Some(Some(san)) => o.field("subjectaltname", san.as_str()),
-            Some(None) => o.raw("subjectaltname", "null"),
-            None => {}
+        // Node shows an extension it cannot decode as null.
+        if let Some(san) = &self.subjectaltname {
+            o.insert("subjectaltname".into(), san.as_ref().map(Text::as_str).into());
         }
-        match &self.info_access {
-            Some(Some(groups)) => {
-                let mut info = JsonObject::new();
-                groups.iter().for_each(|(k, vs)| info.field(k, vs.as_slice()));
-                o.raw("infoAccess", &info.finish());
-            }
-            Some(None) => o.raw("infoAccess", "null"),
-            None => {}
+        if let Some(groups) = &self.info_access {
+            let info = groups.as_ref().map(|groups| {
+                groups.iter().map(|(k, vs)| (k.clone(), Value::from(vs.as_slice()))).collect::<Map<_, _>>()
+            });
+            o.insert("infoAccess".into(), info.into());
         }
-        o.field("ca", self.ca());
+        o.insert("ca".into(), self.ca().into());
         match &self.key {
             Key::Rsa { modulus, bits, exponent, pubkey } => {
-                o.field("modulus", modulus.as_str());
-                o.field("bits", *bits);
-                o.field("exponent", exponent.as_str());
-                o.field("pubkey", base64(pubkey));
+                o.insert("modulus".into(), modulus.as_str().into());
+                o.insert("bits".into(), (*bits).into());
+                o.insert("exponent".into(), exponent.as_str().into());
+                o.insert("pubkey".into(), base64(pubkey).into());
             }
             Key::Ec { bits, pubkey, asn1_curve, nist_curve } => {
-                o.field("bits", *bits);
-                o.field("pubkey", base64(pubkey));
-                o.field("asn1Curve", *asn1_curve);
+                o.insert("bits".into(), (*bits).into());
+                o.insert("pubkey".into(), base64(pubkey).into());
+                o.insert("asn1Curve".into(), (*asn1_curve).into());
                 if let Some(nist) = nist_curve {
-                    o.field("nistCurve", *nist);
+                    o.insert("nistCurve".into(), (*nist).into());
                 }
             }
             Key::Other => {}
         }
-        o.field("valid_from", self.valid_from());
-        o.field("valid_to", self.valid_to());
-        o.field("fingerprint", self.fingerprint());
-        o.field("fingerprint256", self.fingerprint256());
-        o.field("fingerprint512", self.fingerprint512());
+        o.insert("valid_from".into(), self.valid_from().into());
+        o.insert("valid_to".into(), self.valid_to().into());
+        o.insert("fingerprint".into(), self.fingerprint().into());
+        o.insert("fingerprint256".into(), self.fingerprint256().into());
+        o.insert("fingerprint512".into(), self.fingerprint512().into());
         if let Some(eku) = &self.ext_key_usage {
-            o.field("ext_key_usage", eku.as_slice());
+            o.insert("ext_key_usage".into(), eku.as_slice().into());
         }
-        o.field("serialNumber", self.serial_number());
-        o.field("raw", base64(self.der()));
+        o.insert("serialNumber".into(), self.serial_number().into());
+        o.insert("raw".into(), base64(self.der()).into());
         if detailed {
-            match (self.issuer(), self.self_signed) {
-                (Some(next), _) => o.raw("issuerCertificate", &next.to_json(true)),
-                (None, true) => o.raw("issuerCertificate", &self.to_json(false)),
-                (None, false) => {}
+            let issuer = match (self.issuer(), self.self_signed) {
+                (Some(next), _) => Some(next.json(true)),
+                (None, true) => Some(self.json(false)),
+                (None, false) => None,
+            };
+            if let Some(issuer) = issuer {
+                o.insert("issuerCertificate".into(), issuer);
             }
         }
-        o.finish()
+        Value::Object(o)
     }
 }
 
-/// Node's object for a name: repeated keys become arrays; `None` (Node: undefined) if a value
-/// is not a string.
-fn name_object(name: &Name) -> Option<String> {
-    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+/// Node's object for a name: repeated keys become arrays; `None` (Node: undefined) if a
+/// value is not a string.
+fn name_object(name: &Name) -> Option<Value> {
+    let mut o = Map::new();
     for a in &name.attrs {
         a.value.as_ref()?;
-        let v = a.text.as_str();
-        match groups.iter_mut().find(|(k, _)| *k == a.key) {
-            Some((_, vs)) => vs.push(v),
-            None => groups.push((&a.key, vec![v])),
+        let v = Value::from(a.text.as_str());
+        match o.entry(a.key.as_str()) {
+            Entry::Vacant(e) => {
+                e.insert(v);
+            }
+            Entry::Occupied(mut e) => match e.get_mut() {
+                Value::Array(vs) => vs.push(v),
+                one => *one = Value::Array(vec![one.take(), v]),
+            },
         }
     }
-    let mut obj = JsonObject::new();
-    for (k, vs) in groups {
-        match vs.as_slice() {
-            [one] => obj.field(k, *one),
-            many => obj.field(k, many),
-        }
-    }
-    Some(obj.finish())
-}
-
-/// A JSON object written in insertion order (serde_json's map would sort the keys).
-struct JsonObject(String);
-
-impl JsonObject {
-    fn new() -> Self {
-        JsonObject(String::from("{"))
-    }
-
-    fn raw(&mut self, key: &str, json: &str) {
-        if self.0.len() > 1 {
-            self.0.push(',');
-        }
-        self.0.push_str(&serde_json::Value::from(key).to_string());
-        self.0.push(':');
-        self.0.push_str(json);
-    }
-
-    fn field(&mut self, key: &str, value: impl Into<serde_json::Value>) {
-        self.raw(key, &value.into().to_string());
-    }
-
-    fn finish(mut self) -> String {
-        self.0.push('}');
-        self.0
-    }
+    Some(Value::Object(o))
 }
 
 fn base64(data: &[u8]) -> String {
@@ -129,6 +106,7 @@ fn base64(data: &[u8]) -> String {
     }
     out
 }
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{all_files, certs, chain, load, node};
