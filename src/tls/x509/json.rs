@@ -4,6 +4,7 @@
 use super::names::Name;
 use super::object::{Key, PeerCert};
 use super::text::Text;
+use base64::prelude::{Engine, BASE64_STANDARD};
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
@@ -39,11 +40,11 @@ impl PeerCert {
                 o.insert("modulus".into(), modulus.as_str().into());
                 o.insert("bits".into(), (*bits).into());
                 o.insert("exponent".into(), exponent.as_str().into());
-                o.insert("pubkey".into(), base64(pubkey).into());
+                o.insert("pubkey".into(), BASE64_STANDARD.encode(pubkey).into());
             }
             Key::Ec { bits, pubkey, asn1_curve, nist_curve } => {
                 o.insert("bits".into(), (*bits).into());
-                o.insert("pubkey".into(), base64(pubkey).into());
+                o.insert("pubkey".into(), BASE64_STANDARD.encode(pubkey).into());
                 o.insert("asn1Curve".into(), (*asn1_curve).into());
                 if let Some(nist) = nist_curve {
                     o.insert("nistCurve".into(), (*nist).into());
@@ -60,7 +61,7 @@ impl PeerCert {
             o.insert("ext_key_usage".into(), eku.as_slice().into());
         }
         o.insert("serialNumber".into(), self.serial_number().into());
-        o.insert("raw".into(), base64(self.der()).into());
+        o.insert("raw".into(), BASE64_STANDARD.encode(self.der()).into());
         if detailed {
             let issuer = match (self.issuer(), self.self_signed) {
                 (Some(next), _) => Some(next.json(true)),
@@ -93,18 +94,6 @@ fn name_object(name: &Name) -> Option<Value> {
         }
     }
     Some(Value::Object(o))
-}
-
-fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for c in data.chunks(3) {
-        let n = c.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= c.len() { char::from(T[(n >> (18 - 6 * i) & 63) as usize]) } else { '=' });
-        }
-    }
-    out
 }
 
 #[cfg(test)]
