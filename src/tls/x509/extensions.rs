@@ -151,3 +151,23 @@ pub(super) fn info_access(ext_value: &[u8]) -> Option<InfoAccess> {
 pub(super) fn ext_key_usage(ext_value: &[u8]) -> Option<Vec<String>> {
     sequence(ext_value)?.iter().map(|o| Oid::try_from(o).ok().map(|o| o.to_id_string())).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_addresses_and_quoted_names_print_as_node_does() {
+        assert_eq!(san_ip(&[127, 0, 0, 1]), "127.0.0.1");
+        assert_eq!(
+            san_ip(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            "2001:DB8:0:0:0:0:0:1"
+        );
+        assert_eq!(san_ip(&[1, 2, 3, 4, 5]), "<invalid length=5>");
+        assert_eq!(alt_name(b"a.example", false, None), "a.example");
+        assert_eq!(alt_name(b"a,b", false, None), "\"a\\u002cb\"");
+        assert_eq!(alt_name(b"x\"y", false, Some("UPN")), "\"UPN:x\\\"y\"");
+        assert_eq!(alt_name("é".as_bytes(), true, None), "é");
+        assert_eq!(alt_name("é".as_bytes(), false, None), "\"\\u00c3\\u00a9\"");
+    }
+}

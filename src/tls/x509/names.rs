@@ -188,3 +188,35 @@ fn rfc2253_value(v: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_parser::asn1_rs::Tag;
+
+    #[test]
+    fn values_are_escaped_as_openssl_and_node_do() {
+        assert_eq!(oneline_value("plain"), "plain");
+        assert_eq!(oneline_value("Org, Inc."), "\"Org, Inc.\"");
+        assert_eq!(oneline_value("a\"b\\c"), "a\\\"b\\\\c");
+        assert_eq!(oneline_value("a\x01b\x7f"), "a\\01b\\7F");
+        assert_eq!(oneline_value("#x"), "\"#x\"");
+        assert_eq!(rfc2253_value("plain"), "plain");
+        assert_eq!(rfc2253_value(" #a,b+c "), "\\ #a\\,b\\+c\\ ");
+        assert_eq!(rfc2253_value("#a"), "\\#a");
+        assert_eq!(rfc2253_value("é"), "é");
+    }
+
+    #[test]
+    fn strings_decode_as_openssl_converts_them() {
+        let decode = |tag: u32, data: &[u8]| decode_string(&Any::from_tag_and_data(Tag(tag), data));
+        assert_eq!(decode(12, "café".as_bytes()).as_deref(), Some("café"));
+        assert_eq!(decode(12, b"\xff").as_deref(), None);
+        // T61String: each byte is the character of that code, as OpenSSL maps it.
+        assert_eq!(decode(20, b"caf\xe9").as_deref(), Some("café"));
+        assert_eq!(decode(30, &[0x4e, 0x2d, 0, b'x']).as_deref(), Some("中x"));
+        assert_eq!(decode(30, &[0x4e, 0x2d, 0]).as_deref(), None);
+        assert_eq!(decode(28, &[0, 1, 0xf6, 0]).as_deref(), Some("😀"));
+        assert_eq!(decode(4, b"octets").as_deref(), None);
+    }
+}
