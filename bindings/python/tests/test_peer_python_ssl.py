@@ -40,6 +40,7 @@ def test_client_echo_against_python_ssl_server():
         assert s.alpn_protocol == "http/1.1"
         assert s.servername == "localhost"
         assert s.remote_address == "127.0.0.1" and s.remote_port == peer.port
+        protocol, cipher = s.protocol, s.cipher
         s.end()
         (had_error,) = s.wait("close", WAIT)
         assert had_error is False
@@ -47,11 +48,13 @@ def test_client_echo_against_python_ssl_server():
         assert peer.done.wait(WAIT)
         seen = peer.sessions[0]
         assert "error" not in seen, seen
-        # What the properties said while open stays readable after close.
-        assert s.protocol == seen["version"] == "TLSv1.3"
-        assert s.cipher["standardName"] == seen["cipher"]
-        assert s.cipher["version"] == "TLSv1.3"
+        assert protocol == seen["version"] == "TLSv1.3"
+        assert cipher["standardName"] == seen["cipher"]
+        assert cipher["version"] == "TLSv1.3"
         assert seen["alpn"] == "http/1.1"
+        # As in Node, getProtocol()/getCipher() answer null once closed; properties stay.
+        assert s.protocol is None and s.cipher is None
+        assert s.alpn_protocol == "http/1.1" and s.servername == "localhost"
 
 
 def test_client_tls12_against_python_ssl_server():
@@ -60,12 +63,13 @@ def test_client_tls12_against_python_ssl_server():
         s.wait("secureConnect", WAIT)
         assert s.protocol == "TLSv1.2"
         assert s.alpn_protocol is False
+        cipher = s.cipher
         s.destroy()
         s.wait("close", WAIT)
         assert peer.done.wait(WAIT)
         assert peer.sessions[0].get("version") == "TLSv1.2"
         # OpenSSL names TLS 1.2 suites its own way, which is getCipher()'s `name`.
-        assert s.cipher["name"] == peer.sessions[0]["cipher"]
+        assert cipher["name"] == peer.sessions[0]["cipher"]
 
 
 def test_client_max_version_option():
@@ -86,7 +90,7 @@ def test_server_echo_against_python_ssl_client():
                                    ALPNProtocols=["h2", "http/1.1"])
 
     def on_connection(sock):
-        accepted.append(sock)
+        accepted.append((sock, sock.protocol, sock.cipher, sock.remote_address))
         sock.on("data", sock.write)
 
     server.on("secureConnection", on_connection)
@@ -100,13 +104,14 @@ def test_server_echo_against_python_ssl_client():
         assert version == "TLSv1.3"
         assert alpn == "h2"  # the server's preference wins
 
-        sock = accepted[0]
+        sock, protocol, sock_cipher, remote = accepted[0]
         sock.wait("close", WAIT)
-        assert sock.protocol == version
-        assert sock.cipher["standardName"] == cipher
+        assert protocol == version
+        assert sock_cipher["standardName"] == cipher
+        assert remote == "127.0.0.1"
         assert sock.alpn_protocol == "h2"
         assert sock.servername == "localhost"
-        assert sock.remote_address == "127.0.0.1"
+        assert sock.protocol is None and sock.remote_address is None  # Node: null once closed
     finally:
         server.close()
         server.wait("close", WAIT)
