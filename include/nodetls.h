@@ -57,6 +57,16 @@
 #include <stddef.h>
 
 /**
+ * A TLS server: Node's tls.Server (ntls_server_new, ntls_server_listen ...).
+ */
+typedef struct ntls_server ntls_server;
+
+/**
+ * A TLS socket: Node's tls.TLSSocket (ntls_socket_new, ntls_socket_connect ...).
+ */
+typedef struct ntls_socket ntls_socket;
+
+/**
  * Success.
  */
 #define NTLS_OK 0
@@ -425,16 +435,6 @@ typedef struct ntls_request ntls_request;
  * A secure context: what Node's `SecureContext` holds, in rustls's terms.
  */
 typedef struct ntls_context ntls_context;
-
-/**
- * A TLS server handle (`ntls_server`).
- */
-typedef struct ntls_server ntls_server;
-
-/**
- * A TLS socket handle (`ntls_socket`).
- */
-typedef struct ntls_socket ntls_socket;
 
 /**
  * A function run on a loop's thread by `ntls_loop_call`.

@@ -114,50 +114,45 @@ fn bare_server(key: &[u8], cert: &[u8]) -> u16 {
 
 struct Echo;
 impl SocketEvents for Echo {
-    fn secure_connect(&self, _: &Socket) {}
-    fn data(&self, s: &Socket, buf: &[u8]) {
+    fn secure_connect(&self, _: &Socket<Echo>) {}
+    fn data(&self, s: &Socket<Echo>, buf: &[u8]) {
         let _ = s.write(buf, None);
     }
     fn has_data_listener(&self) -> bool {
         true
     }
-    fn end(&self, _: &Socket) {}
-    fn close(&self, _: &Socket, _: bool) {}
-    fn error(&self, _: &Socket, _: &NtlsError) {}
-    fn drain(&self, _: &Socket) {}
-    fn timeout(&self, _: &Socket) {}
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
+    fn end(&self, _: &Socket<Echo>) {}
+    fn close(&self, _: &Socket<Echo>, _: bool) {}
+    fn error(&self, _: &Socket<Echo>, _: &NtlsError) {}
+    fn drain(&self, _: &Socket<Echo>) {}
+    fn timeout(&self, _: &Socket<Echo>) {}
 }
 
 struct Events(Mutex<Option<std::sync::mpsc::Sender<()>>>);
 impl ServerEvents for Events {
-    fn secure_connection(&self, _: &Server, _: &Socket) {}
-    fn tls_client_error(&self, _: &Server, _: &NtlsError, _: &Socket) {}
-    fn listening(&self, _: &Server) {
+    type Socket = Echo;
+    fn secure_connection(&self, _: &Server<Events>, _: &Socket<Echo>) {}
+    fn tls_client_error(&self, _: &Server<Events>, _: &NtlsError, _: &Socket<Echo>) {}
+    fn listening(&self, _: &Server<Events>) {
         if let Some(tx) = self.0.lock().unwrap().take() {
             let _ = tx.send(());
         }
     }
-    fn close(&self, _: &Server) {}
-    fn error(&self, _: &Server, e: &NtlsError) {
+    fn close(&self, _: &Server<Events>) {}
+    fn error(&self, _: &Server<Events>, e: &NtlsError) {
         panic!("server error {e}");
     }
-    fn new_socket_events(&self) -> Box<dyn SocketEvents> {
-        Box::new(Echo)
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+    fn new_socket_events(&self) -> Echo {
+        Echo
     }
 }
 
-fn nodetls_server(lp: &Loop, key: &[u8], cert: &[u8]) -> (Arc<Server>, u16) {
+fn nodetls_server(lp: &Loop, key: &[u8], cert: &[u8]) -> (Arc<Server<Events>>, u16) {
     let mut o = Options::new();
     o.set(NTLS_OPT_KEY, Value::Bytes(vec![key.to_vec()]), false).unwrap();
     o.set(NTLS_OPT_CERT, Value::Bytes(vec![cert.to_vec()]), false).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let srv = Server::new(lp.clone(), &o, Box::new(Events(Mutex::new(Some(tx))))).unwrap();
+    let srv = Server::new(lp.clone(), &o, Events(Mutex::new(Some(tx)))).unwrap();
     srv.listen(Some("127.0.0.1"), 0, None).unwrap();
     rx.recv_timeout(Duration::from_secs(10)).unwrap();
     let port = srv.address().unwrap().port();

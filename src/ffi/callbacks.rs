@@ -9,39 +9,127 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use std::sync::Mutex;
 
+/// `ntls_socket`: a TLS socket (Node's `tls.TLSSocket`), whose events are C callbacks.
+pub type ntls_socket = Socket<CSocketEvents>;
+/// `ntls_server`: a TLS server (Node's `tls.Server`), whose events are C callbacks.
+pub type ntls_server = Server<CServerEvents>;
+
 /// `secureConnect`, `end`, `drain`, `timeout`: `(socket, data)`.
-pub type ntls_socket_cb = Option<unsafe extern "C" fn(s: *mut Socket, data: *mut c_void)>;
+pub type ntls_socket_cb = Option<unsafe extern "C" fn(s: *mut ntls_socket, data: *mut c_void)>;
 /// `data`: `(socket, bytes, length, data)`; the bytes are borrowed for the call.
 pub type ntls_socket_data_cb =
-    Option<unsafe extern "C" fn(s: *mut Socket, buf: *const u8, len: usize, data: *mut c_void)>;
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, buf: *const u8, len: usize, data: *mut c_void)>;
 /// `close`: `(socket, had_error, data)`.
 pub type ntls_socket_close_cb =
-    Option<unsafe extern "C" fn(s: *mut Socket, had_error: c_int, data: *mut c_void)>;
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, had_error: c_int, data: *mut c_void)>;
 /// `error`: `(socket, error, data)`; the error is valid during the call.
 pub type ntls_socket_error_cb =
-    Option<unsafe extern "C" fn(s: *mut Socket, err: *const NtlsError, data: *mut c_void)>;
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, err: *const NtlsError, data: *mut c_void)>;
 /// A write's completion: `(socket, status, arg)`.
-pub type ntls_write_cb = Option<unsafe extern "C" fn(s: *mut Socket, status: c_int, arg: *mut c_void)>;
+pub type ntls_write_cb = Option<unsafe extern "C" fn(s: *mut ntls_socket, status: c_int, arg: *mut c_void)>;
 
 /// `listening`, `close`: `(server, data)`.
-pub type ntls_server_cb = Option<unsafe extern "C" fn(srv: *mut Server, data: *mut c_void)>;
+pub type ntls_server_cb = Option<unsafe extern "C" fn(srv: *mut ntls_server, data: *mut c_void)>;
 /// `listen`'s callback: `(server, status, data)`.
 pub type ntls_server_status_cb =
-    Option<unsafe extern "C" fn(srv: *mut Server, status: c_int, data: *mut c_void)>;
+    Option<unsafe extern "C" fn(srv: *mut ntls_server, status: c_int, data: *mut c_void)>;
 /// `secureConnection`: `(server, socket, data)`; take `ntls_socket_ref` to keep the socket.
 pub type ntls_server_connection_cb =
-    Option<unsafe extern "C" fn(srv: *mut Server, s: *mut Socket, data: *mut c_void)>;
+    Option<unsafe extern "C" fn(srv: *mut ntls_server, s: *mut ntls_socket, data: *mut c_void)>;
 /// `tlsClientError`: `(server, error, socket, data)`.
-pub type ntls_server_client_error_cb =
-    Option<unsafe extern "C" fn(srv: *mut Server, err: *const NtlsError, s: *mut Socket, data: *mut c_void)>;
+pub type ntls_server_client_error_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        err: *const NtlsError,
+        s: *mut ntls_socket,
+        data: *mut c_void,
+    ),
+>;
 /// `SNICallback`: `(server, servername, request, data)`; finish the request exactly once
 /// with `ntls_request_sni_done` or `ntls_request_fail`, from any thread.
 pub type ntls_server_sni_cb = Option<
-    unsafe extern "C" fn(srv: *mut Server, servername: *const c_char, req: *mut Request, data: *mut c_void),
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        servername: *const c_char,
+        req: *mut Request,
+        data: *mut c_void,
+    ),
 >;
 /// `error`: `(server, error, data)`.
 pub type ntls_server_error_cb =
-    Option<unsafe extern "C" fn(srv: *mut Server, err: *const NtlsError, data: *mut c_void)>;
+    Option<unsafe extern "C" fn(srv: *mut ntls_server, err: *const NtlsError, data: *mut c_void)>;
+
+/// A handle whose events are C callbacks: one way to change them for sockets and servers.
+pub(crate) trait HasCallbacks {
+    /// The handle's table of callbacks (and user data).
+    type Table: Copy;
+    /// The table, behind the lock every event takes to read it.
+    fn table(&self) -> &Mutex<Self::Table>;
+    /// The user data in a table.
+    fn user(table: &Self::Table) -> *mut c_void;
+    /// Whether the handle closed: its callbacks can no longer be changed.
+    fn closed(&self) -> bool;
+    /// Called with the lock held after a change (a socket notes whether `data` is set).
+    fn changed(&self, _table: &Self::Table) {}
+}
+
+impl HasCallbacks for ntls_socket {
+    type Table = SocketCallbacks;
+    fn table(&self) -> &Mutex<SocketCallbacks> {
+        &self.events().table
+    }
+    fn user(table: &SocketCallbacks) -> *mut c_void {
+        table.user.0
+    }
+    fn closed(&self) -> bool {
+        self.state() == crate::socket::State::Closed
+    }
+    fn changed(&self, table: &SocketCallbacks) {
+        self.events().has_data.store(table.data.is_some(), std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl HasCallbacks for ntls_server {
+    type Table = ServerCallbacks;
+    fn table(&self) -> &Mutex<ServerCallbacks> {
+        &self.events().table
+    }
+    fn user(table: &ServerCallbacks) -> *mut c_void {
+        table.user.0
+    }
+    fn closed(&self) -> bool {
+        self.state() == crate::server::ServerState::Closed
+    }
+}
+
+/// Changes one entry of a handle's callback table: `NTLS_EINVAL` for NULL, `NTLS_ECLOSED`
+/// once the handle closed.
+///
+/// # Safety
+/// `h` is NULL or a live handle.
+pub(crate) unsafe fn set_callback<H: HasCallbacks>(h: *const H, f: impl FnOnce(&mut H::Table)) -> c_int {
+    // SAFETY: live handle per the caller.
+    let Some(h) = (unsafe { super::handle(h) }) else {
+        return crate::error::NTLS_EINVAL;
+    };
+    if h.closed() {
+        return crate::error::NTLS_ECLOSED;
+    }
+    let mut table = h.table().lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut table);
+    h.changed(&table);
+    0
+}
+
+/// The user data of a handle (`_set_data`), NULL for a NULL handle.
+///
+/// # Safety
+/// `h` is NULL or a live handle.
+pub(crate) unsafe fn user_data<H: HasCallbacks>(h: *const H) -> *mut c_void {
+    // SAFETY: live handle per the caller.
+    unsafe { super::handle(h) }
+        .map_or(std::ptr::null_mut(), |h| H::user(&h.table().lock().unwrap_or_else(|e| e.into_inner())))
+}
 
 /// A socket's C callbacks and user data.
 #[derive(Default, Clone, Copy)]
@@ -70,12 +158,12 @@ impl CSocketEvents {
     }
 }
 
-fn sp(s: &Socket) -> *mut Socket {
-    (s as *const Socket).cast_mut()
+fn sp(s: &ntls_socket) -> *mut ntls_socket {
+    (s as *const ntls_socket).cast_mut()
 }
 
 impl SocketEvents for CSocketEvents {
-    fn secure_connect(&self, s: &Socket) {
+    fn secure_connect(&self, s: &ntls_socket) {
         let t = self.get();
         // SAFETY: calling the program's callback with a handle valid for the call.
         if let Some(f) = t.secure_connect {
@@ -83,7 +171,7 @@ impl SocketEvents for CSocketEvents {
         }
     }
 
-    fn data(&self, s: &Socket, buf: &[u8]) {
+    fn data(&self, s: &ntls_socket, buf: &[u8]) {
         let t = self.get();
         // SAFETY: the buffer is valid for the duration of the call, as documented.
         if let Some(f) = t.data {
@@ -95,7 +183,7 @@ impl SocketEvents for CSocketEvents {
         self.has_data.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    fn end(&self, s: &Socket) {
+    fn end(&self, s: &ntls_socket) {
         let t = self.get();
         // SAFETY: as in secure_connect.
         if let Some(f) = t.end {
@@ -103,7 +191,7 @@ impl SocketEvents for CSocketEvents {
         }
     }
 
-    fn close(&self, s: &Socket, had_error: bool) {
+    fn close(&self, s: &ntls_socket, had_error: bool) {
         let t = self.get();
         // SAFETY: as in secure_connect.
         if let Some(f) = t.close {
@@ -111,7 +199,7 @@ impl SocketEvents for CSocketEvents {
         }
     }
 
-    fn error(&self, s: &Socket, err: &NtlsError) {
+    fn error(&self, s: &ntls_socket, err: &NtlsError) {
         let t = self.get();
         // SAFETY: the error outlives the call.
         if let Some(f) = t.error {
@@ -119,7 +207,7 @@ impl SocketEvents for CSocketEvents {
         }
     }
 
-    fn drain(&self, s: &Socket) {
+    fn drain(&self, s: &ntls_socket) {
         let t = self.get();
         // SAFETY: as in secure_connect.
         if let Some(f) = t.drain {
@@ -127,16 +215,12 @@ impl SocketEvents for CSocketEvents {
         }
     }
 
-    fn timeout(&self, s: &Socket) {
+    fn timeout(&self, s: &ntls_socket) {
         let t = self.get();
         // SAFETY: as in secure_connect.
         if let Some(f) = t.timeout {
             unsafe { f(sp(s), t.user.0) }
         }
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 
@@ -164,12 +248,14 @@ impl CServerEvents {
     }
 }
 
-fn srvp(s: &Server) -> *mut Server {
-    (s as *const Server).cast_mut()
+fn srvp(s: &ntls_server) -> *mut ntls_server {
+    (s as *const ntls_server).cast_mut()
 }
 
 impl ServerEvents for CServerEvents {
-    fn secure_connection(&self, srv: &Server, s: &Socket) {
+    type Socket = CSocketEvents;
+
+    fn secure_connection(&self, srv: &ntls_server, s: &ntls_socket) {
         let t = self.get();
         // SAFETY: handles valid for the call.
         if let Some(f) = t.secure_connection {
@@ -177,7 +263,7 @@ impl ServerEvents for CServerEvents {
         }
     }
 
-    fn tls_client_error(&self, srv: &Server, err: &NtlsError, s: &Socket) {
+    fn tls_client_error(&self, srv: &ntls_server, err: &NtlsError, s: &ntls_socket) {
         let t = self.get();
         // SAFETY: handles and error valid for the call.
         if let Some(f) = t.tls_client_error {
@@ -185,7 +271,7 @@ impl ServerEvents for CServerEvents {
         }
     }
 
-    fn listening(&self, srv: &Server) {
+    fn listening(&self, srv: &ntls_server) {
         let t = self.get();
         // SAFETY: handle valid for the call.
         if let Some(f) = t.listening {
@@ -193,7 +279,7 @@ impl ServerEvents for CServerEvents {
         }
     }
 
-    fn close(&self, srv: &Server) {
+    fn close(&self, srv: &ntls_server) {
         let t = self.get();
         // SAFETY: handle valid for the call.
         if let Some(f) = t.close {
@@ -201,7 +287,7 @@ impl ServerEvents for CServerEvents {
         }
     }
 
-    fn error(&self, srv: &Server, err: &NtlsError) {
+    fn error(&self, srv: &ntls_server, err: &NtlsError) {
         let t = self.get();
         // SAFETY: handle and error valid for the call.
         if let Some(f) = t.error {
@@ -213,7 +299,7 @@ impl ServerEvents for CServerEvents {
         self.get().sni.is_some()
     }
 
-    fn sni_callback(&self, srv: &Server, req: Arc<Request>) {
+    fn sni_callback(&self, srv: &ntls_server, req: Arc<Request>) {
         let t = self.get();
         match t.sni {
             Some(f) => {
@@ -229,11 +315,7 @@ impl ServerEvents for CServerEvents {
         }
     }
 
-    fn new_socket_events(&self) -> Box<dyn SocketEvents> {
-        Box::new(CSocketEvents::default())
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+    fn new_socket_events(&self) -> CSocketEvents {
+        CSocketEvents::default()
     }
 }

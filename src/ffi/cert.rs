@@ -1,8 +1,8 @@
 //! `ntls_cert_*`: the peer's certificate, as Node's `getPeerCertificate()` gives it.
 
+use super::callbacks::ntls_socket;
 use super::{guard, hand_out, non_null, release_arc};
 use crate::error::*;
-use crate::socket::Socket;
 use crate::tls::x509::PeerCert;
 use std::ffi::{c_char, c_int, CString};
 use std::sync::{Arc, OnceLock};
@@ -27,7 +27,7 @@ unsafe fn cert<'a>(c: *const CertHandle) -> Option<&'a CertHandle> {
 /// `NTLS_ENOENT` when the peer sent none, `NTLS_ENOTCONN` before the handshake.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
-    s: *const Socket,
+    s: *const ntls_socket,
     detailed: c_int,
     out: *mut *mut CertHandle,
 ) -> c_int {

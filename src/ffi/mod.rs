@@ -43,6 +43,59 @@ macro_rules! non_null {
 }
 pub(crate) use non_null;
 
+/// The object behind a handle, borrowed for the call; None for NULL. Every export turns a
+/// handle into its object this way (or with `borrow_arc` when the work outlives the call).
+///
+/// # Safety
+/// `p` is NULL or a live handle.
+pub(crate) unsafe fn handle<'a, T>(p: *const T) -> Option<&'a T> {
+    // SAFETY: live handle per the caller.
+    unsafe { p.as_ref() }
+}
+
+/// A handle pointer as `*const`, whichever way the export declares it.
+pub(crate) trait ConstPtr<T> {
+    /// The same pointer, `*const`.
+    fn into_const(self) -> *const T;
+}
+
+impl<T> ConstPtr<T> for *const T {
+    fn into_const(self) -> *const T {
+        self
+    }
+}
+
+impl<T> ConstPtr<T> for *mut T {
+    fn into_const(self) -> *const T {
+        self.cast_const()
+    }
+}
+
+/// `let x = try_ref!(p);` — the object behind a handle, or `return NTLS_EINVAL` for NULL.
+macro_rules! try_ref {
+    ($p:expr) => {
+        // SAFETY: the export's contract: a handle argument is NULL or live.
+        match unsafe { $crate::ffi::handle($crate::ffi::ConstPtr::into_const($p)) } {
+            Some(h) => h,
+            None => return $crate::error::NTLS_EINVAL,
+        }
+    };
+}
+pub(crate) use try_ref;
+
+/// `let x = try_arc!(p);` — a counted reference to the object behind a handle, for work
+/// that outlives the call (connect, destroy, listen...), or `return NTLS_EINVAL` for NULL.
+macro_rules! try_arc {
+    ($p:expr) => {
+        // SAFETY: the export's contract: a handle argument is NULL or live.
+        match unsafe { $crate::ffi::borrow_arc($crate::ffi::ConstPtr::into_const($p)) } {
+            Some(h) => h,
+            None => return $crate::error::NTLS_EINVAL,
+        }
+    };
+}
+pub(crate) use try_arc;
+
 /// A borrowed UTF-8 string from C; None for NULL or invalid UTF-8.
 ///
 /// # Safety

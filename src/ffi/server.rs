@@ -3,36 +3,13 @@
 use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
-use super::{address_out, borrow_arc, c_str, guard, hand_out, non_null, release_arc, retain_arc, UserData};
+use super::{address_out, borrow_arc, c_str, guard, hand_out, handle, non_null, release_arc, retain_arc};
+use super::{try_arc, try_ref, UserData};
 use crate::error::*;
 use crate::reactor::LoopCore;
 use crate::server::{CloseDone, ListenDone, Server, ServerState};
 use crate::tls::context::SecureContext;
 use std::ffi::{c_char, c_int, c_void};
-
-/// `ntls_server`: a TLS server.
-pub type ntls_server = Server;
-
-/// Changes one entry of a server's callback table.
-///
-/// # Safety
-/// `srv` is NULL or a live server handle.
-unsafe fn set_callback(srv: *mut Server, f: impl FnOnce(&mut ServerCallbacks)) -> c_int {
-    // SAFETY: live handle per the caller.
-    let Some(srv) = (unsafe { srv.as_ref() }) else {
-        return NTLS_EINVAL;
-    };
-    if srv.state() == ServerState::Closed {
-        return NTLS_ECLOSED;
-    }
-    match srv.events().as_any().downcast_ref::<CServerEvents>() {
-        Some(ev) => {
-            f(&mut ev.table.lock().unwrap_or_else(|e| e.into_inner()));
-            0
-        }
-        None => NTLS_EINVAL,
-    }
-}
 
 /// `tls.createServer(options)` on `loop` (NULL: the default loop). Keys, certificates and
 /// every option are checked now; words in `ntls_options_last_error(opts)` on failure.
@@ -40,7 +17,7 @@ unsafe fn set_callback(srv: *mut Server, f: impl FnOnce(&mut ServerCallbacks)) -
 pub unsafe extern "C" fn ntls_server_new(
     lp: *mut LoopCore,
     opts: *const OptionsHandle,
-    out: *mut *mut Server,
+    out: *mut *mut ntls_server,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(opts, out);
@@ -51,7 +28,7 @@ pub unsafe extern "C" fn ntls_server_new(
         };
         // SAFETY: live handle per the caller.
         let h = unsafe { &*opts };
-        h.with(|o| match Server::new(lp, o, Box::new(CServerEvents::default())) {
+        h.with(|o| match Server::new(lp, o, CServerEvents::default()) {
             Ok(srv) => {
                 // SAFETY: `out` is non-null and writable per the caller.
                 unsafe { hand_out(out, srv) };
@@ -68,7 +45,7 @@ pub unsafe extern "C" fn ntls_server_new(
 /// `secureConnection`: a client finished its handshake; the socket is borrowed.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_secure_connection(
-    srv: *mut Server,
+    srv: *mut ntls_server,
     cb: ntls_server_connection_cb,
 ) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -77,7 +54,7 @@ pub unsafe extern "C" fn ntls_server_on_secure_connection(
 /// `tlsClientError`: a connection failed before it was secure.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_tls_client_error(
-    srv: *mut Server,
+    srv: *mut ntls_server,
     cb: ntls_server_client_error_cb,
 ) -> c_int {
     // SAFETY: forwarded from the caller.
@@ -85,19 +62,19 @@ pub unsafe extern "C" fn ntls_server_on_tls_client_error(
 }
 /// `listening`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_on_listening(srv: *mut Server, cb: ntls_server_cb) -> c_int {
+pub unsafe extern "C" fn ntls_server_on_listening(srv: *mut ntls_server, cb: ntls_server_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.listening = cb) } })
 }
 /// `close`: after `ntls_server_close`, once every connection has closed.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_on_close(srv: *mut Server, cb: ntls_server_cb) -> c_int {
+pub unsafe extern "C" fn ntls_server_on_close(srv: *mut ntls_server, cb: ntls_server_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.close = cb) } })
 }
 /// `error`: `EADDRINUSE` and other listen failures.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_error_cb) -> c_int {
+pub unsafe extern "C" fn ntls_server_on_error(srv: *mut ntls_server, cb: ntls_server_error_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.error = cb) } })
 }
@@ -105,27 +82,24 @@ pub unsafe extern "C" fn ntls_server_on_error(srv: *mut Server, cb: ntls_server_
 /// `SNICallback`: called with the client's server name (NULL when it sent none) before the
 /// handshake goes on; answer with `ntls_request_sni_done` or `ntls_request_fail`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut Server, cb: ntls_server_sni_cb) -> c_int {
+pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut ntls_server, cb: ntls_server_sni_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.sni = cb) } })
 }
 
 /// Sets the pointer handed to every callback of this server.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_set_data(srv: *mut Server, data: *mut c_void) -> c_int {
+pub unsafe extern "C" fn ntls_server_set_data(srv: *mut ntls_server, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.user = UserData(data)) } })
 }
 
 /// The pointer set with `ntls_server_set_data`, or NULL.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_get_data(srv: *const Server) -> *mut c_void {
+pub unsafe extern "C" fn ntls_server_get_data(srv: *const ntls_server) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
         // SAFETY: live handle per the caller.
-        match unsafe { srv.as_ref() }.and_then(|s| s.events().as_any().downcast_ref::<CServerEvents>()) {
-            Some(ev) => ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0,
-            None => std::ptr::null_mut(),
-        }
+        unsafe { user_data(srv) }
     })
 }
 
@@ -134,41 +108,36 @@ pub unsafe extern "C" fn ntls_server_get_data(srv: *const Server) -> *mut c_void
 /// failure (which also fires `error`).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_listen(
-    srv: *mut Server,
+    srv: *mut ntls_server,
     host: *const c_char,
     port: c_int,
     cb: ntls_server_status_cb,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(srv);
-        // SAFETY: live handle per the caller.
-        let Some(srv) = (unsafe { borrow_arc(srv.cast_const()) }) else {
-            return NTLS_EINVAL;
-        };
+        let srv = try_arc!(srv);
         // SAFETY: NUL-terminated per the caller.
         let host = unsafe { c_str(host) };
-        let done: Option<ListenDone> = cb.map(|f| {
-            Box::new(move |s: &Server, status: i32| {
+        let done: Option<ListenDone<CServerEvents>> = cb.map(|f| {
+            Box::new(move |s: &ntls_server, status: i32| {
                 let user = ntls_server_user(s);
                 // SAFETY: the program's callback with a handle valid for the call.
-                unsafe { f((s as *const Server).cast_mut(), status, user) }
-            }) as ListenDone
+                unsafe { f((s as *const ntls_server).cast_mut(), status, user) }
+            }) as ListenDone<CServerEvents>
         });
         srv.listen(host, port, done).err().unwrap_or(0)
     })
 }
 
-fn ntls_server_user(s: &Server) -> *mut c_void {
-    s.events()
-        .as_any()
-        .downcast_ref::<CServerEvents>()
-        .map_or(std::ptr::null_mut(), |ev| ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0)
+fn ntls_server_user(s: &ntls_server) -> *mut c_void {
+    // SAFETY: a reference is a live handle.
+    unsafe { user_data(s) }
 }
 
 /// `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_address(
-    srv: *const Server,
+    srv: *const ntls_server,
     host: *mut c_char,
     host_len: usize,
     port: *mut c_int,
@@ -176,7 +145,7 @@ pub unsafe extern "C" fn ntls_server_address(
 ) -> c_int {
     guard!(NTLS_EPANIC, {
         // SAFETY: live handle per the caller.
-        match unsafe { srv.as_ref() }.map(Server::address) {
+        match unsafe { handle(srv) }.map(Server::address) {
             // SAFETY: forwarded from the caller.
             Some(Some(a)) => unsafe { address_out(a, host, host_len, port, family) },
             Some(None) => NTLS_ENOTCONN,
@@ -187,28 +156,25 @@ pub unsafe extern "C" fn ntls_server_address(
 
 /// `server.connections`: open connections, handshaking ones included; 0 for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_connections(srv: *const Server) -> c_int {
+pub unsafe extern "C" fn ntls_server_connections(srv: *const ntls_server) -> c_int {
     guard!(0, {
         // SAFETY: live handle per the caller.
-        unsafe { srv.as_ref() }.map_or(0, |s| c_int::try_from(s.connections()).unwrap_or(c_int::MAX))
+        unsafe { handle(srv) }.map_or(0, |s| c_int::try_from(s.connections()).unwrap_or(c_int::MAX))
     })
 }
 
 /// `server.close(cb)`: stops accepting; `close` (and `cb`) fire once every connection has
 /// closed. Twice: `NTLS_EALREADY`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_close(srv: *mut Server, cb: ntls_server_cb) -> c_int {
+pub unsafe extern "C" fn ntls_server_close(srv: *mut ntls_server, cb: ntls_server_cb) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: live handle per the caller.
-        let Some(srv) = (unsafe { borrow_arc(srv.cast_const()) }) else {
-            return NTLS_EINVAL;
-        };
-        let done: Option<CloseDone> = cb.map(|f| {
-            Box::new(move |s: &Server| {
+        let srv = try_arc!(srv);
+        let done: Option<CloseDone<CServerEvents>> = cb.map(|f| {
+            Box::new(move |s: &ntls_server| {
                 let user = ntls_server_user(s);
                 // SAFETY: the program's callback with a handle valid for the call.
-                unsafe { f((s as *const Server).cast_mut(), user) }
-            }) as CloseDone
+                unsafe { f((s as *const ntls_server).cast_mut(), user) }
+            }) as CloseDone<CServerEvents>
         });
         srv.close(done).err().unwrap_or(0)
     })
@@ -217,7 +183,7 @@ pub unsafe extern "C" fn ntls_server_close(srv: *mut Server, cb: ntls_server_cb)
 /// `server.addContext(hostname, context)`: `*` stands for one label; the latest match wins.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_add_context(
-    srv: *mut Server,
+    srv: *mut ntls_server,
     hostname: *const c_char,
     ctx: *mut SecureContext,
 ) -> c_int {
@@ -225,7 +191,7 @@ pub unsafe extern "C" fn ntls_server_add_context(
         non_null!(srv, hostname, ctx);
         // SAFETY: live handles per the caller.
         let (Some(s), Some(name), Some(ctx)) =
-            (unsafe { srv.as_ref() }, unsafe { c_str(hostname) }, unsafe { borrow_arc(ctx.cast_const()) })
+            (unsafe { handle(srv) }, unsafe { c_str(hostname) }, unsafe { borrow_arc(ctx.cast_const()) })
         else {
             return NTLS_EINVAL;
         };
@@ -238,11 +204,14 @@ pub unsafe extern "C" fn ntls_server_add_context(
 
 /// `server.getTicketKeys()`: copies the 48 bytes of ticket keys into `out`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_get_ticket_keys(srv: *const Server, out: *mut u8, len: usize) -> c_int {
+pub unsafe extern "C" fn ntls_server_get_ticket_keys(
+    srv: *const ntls_server,
+    out: *mut u8,
+    len: usize,
+) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(srv, out);
-        // SAFETY: live handle per the caller.
-        let srv = unsafe { &*srv };
+        let srv = try_ref!(srv);
         if srv.state() == ServerState::Closed {
             return srv.fail_call(NTLS_ECLOSED, "server is closed");
         }
@@ -257,11 +226,14 @@ pub unsafe extern "C" fn ntls_server_get_ticket_keys(srv: *const Server, out: *m
 
 /// `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_set_ticket_keys(srv: *mut Server, keys: *const u8, len: usize) -> c_int {
+pub unsafe extern "C" fn ntls_server_set_ticket_keys(
+    srv: *mut ntls_server,
+    keys: *const u8,
+    len: usize,
+) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(srv, keys);
-        // SAFETY: live handle per the caller.
-        let srv = unsafe { &*srv };
+        let srv = try_ref!(srv);
         if len != 48 {
             return srv
                 .fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"));
@@ -276,10 +248,10 @@ pub unsafe extern "C" fn ntls_server_set_ticket_keys(srv: *mut Server, keys: *co
 /// The words of the last failed call on this server; "" if none. Like every string the
 /// API returns, the pointer stays valid (and its text unchanged) for the server's life.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_last_error(srv: *const Server) -> *const c_char {
+pub unsafe extern "C" fn ntls_server_last_error(srv: *const ntls_server) -> *const c_char {
     guard!(c"".as_ptr(), {
         // SAFETY: live handle per the caller.
-        match unsafe { srv.as_ref() } {
+        match unsafe { handle(srv) } {
             Some(s) => s.last_error_ptr(),
             None => c"server is NULL".as_ptr(),
         }
@@ -288,14 +260,14 @@ pub unsafe extern "C" fn ntls_server_last_error(srv: *const Server) -> *const c_
 
 /// Adds a reference to a server.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_ref(srv: *mut Server) {
+pub unsafe extern "C" fn ntls_server_ref(srv: *mut ntls_server) {
     // SAFETY: live handle per the caller.
     guard!((), { unsafe { retain_arc(srv.cast_const()) } })
 }
 
 /// Drops a reference; a listening server keeps running until closed.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_unref(srv: *mut Server) {
+pub unsafe extern "C" fn ntls_server_unref(srv: *mut ntls_server) {
     // SAFETY: the caller gives up its reference.
     guard!((), { unsafe { release_arc(srv.cast_const()) } })
 }

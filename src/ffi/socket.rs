@@ -3,56 +3,21 @@
 use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
-use super::{address_out, borrow_arc, c_bytes, guard, hand_out, non_null, release_arc, retain_arc, UserData};
+use super::{address_out, borrow_arc, c_bytes, guard, hand_out, handle, non_null, release_arc, retain_arc};
+use super::{try_arc, try_ref, UserData};
 use crate::error::*;
 use crate::reactor::LoopCore;
 use crate::socket::{Socket, State, WriteDone};
 use std::ffi::{c_char, c_int, c_void};
 
-/// `ntls_socket`: a TLS socket.
-pub type ntls_socket = Socket;
-
-/// The socket behind a handle, or `NTLS_EINVAL`.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
-unsafe fn sock<'a>(s: *const Socket) -> Result<&'a Socket, c_int> {
-    // SAFETY: live handle per the caller.
-    unsafe { s.as_ref() }.ok_or(NTLS_EINVAL)
-}
-
 fn status(r: Result<(), c_int>) -> c_int {
     r.err().unwrap_or(0)
-}
-
-/// Changes one entry of a socket's callback table.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
-unsafe fn set_callback(s: *mut Socket, f: impl FnOnce(&mut SocketCallbacks)) -> c_int {
-    // SAFETY: forwarded from the caller.
-    let s = match unsafe { sock(s) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    if s.state() == State::Closed {
-        return NTLS_ECLOSED;
-    }
-    match s.events().as_any().downcast_ref::<CSocketEvents>() {
-        Some(ev) => {
-            let mut table = ev.table.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut table);
-            ev.has_data.store(table.data.is_some(), std::sync::atomic::Ordering::Release);
-            0
-        }
-        None => NTLS_EINVAL,
-    }
 }
 
 /// Makes an unstarted socket on `loop` (NULL: the default loop). Set callbacks, then
 /// `ntls_socket_connect` or `ntls_socket_wrap_fd`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut Socket) -> c_int {
+pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut ntls_socket) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(out);
         // SAFETY: forwarded from the caller.
@@ -61,77 +26,74 @@ pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut Socke
             Err(s) => return s,
         };
         // SAFETY: `out` is non-null and writable per the caller.
-        unsafe { hand_out(out, Socket::new(lp, Box::new(CSocketEvents::default()))) };
+        unsafe { hand_out(out, Socket::new(lp, CSocketEvents::default())) };
         0
     })
 }
 
 /// `secureConnect`: the client's handshake finished.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_secure_connect(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_secure_connect(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.secure_connect = cb) } })
 }
 /// `data`: decrypted bytes, borrowed for the call. Setting it starts reading.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_data(s: *mut Socket, cb: ntls_socket_data_cb) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_data(s: *mut ntls_socket, cb: ntls_socket_data_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.data = cb) } })
 }
 /// `end`: the peer finished sending.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_end(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_end(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.end = cb) } })
 }
 /// `close`: the socket's last event, exactly once.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_close(s: *mut Socket, cb: ntls_socket_close_cb) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_close(s: *mut ntls_socket, cb: ntls_socket_close_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.close = cb) } })
 }
 /// `error`: followed by `close` with `had_error` set.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_error(s: *mut Socket, cb: ntls_socket_error_cb) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_error(s: *mut ntls_socket, cb: ntls_socket_error_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.error = cb) } })
 }
 /// `drain`: the write buffer emptied after `ntls_socket_write` returned 0.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_drain(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_drain(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.drain = cb) } })
 }
 /// `timeout`: idle for the time set with `ntls_socket_set_timeout`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut Socket, cb: ntls_socket_cb) -> c_int {
+pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.timeout = cb) } })
 }
 
 /// Sets the pointer handed to every callback of this socket.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_set_data(s: *mut Socket, data: *mut c_void) -> c_int {
+pub unsafe extern "C" fn ntls_socket_set_data(s: *mut ntls_socket, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.user = UserData(data)) } })
 }
 
 /// The pointer set with `ntls_socket_set_data`, or NULL.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_get_data(s: *const Socket) -> *mut c_void {
+pub unsafe extern "C" fn ntls_socket_get_data(s: *const ntls_socket) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
         // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) }.ok().and_then(|s| s.events().as_any().downcast_ref::<CSocketEvents>()) {
-            Some(ev) => ev.table.lock().unwrap_or_else(|e| e.into_inner()).user.0,
-            None => std::ptr::null_mut(),
-        }
+        unsafe { user_data(s) }
     })
 }
 
 /// `tls.connect(options)`: `host`, `port`, `servername`, `ca`, `rejectUnauthorized`, ...
 /// Bad options fail here, with words in `ntls_options_last_error(opts)`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_connect(s: *mut Socket, opts: *const OptionsHandle) -> c_int {
+pub unsafe extern "C" fn ntls_socket_connect(s: *mut ntls_socket, opts: *const OptionsHandle) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(s, opts);
         // SAFETY: live handles per the caller.
@@ -146,7 +108,7 @@ pub unsafe extern "C" fn ntls_socket_connect(s: *mut Socket, opts: *const Option
 /// should wait for `drain`; `cb(socket, status, arg)` fires once the bytes reached the kernel.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_write(
-    s: *mut Socket,
+    s: *mut ntls_socket,
     buf: *const c_void,
     len: usize,
     cb: ntls_write_cb,
@@ -154,17 +116,16 @@ pub unsafe extern "C" fn ntls_socket_write(
 ) -> c_int {
     guard!(NTLS_EPANIC, {
         // SAFETY: forwarded from the caller.
-        let (s, data) = match (unsafe { sock(s) }, unsafe { c_bytes(buf.cast(), len) }) {
-            (Ok(s), Some(d)) => (s, d),
-            _ => return NTLS_EINVAL,
-        };
-        let done: Option<WriteDone> = cb.map(|f| {
+        let s = try_ref!(s);
+        // SAFETY: `len` readable bytes, per the caller.
+        let Some(data) = (unsafe { c_bytes(buf.cast(), len) }) else { return NTLS_EINVAL };
+        let done: Option<WriteDone<CSocketEvents>> = cb.map(|f| {
             let arg = UserData(arg);
-            Box::new(move |s: &Socket, status: i32| {
+            Box::new(move |s: &ntls_socket, status: i32| {
                 let arg = arg;
                 // SAFETY: the program's callback, with a handle valid for the call.
-                unsafe { f((s as *const Socket).cast_mut(), status, arg.0) }
-            }) as WriteDone
+                unsafe { f((s as *const ntls_socket).cast_mut(), status, arg.0) }
+            }) as WriteDone<CSocketEvents>
         });
         match s.write(data, done) {
             Ok(below) => c_int::from(below),
@@ -175,108 +136,69 @@ pub unsafe extern "C" fn ntls_socket_write(
 
 /// `socket.end()`: close_notify after queued data, then FIN. Twice: `NTLS_EALREADY`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_end(s: *mut Socket) -> c_int {
-    guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { borrow_arc(s.cast_const()) } {
-            Some(s) => status(s.end()),
-            None => NTLS_EINVAL,
-        }
-    })
+pub unsafe extern "C" fn ntls_socket_end(s: *mut ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, { status(try_ref!(s).end()) })
 }
 /// `socket.destroy()`: close now; pending writes complete with `NTLS_ECANCELED`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_destroy(s: *mut Socket) -> c_int {
-    guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { borrow_arc(s.cast_const()) } {
-            Some(s) => status(s.destroy()),
-            None => NTLS_EINVAL,
-        }
-    })
+pub unsafe extern "C" fn ntls_socket_destroy(s: *mut ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, { status(try_arc!(s).destroy()) })
 }
 /// `socket.pause()`: stop reading, so TCP pushes back.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_pause(s: *mut Socket) -> c_int {
-    guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { borrow_arc(s.cast_const()) } {
-            Some(s) => status(s.pause()),
-            None => NTLS_EINVAL,
-        }
-    })
+pub unsafe extern "C" fn ntls_socket_pause(s: *mut ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, { status(try_ref!(s).pause()) })
 }
 /// `socket.resume()`: read again.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_resume(s: *mut Socket) -> c_int {
-    guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { borrow_arc(s.cast_const()) } {
-            Some(s) => status(s.resume()),
-            None => NTLS_EINVAL,
-        }
-    })
+pub unsafe extern "C" fn ntls_socket_resume(s: *mut ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, { status(try_ref!(s).resume()) })
 }
 
 /// `socket.setTimeout(ms)`: the `timeout` event after `ms` idle milliseconds; 0 disables.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_set_timeout(s: *mut Socket, ms: u64) -> c_int {
+pub unsafe extern "C" fn ntls_socket_set_timeout(s: *mut ntls_socket, ms: u64) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) } {
-            Ok(s) => status(s.set_timeout(ms)),
-            Err(e) => e,
-        }
+        let s = try_ref!(s);
+        status(s.set_timeout(ms))
     })
 }
 
 /// `socket.renegotiate()`: not supported (rustls never renegotiates, and refuses a peer's
 /// request); always `NTLS_ENOTSUP`, with words on the socket.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_renegotiate(s: *mut Socket) -> c_int {
+pub unsafe extern "C" fn ntls_socket_renegotiate(s: *mut ntls_socket) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) } {
-            Ok(s) => s.fail_call(
-                NTLS_ENOTSUP,
-                "renegotiation is not supported (TLS 1.3 has none; use a new connection)",
-            ),
-            Err(e) => e,
-        }
+        let s = try_ref!(s);
+        s.fail_call(NTLS_ENOTSUP, "renegotiation is not supported (TLS 1.3 has none; use a new connection)")
     })
 }
 
 /// `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut Socket, enable: c_int) -> c_int {
+pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut ntls_socket, enable: c_int) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) } {
-            Ok(s) => status(s.set_no_delay(enable != 0)),
-            Err(e) => e,
-        }
+        let s = try_ref!(s);
+        status(s.set_no_delay(enable != 0))
     })
 }
 
 /// The words of the last failed call on this socket; "" if none. Like every string the
 /// API returns, the pointer stays valid (and its text unchanged) for the socket's life.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_last_error(s: *const Socket) -> *const c_char {
+pub unsafe extern "C" fn ntls_socket_last_error(s: *const ntls_socket) -> *const c_char {
     guard!(c"".as_ptr(), {
         // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) } {
-            Ok(s) => s.last_error_ptr(),
-            Err(_) => c"socket is NULL".as_ptr(),
-        }
+        unsafe { handle(s) }.map_or(c"socket is NULL".as_ptr(), Socket::last_error_ptr)
     })
 }
 
 /// `socket.authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_authorized(s: *const Socket) -> c_int {
+pub unsafe extern "C" fn ntls_socket_authorized(s: *const ntls_socket) -> c_int {
     guard!(0, {
         // SAFETY: forwarded from the caller.
-        let s = unsafe { sock(s) }.ok();
+        let s = unsafe { handle(s) };
         c_int::from(s.and_then(Socket::properties).is_some_and(|i| i.authorized))
     })
 }
@@ -287,11 +209,11 @@ pub unsafe extern "C" fn ntls_socket_authorized(s: *const Socket) -> c_int {
 /// # Safety
 /// `s` is NULL or a live socket handle.
 unsafe fn info_str(
-    s: *const Socket,
+    s: *const ntls_socket,
     f: impl FnOnce(&crate::socket::info::SecureInfo) -> *const c_char,
 ) -> *const c_char {
     // SAFETY: forwarded from the caller.
-    match unsafe { sock(s) }.ok().and_then(Socket::properties) {
+    match unsafe { handle(s) }.and_then(Socket::properties) {
         Some(i) => f(i),
         None => std::ptr::null(),
     }
@@ -299,7 +221,7 @@ unsafe fn info_str(
 
 /// `socket.authorizationError`: Node's code (`"CERT_HAS_EXPIRED"`), NULL when authorized.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const Socket) -> *const c_char {
+pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const ntls_socket) -> *const c_char {
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
         unsafe { info_str(s, |i| i.authorization_error.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
@@ -308,11 +230,11 @@ pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const Socket) -> *c
 
 /// `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake and after close.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const Socket) -> *const c_char {
+pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const ntls_socket) -> *const c_char {
     // SAFETY: forwarded from the caller.
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
-        let info = unsafe { sock(s) }.ok().and_then(Socket::info);
+        let info = unsafe { handle(s) }.and_then(Socket::info);
         info.map_or(std::ptr::null(), |i| i.protocol.as_ptr())
     })
 }
@@ -320,17 +242,13 @@ pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const Socket) -> *const c_
 /// `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_cipher(
-    s: *const Socket,
+    s: *const ntls_socket,
     name: *mut *const c_char,
     standard_name: *mut *const c_char,
     version: *mut *const c_char,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        let s = match unsafe { sock(s) } {
-            Ok(s) => s,
-            Err(e) => return e,
-        };
+        let s = try_ref!(s);
         let Some(i) = s.info() else {
             return NTLS_ENOTCONN;
         };
@@ -352,16 +270,12 @@ pub unsafe extern "C" fn ntls_socket_get_cipher(
 /// size in bits; `NTLS_ENOTCONN` before the handshake. Out-pointers may be NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
-    s: *const Socket,
+    s: *const ntls_socket,
     name: *mut *const c_char,
     size: *mut c_int,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        let s = match unsafe { sock(s) } {
-            Ok(s) => s,
-            Err(e) => return e,
-        };
+        let s = try_ref!(s);
         let Some(i) = s.info() else { return NTLS_ENOTCONN };
         if !name.is_null() {
             // SAFETY: non-null and writable per the caller.
@@ -377,7 +291,7 @@ pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
 
 /// `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const Socket) -> *const c_char {
+pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const ntls_socket) -> *const c_char {
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
         unsafe { info_str(s, |i| i.alpn.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
@@ -386,7 +300,7 @@ pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const Socket) -> *const c
 
 /// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_char {
+pub unsafe extern "C" fn ntls_socket_servername(s: *const ntls_socket) -> *const c_char {
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
         unsafe { info_str(s, |i| i.servername.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
@@ -395,17 +309,17 @@ pub unsafe extern "C" fn ntls_socket_servername(s: *const Socket) -> *const c_ch
 
 /// `encrypted`: 1 for a socket, 0 for NULL.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_encrypted(s: *const Socket) -> c_int {
+pub unsafe extern "C" fn ntls_socket_encrypted(s: *const ntls_socket) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(0, { c_int::from(unsafe { sock(s) }.is_ok()) })
+    guard!(0, { c_int::from(unsafe { handle(s) }.is_some()) })
 }
 
 /// `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const Socket) -> c_int {
+pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const ntls_socket) -> c_int {
     guard!(0, {
         // SAFETY: forwarded from the caller.
-        let s = unsafe { sock(s) }.ok();
+        let s = unsafe { handle(s) };
         c_int::from(s.and_then(Socket::info).is_some_and(|i| i.session_reused))
     })
 }
@@ -413,19 +327,17 @@ pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const Socket) -> c_in
 /// `remoteAddress`, `remotePort`, `remoteFamily` (4 or 6); `NTLS_ENOTCONN` before connecting.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_remote_address(
-    s: *const Socket,
+    s: *const ntls_socket,
     host: *mut c_char,
     host_len: usize,
     port: *mut c_int,
     family: *mut c_int,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) }.map(Socket::addresses) {
-            // SAFETY: forwarded from the caller.
-            Ok(Some(a)) => unsafe { address_out(a.remote, host, host_len, port, family) },
-            Ok(None) => NTLS_ENOTCONN,
-            Err(e) => e,
+        match try_ref!(s).addresses() {
+            // SAFETY: the out-pointers are NULL or writable, per the caller.
+            Some(a) => unsafe { address_out(a.remote, host, host_len, port, family) },
+            None => NTLS_ENOTCONN,
         }
     })
 }
@@ -433,47 +345,45 @@ pub unsafe extern "C" fn ntls_socket_remote_address(
 /// `localAddress`, `localPort` and family; `NTLS_ENOTCONN` before connecting.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_local_address(
-    s: *const Socket,
+    s: *const ntls_socket,
     host: *mut c_char,
     host_len: usize,
     port: *mut c_int,
     family: *mut c_int,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: forwarded from the caller.
-        match unsafe { sock(s) }.map(Socket::addresses) {
-            // SAFETY: forwarded from the caller.
-            Ok(Some(a)) => unsafe { address_out(a.local, host, host_len, port, family) },
-            Ok(None) => NTLS_ENOTCONN,
-            Err(e) => e,
+        match try_ref!(s).addresses() {
+            // SAFETY: the out-pointers are NULL or writable, per the caller.
+            Some(a) => unsafe { address_out(a.local, host, host_len, port, family) },
+            None => NTLS_ENOTCONN,
         }
     })
 }
 
 /// `bytesRead`: bytes received from the network (TLS records included).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_bytes_read(s: *const Socket) -> u64 {
+pub unsafe extern "C" fn ntls_socket_bytes_read(s: *const ntls_socket) -> u64 {
     // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { sock(s) }.map_or(0, Socket::bytes_read) })
+    guard!(0, { unsafe { handle(s) }.map_or(0, Socket::bytes_read) })
 }
 
 /// `bytesWritten`: bytes sent to the network (TLS records included).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_bytes_written(s: *const Socket) -> u64 {
+pub unsafe extern "C" fn ntls_socket_bytes_written(s: *const ntls_socket) -> u64 {
     // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { sock(s) }.map_or(0, Socket::bytes_written) })
+    guard!(0, { unsafe { handle(s) }.map_or(0, Socket::bytes_written) })
 }
 
 /// Adds a reference (keep a socket handed to a callback).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_ref(s: *mut Socket) {
+pub unsafe extern "C" fn ntls_socket_ref(s: *mut ntls_socket) {
     // SAFETY: live handle per the caller.
     guard!((), { unsafe { retain_arc(s.cast_const()) } })
 }
 
 /// Drops a reference; a live connection keeps its own until `close`.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_unref(s: *mut Socket) {
+pub unsafe extern "C" fn ntls_socket_unref(s: *mut ntls_socket) {
     // SAFETY: the caller gives up its reference.
     guard!((), { unsafe { release_arc(s.cast_const()) } })
 }
@@ -483,7 +393,11 @@ pub unsafe extern "C" fn ntls_socket_unref(s: *mut Socket) {
 /// options, or a socket already started (`NTLS_EALREADY`), the descriptor stays the caller's.
 /// `NTLS_OPT_IS_SERVER` picks the side.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_wrap_fd(s: *mut Socket, fd: c_int, opts: *const OptionsHandle) -> c_int {
+pub unsafe extern "C" fn ntls_socket_wrap_fd(
+    s: *mut ntls_socket,
+    fd: c_int,
+    opts: *const OptionsHandle,
+) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(s, opts);
         if fd < 0 {

@@ -1,4 +1,5 @@
-//! The events a server emits, as a trait the C layer implements with its callbacks.
+//! The events a server emits, as a trait the C layer implements with its callbacks. The
+//! server is generic over it, and names the event sink its accepted sockets get.
 
 use super::Server;
 use crate::error::NtlsError;
@@ -7,33 +8,33 @@ use crate::socket::{Socket, SocketEvents};
 use std::sync::Arc;
 
 /// Receives a server's events on the loop thread, one at a time.
-pub trait ServerEvents: Send + Sync {
+pub trait ServerEvents: Send + Sync + Sized + 'static {
+    /// The event sink of the server's accepted sockets.
+    type Socket: SocketEvents;
     /// `secureConnection`: a client finished its handshake.
-    fn secure_connection(&self, srv: &Server, s: &Socket);
+    fn secure_connection(&self, srv: &Server<Self>, s: &Socket<Self::Socket>);
     /// `tlsClientError`: a connection failed before it was secure.
-    fn tls_client_error(&self, srv: &Server, err: &NtlsError, s: &Socket);
+    fn tls_client_error(&self, srv: &Server<Self>, err: &NtlsError, s: &Socket<Self::Socket>);
     /// `listening`.
-    fn listening(&self, srv: &Server);
+    fn listening(&self, srv: &Server<Self>);
     /// `close`: stopped listening and every connection has closed.
-    fn close(&self, srv: &Server);
+    fn close(&self, srv: &Server<Self>);
     /// `error` (`EADDRINUSE`, ...).
-    fn error(&self, srv: &Server, err: &NtlsError);
+    fn error(&self, srv: &Server<Self>, err: &NtlsError);
     /// Whether an SNICallback is set (connections then wait for its answer).
     fn has_sni_callback(&self) -> bool {
         false
     }
     /// `SNICallback(servername, cb)`: the request must be finished exactly once.
-    fn sni_callback(&self, _srv: &Server, req: Arc<Request>) {
+    fn sni_callback(&self, _srv: &Server<Self>, req: Arc<Request>) {
         req.finish(crate::request::Answer::Context(None));
     }
     /// The event sink for an accepted connection's socket.
-    fn new_socket_events(&self) -> Box<dyn SocketEvents>;
-    /// Downcasting, for the C layer to reach its own callback table.
-    fn as_any(&self) -> &dyn std::any::Any;
+    fn new_socket_events(&self) -> Self::Socket;
 }
 
 /// `listen`'s callback: 0 once listening, or the failure's status.
-pub type ListenDone = Box<dyn FnOnce(&Server, i32) + Send>;
+pub type ListenDone<E> = Box<dyn FnOnce(&Server<E>, i32) + Send>;
 
 /// `close`'s callback.
-pub type CloseDone = Box<dyn FnOnce(&Server) + Send>;
+pub type CloseDone<E> = Box<dyn FnOnce(&Server<E>) + Send>;

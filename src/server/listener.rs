@@ -1,6 +1,6 @@
 //! The listening socket: binds (with SO_REUSEPORT, for several loops on one port) and accepts.
 
-use super::{Hooks, Server, ServerState};
+use super::{Hooks, Server, ServerEvents, ServerState};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::socket::{start_connected, Role, ServerSide, Socket};
 use mio::net::TcpListener;
@@ -31,14 +31,14 @@ pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
 }
 
 /// A server's accept loop on its loop thread.
-pub struct Listener {
+pub struct Listener<E: ServerEvents> {
     /// The server handle.
-    pub server: Arc<Server>,
+    pub server: Arc<Server<E>>,
     /// The bound socket.
     pub listener: TcpListener,
 }
 
-impl Listener {
+impl<E: ServerEvents> Listener<E> {
     /// Registers the listener under a fresh token and installs it.
     pub fn install(mut self, cx: &mut Cx<'_>) -> io::Result<()> {
         let token = cx.reserve();
@@ -102,7 +102,7 @@ impl Listener {
     }
 }
 
-impl Handler for Listener {
+impl<E: ServerEvents> Handler for Listener<E> {
     fn ready(&mut self, cx: &mut Cx<'_>, _token: usize, _ready: Ready) -> Next {
         if self.server.state() != ServerState::Listening {
             return self.kick(cx, _token);

@@ -38,9 +38,9 @@ pub enum ServerState {
 }
 
 /// A TLS server handle (`ntls_server`).
-pub struct Server {
+pub struct Server<E: ServerEvents> {
     lp: Loop,
-    events: Box<dyn ServerEvents>,
+    events: E,
     tls: ServerTls,
     max_connections: Option<u64>,
     high_water_mark: Option<u64>,
@@ -53,20 +53,20 @@ pub struct Server {
     listener_token: AtomicUsize,
     address: OnceLock<SocketAddr>,
     close_emitted: AtomicBool,
-    close_callbacks: Mutex<Vec<CloseDone>>,
+    close_callbacks: Mutex<Vec<CloseDone<E>>>,
     listening_socket: Mutex<Option<socket2::Socket>>,
     last_error: LastError,
 }
 
 /// Connects a server's connections back to it.
-struct Hooks(Arc<Server>);
+struct Hooks<E: ServerEvents>(Arc<Server<E>>);
 
-impl ServerHooks for Hooks {
-    fn secure_connection(&self, s: &Socket) {
+impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
+    fn secure_connection(&self, s: &Socket<E::Socket>) {
         self.0.events.secure_connection(&self.0, s);
     }
 
-    fn client_error(&self, err: &NtlsError, s: &Socket) {
+    fn client_error(&self, err: &NtlsError, s: &Socket<E::Socket>) {
         self.0.events.tls_client_error(&self.0, err, s);
     }
 
@@ -75,7 +75,7 @@ impl ServerHooks for Hooks {
     }
 }
 
-impl Hooks {
+impl<E: ServerEvents> Hooks<E> {
     /// One connection fewer; the server's `close` may be due.
     fn connection_closed_now(&self) {
         self.0.connections.fetch_sub(1, Ordering::SeqCst);
@@ -83,9 +83,9 @@ impl Hooks {
     }
 }
 
-impl Server {
+impl<E: ServerEvents> Server<E> {
     /// `tls.createServer(options)`: every option is checked here.
-    pub fn new(lp: Loop, o: &Options, events: Box<dyn ServerEvents>) -> Result<Arc<Server>, OptionError> {
+    pub fn new(lp: Loop, o: &Options, events: E) -> Result<Arc<Server<E>>, OptionError> {
         let tls = server_config::build(o)?;
         let handshake_ms =
             o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
@@ -111,8 +111,8 @@ impl Server {
     }
 
     /// The callbacks' owner.
-    pub fn events(&self) -> &dyn ServerEvents {
-        self.events.as_ref()
+    pub fn events(&self) -> &E {
+        &self.events
     }
 
     /// The current state.
@@ -145,7 +145,7 @@ impl Server {
         self: &Arc<Self>,
         host: Option<&str>,
         port: i32,
-        done: Option<ListenDone>,
+        done: Option<ListenDone<E>>,
     ) -> Result<(), c_int> {
         let port = u16::try_from(port)
             .map_err(|_| self.fail_call(NTLS_EINVAL, &format!("port must be 0 to 65535, got {port}")))?;
@@ -181,7 +181,7 @@ impl Server {
         host: Option<String>,
         port: u16,
         addrs: std::io::Result<Vec<SocketAddr>>,
-        done: Option<ListenDone>,
+        done: Option<ListenDone<E>>,
     ) {
         let unresolved = addrs.is_err();
         let result = addrs.and_then(|addrs| {
@@ -236,7 +236,7 @@ impl Server {
     }
 
     /// `server.close(cb)`: stop accepting; `close` fires once every connection has closed.
-    pub fn close(self: &Arc<Self>, done: Option<CloseDone>) -> Result<(), c_int> {
+    pub fn close(self: &Arc<Self>, done: Option<CloseDone<E>>) -> Result<(), c_int> {
         let previous = self.state();
         match previous {
             ServerState::Closing | ServerState::Closed => {

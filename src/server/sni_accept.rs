@@ -3,7 +3,7 @@
 //! the program when it set an SNICallback), then hand over to the normal path with that
 //! context's whole config — its certificate, trust store and CRLs.
 
-use super::{Hooks, Server};
+use super::{Hooks, Server, ServerEvents};
 use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
@@ -16,18 +16,23 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// The ClientHello phase of one connection.
-pub struct SniAccept {
-    server: Arc<Server>,
-    sock: Arc<Socket>,
+pub struct SniAccept<E: ServerEvents> {
+    server: Arc<Server<E>>,
+    sock: Arc<Socket<E::Socket>>,
     stream: Option<TcpStream>,
     acceptor: Acceptor,
     pending: Option<(Accepted, Arc<Request>)>,
     deadline: Instant,
 }
 
-impl SniAccept {
+impl<E: ServerEvents> SniAccept<E> {
     /// Registers the stream and waits for the ClientHello.
-    pub fn start(cx: &mut Cx<'_>, server: Arc<Server>, sock: Arc<Socket>, mut stream: TcpStream) {
+    pub fn start(
+        cx: &mut Cx<'_>,
+        server: Arc<Server<E>>,
+        sock: Arc<Socket<E::Socket>>,
+        mut stream: TcpStream,
+    ) {
         let token = cx.reserve();
         let deadline = Instant::now() + server.handshake_timeout;
         if let Err(e) = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE) {
@@ -170,7 +175,7 @@ impl SniAccept {
     }
 }
 
-impl Handler for SniAccept {
+impl<E: ServerEvents> Handler for SniAccept<E> {
     fn ready(&mut self, cx: &mut Cx<'_>, token: usize, _ready: Ready) -> Next {
         self.step(cx, token)
     }

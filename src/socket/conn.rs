@@ -3,7 +3,7 @@
 use super::events::WriteDone;
 use super::info::{self, Addresses};
 use super::no_sigpipe::NoSigPipe;
-use super::{Socket, State};
+use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_ETIMEDOUT};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
 use crate::tls::alerts::tls_error;
@@ -36,19 +36,19 @@ thread_local! {
 }
 
 /// What the server layer does for its connections.
-pub trait ServerHooks: Send + Sync {
+pub trait ServerHooks<E: SocketEvents>: Send + Sync {
     /// `secureConnection`.
-    fn secure_connection(&self, s: &Socket);
+    fn secure_connection(&self, s: &Socket<E>);
     /// `tlsClientError`: a connection failed before it was secure.
-    fn client_error(&self, err: &NtlsError, s: &Socket);
+    fn client_error(&self, err: &NtlsError, s: &Socket<E>);
     /// A connection closed (for `connections` and the server's own `close`).
     fn connection_closed(&self);
 }
 
 /// The server side of a connection.
-pub struct ServerSide {
+pub struct ServerSide<E: SocketEvents> {
     /// The server's events.
-    pub hooks: Arc<dyn ServerHooks>,
+    pub hooks: Arc<dyn ServerHooks<E>>,
     /// Client-certificate checks, when `requestCert` is set.
     pub client_verifier: Option<Arc<NodeClientVerifier>>,
     /// When an unfinished handshake is abandoned.
@@ -56,7 +56,7 @@ pub struct ServerSide {
 }
 
 /// Which end of the connection we are.
-pub enum Role {
+pub enum Role<E: SocketEvents> {
     /// `tls.connect`.
     Client {
         /// Judges `authorized` when `rejectUnauthorized` is false.
@@ -71,15 +71,15 @@ pub enum Role {
         next_addr: usize,
     },
     /// An accepted connection.
-    Server(ServerSide),
+    Server(ServerSide<E>),
 }
 
 /// A TLS connection being driven by the loop.
-pub struct Conn {
-    sock: Arc<Socket>,
+pub struct Conn<E: SocketEvents> {
+    sock: Arc<Socket<E>>,
     stream: Option<TcpStream>,
     tls: rustls::Connection,
-    role: Role,
+    role: Role<E>,
     connected: bool,
     secure: bool,
     eof: bool,
@@ -92,7 +92,7 @@ pub struct Conn {
     stash: Vec<u8>,
     accepted: u64,
     flushed: u64,
-    callbacks: VecDeque<(u64, WriteDone)>,
+    callbacks: VecDeque<(u64, WriteDone<E>)>,
     spare: Vec<u8>,
     allow_half_open: bool,
     no_delay: bool,
@@ -104,12 +104,12 @@ pub struct Conn {
 
 /// Starts driving an already-connected TCP stream (an accepted or a wrapped one).
 /// The caller has counted the handle with `handle_started`.
-pub fn start_connected(
+pub fn start_connected<E: SocketEvents>(
     cx: &mut Cx<'_>,
-    sock: Arc<Socket>,
+    sock: Arc<Socket<E>>,
     stream: TcpStream,
     tls: rustls::Connection,
-    role: Role,
+    role: Role<E>,
     no_delay: bool,
     allow_half_open: bool,
 ) {
@@ -137,15 +137,15 @@ pub fn start_connected(
     conn.launch(cx, token);
 }
 
-impl Conn {
+impl<E: SocketEvents> Conn<E> {
     fn new(
-        sock: Arc<Socket>,
+        sock: Arc<Socket<E>>,
         stream: Option<TcpStream>,
         mut tls: rustls::Connection,
-        role: Role,
+        role: Role<E>,
         connected: bool,
         allow_half_open: bool,
-    ) -> Conn {
+    ) -> Conn<E> {
         tls.set_buffer_limit(None);
         Conn {
             sock,
@@ -177,9 +177,9 @@ impl Conn {
 
     /// Starts a client connection: dials the first address.
     pub fn start_client(
-        sock: Arc<Socket>,
+        sock: Arc<Socket<E>>,
         tls: rustls::Connection,
-        role: Role,
+        role: Role<E>,
         no_delay: bool,
         allow_half_open: bool,
         cx: &mut Cx<'_>,
@@ -205,7 +205,7 @@ impl Conn {
     }
 }
 
-impl Conn {
+impl<E: SocketEvents> Conn<E> {
     /// Connects to the next resolved address (clients try each in turn, as Node does).
     fn dial_next(&mut self, cx: &mut Cx<'_>, token: usize, last: Option<io::Error>) -> Result<(), NtlsError> {
         if let Some(mut old) = self.stream.take() {
@@ -653,7 +653,7 @@ fn plaintext_protocol(first: &[u8; 4]) -> Option<(&'static str, &'static str)> {
     }
 }
 
-impl Handler for Conn {
+impl<E: SocketEvents> Handler for Conn<E> {
     fn ready(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Next {
         self.drive(cx, token, ready)
     }

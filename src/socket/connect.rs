@@ -2,7 +2,7 @@
 //! resolution and TCP connect on the loop.
 
 use super::conn::{Conn, Role};
-use super::Socket;
+use super::{Socket, SocketEvents};
 use crate::error::{NtlsError, NTLS_EAI_NONAME};
 use crate::options::keys::*;
 use crate::options::{OptionError, Options};
@@ -59,7 +59,7 @@ impl Plan {
 }
 
 /// Resolves the host and hands the addresses to `dial`; runs on the loop thread.
-pub fn start(sock: Arc<Socket>, lp: Loop, plan: Plan, cx: &mut Cx<'_>) {
+pub fn start<E: SocketEvents>(sock: Arc<Socket<E>>, lp: Loop, plan: Plan, cx: &mut Cx<'_>) {
     if sock.is_destroyed() {
         return give_up(&sock, None);
     }
@@ -76,7 +76,7 @@ pub fn start(sock: Arc<Socket>, lp: Loop, plan: Plan, cx: &mut Cx<'_>) {
 }
 
 /// Ends a connect that never got a connection: `error` (unless destroyed), then `close`.
-fn give_up(sock: &Socket, err: Option<NtlsError>) {
+fn give_up<E: SocketEvents>(sock: &Socket<E>, err: Option<NtlsError>) {
     let err = err.filter(|_| !sock.is_destroyed());
     if let Some(err) = &err {
         sock.events.error(sock, err);
@@ -85,7 +85,7 @@ fn give_up(sock: &Socket, err: Option<NtlsError>) {
     sock.lp.handle_closed();
 }
 
-fn dial(sock: Arc<Socket>, plan: Plan, addrs: Vec<SocketAddr>, cx: &mut Cx<'_>) {
+fn dial<E: SocketEvents>(sock: Arc<Socket<E>>, plan: Plan, addrs: Vec<SocketAddr>, cx: &mut Cx<'_>) {
     let tls = match rustls::ClientConnection::new(plan.tls.config.clone(), plan.server_name.clone()) {
         Ok(t) => t,
         Err(e) => {

@@ -1,29 +1,29 @@
-//! The events a socket emits, as a trait the C layer implements with its callbacks.
+//! The events a socket emits, as a trait the C layer implements with its callbacks. The
+//! socket is generic over it, so events are dispatched statically and the C layer reaches
+//! its own callback table through `Socket::events` with no downcast.
 
 use super::Socket;
 use crate::error::NtlsError;
 
 /// Receives a socket's events on the loop thread, one at a time.
-pub trait SocketEvents: Send + Sync {
+pub trait SocketEvents: Send + Sync + Sized + 'static {
     /// `secureConnect` (client) — the handshake finished.
-    fn secure_connect(&self, s: &Socket);
+    fn secure_connect(&self, s: &Socket<Self>);
     /// `data`: plaintext, borrowed for the call.
-    fn data(&self, s: &Socket, buf: &[u8]);
+    fn data(&self, s: &Socket<Self>, buf: &[u8]);
     /// Whether a `data` listener is set (a socket reads nothing until it has one or is resumed).
     fn has_data_listener(&self) -> bool;
     /// `end`: the peer finished sending.
-    fn end(&self, s: &Socket);
+    fn end(&self, s: &Socket<Self>);
     /// `close`: the last event.
-    fn close(&self, s: &Socket, had_error: bool);
+    fn close(&self, s: &Socket<Self>, had_error: bool);
     /// `error`.
-    fn error(&self, s: &Socket, err: &NtlsError);
+    fn error(&self, s: &Socket<Self>, err: &NtlsError);
     /// `drain`: the write buffer emptied after `write` returned 0.
-    fn drain(&self, s: &Socket);
+    fn drain(&self, s: &Socket<Self>);
     /// `timeout`: idle for the time set with `set_timeout`.
-    fn timeout(&self, s: &Socket);
-    /// Downcasting, for the C layer to reach its own callback table.
-    fn as_any(&self) -> &dyn std::any::Any;
+    fn timeout(&self, s: &Socket<Self>);
 }
 
 /// A finished write's callback: the status is 0 or a negative `NTLS_E*`.
-pub type WriteDone = Box<dyn FnOnce(&Socket, i32) + Send>;
+pub type WriteDone<E> = Box<dyn FnOnce(&Socket<E>, i32) + Send>;

@@ -40,15 +40,15 @@ pub enum State {
 }
 
 /// A TLS socket handle (`ntls_socket`).
-pub struct Socket {
+pub struct Socket<E: SocketEvents> {
     lp: Loop,
-    events: Box<dyn SocketEvents>,
+    events: E,
     state: AtomicU8,
     token: AtomicUsize,
     kicked: AtomicBool,
     driving: AtomicBool,
     dirty: AtomicBool,
-    queue: Mutex<WriteQueue>,
+    queue: Mutex<WriteQueue<E>>,
     flushed: AtomicU64,
     high_water_mark: AtomicU64,
     need_drain: AtomicBool,
@@ -65,9 +65,9 @@ pub struct Socket {
     last_error: LastError,
 }
 
-impl Socket {
+impl<E: SocketEvents> Socket<E> {
     /// A new, unstarted socket on `lp`.
-    pub fn new(lp: Loop, events: Box<dyn SocketEvents>) -> Arc<Socket> {
+    pub fn new(lp: Loop, events: E) -> Arc<Socket<E>> {
         Arc::new(Socket {
             lp,
             events,
@@ -95,8 +95,8 @@ impl Socket {
     }
 
     /// The callbacks' owner.
-    pub fn events(&self) -> &dyn SocketEvents {
-        self.events.as_ref()
+    pub fn events(&self) -> &E {
+        &self.events
     }
 
     /// The socket's loop.
@@ -220,7 +220,7 @@ impl Socket {
     }
 
     /// `socket.write(data, cb)`: copies; `Ok(true)` while under the high-water mark.
-    pub fn write(&self, data: &[u8], done: Option<WriteDone>) -> Result<bool, c_int> {
+    pub fn write(&self, data: &[u8], done: Option<WriteDone<E>>) -> Result<bool, c_int> {
         // After end(), always EPIPE (Node's write-after-end), whether or not it closed yet.
         if self.end_called.load(Ordering::SeqCst) {
             return Err(self.fail_call(NTLS_EPIPE, "write after end"));
@@ -369,7 +369,7 @@ impl Socket {
     fn finish_close(&self, had_error: bool) {
         self.set_state(State::Closed);
         self.token.store(NO_TOKEN, Ordering::SeqCst);
-        let cancelled: Vec<WriteDone> = {
+        let cancelled: Vec<WriteDone<E>> = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             q.ended = true;
             q.buf = Vec::new();

@@ -1,7 +1,7 @@
 //! `new tls.TLSSocket(socket, options)`: TLS over a TCP connection the program made.
 
 use super::conn::{start_connected, Role, ServerHooks, ServerSide};
-use super::{connect, Socket, State};
+use super::{connect, Socket, SocketEvents, State};
 use crate::error::*;
 use crate::options::keys::*;
 use crate::options::Options;
@@ -12,21 +12,21 @@ use std::time::{Duration, Instant};
 
 /// A wrapped server-side socket reports to itself: `secure` is its `secureConnect`
 /// callback and a failed handshake its `error`.
-struct OwnHooks(Arc<Socket>);
+struct OwnHooks<E: SocketEvents>(Arc<Socket<E>>);
 
-impl ServerHooks for OwnHooks {
-    fn secure_connection(&self, s: &Socket) {
+impl<E: SocketEvents> ServerHooks<E> for OwnHooks<E> {
+    fn secure_connection(&self, s: &Socket<E>) {
         self.0.events.secure_connect(s);
     }
 
-    fn client_error(&self, err: &NtlsError, s: &Socket) {
+    fn client_error(&self, err: &NtlsError, s: &Socket<E>) {
         self.0.events.error(s, err);
     }
 
     fn connection_closed(&self) {}
 }
 
-impl Socket {
+impl<E: SocketEvents> Socket<E> {
     /// Starts TLS on a connected stream; `isServer` picks the side.
     pub fn wrap_stream(self: &Arc<Self>, stream: std::net::TcpStream, o: &Options) -> Result<(), c_int> {
         self.check_open()?;
@@ -34,7 +34,7 @@ impl Socket {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
         }
         let fail = |e: crate::options::OptionError| self.option_failure(o, e);
-        let (tls, role): (rustls::Connection, Role) = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
+        let (tls, role): (rustls::Connection, Role<E>) = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
             let st = server_config::build(o).map_err(fail)?;
             let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT).map_err(fail)?;
             let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
