@@ -1,0 +1,338 @@
+//! The loop-thread half of a socket: TCP plus rustls, driven by readiness and kicks.
+//!
+//! `drive` is the one place a connection moves; the halves live beside it: `dial` (a
+//! client's TCP connect), `reading` (ciphertext in, plaintext out), `writing` (plaintext
+//! in, records out), `idle` (deadlines), `states` (where each half is).
+
+mod dial;
+mod idle;
+mod reading;
+mod states;
+mod writing;
+
+use super::events::WriteDone;
+use super::info;
+use super::info::Addresses;
+use super::no_sigpipe::NoSigPipe;
+use super::{Socket, SocketEvents, State};
+use crate::error::{NtlsError, NTLS_ECONNRESET};
+use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
+use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
+use idle::IdleTimer;
+use mio::net::TcpStream;
+use mio::Interest;
+use rustls::pki_types::ServerName;
+use states::{Inbound, Outbound, Phase};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the server layer does for its connections.
+pub trait ServerHooks<E: SocketEvents>: Send + Sync {
+    /// `secureConnection`.
+    fn secure_connection(&self, s: &Socket<E>);
+    /// `tlsClientError`: a connection failed before it was secure.
+    fn client_error(&self, err: &NtlsError, s: &Socket<E>);
+    /// A connection closed (for `connections` and the server's own `close`).
+    fn connection_closed(&self);
+}
+
+/// The server side of a connection.
+pub struct ServerSide<E: SocketEvents> {
+    /// The server's events.
+    pub hooks: Arc<dyn ServerHooks<E>>,
+    /// Client-certificate checks, when `requestCert` is set.
+    pub client_verifier: Option<Arc<NodeClientVerifier>>,
+    /// When an unfinished handshake is abandoned.
+    pub handshake_deadline: Instant,
+}
+
+/// Which end of the connection we are.
+pub enum Role<E: SocketEvents> {
+    /// `tls.connect`.
+    Client {
+        /// Judges `authorized` when `rejectUnauthorized` is false.
+        verifier: Arc<NodeServerVerifier>,
+        /// The name checked against the certificate.
+        server_name: ServerName<'static>,
+        /// The SNI sent, if any.
+        sni: Option<String>,
+        /// Resolved addresses, tried in order.
+        addrs: Vec<SocketAddr>,
+        /// The next address to try.
+        next_addr: usize,
+    },
+    /// An accepted connection.
+    Server(ServerSide<E>),
+}
+
+/// A TLS connection being driven by the loop.
+pub struct Conn<E: SocketEvents> {
+    sock: Arc<Socket<E>>,
+    stream: Option<TcpStream>,
+    tls: rustls::Connection,
+    role: Role<E>,
+    phase: Phase,
+    inbound: Inbound,
+    outbound: Outbound,
+    /// The first bytes the peer sent, to recognise plain HTTP on a TLS port.
+    first_bytes: [u8; 4],
+    /// Ciphertext read but not yet fed to rustls, kept while the socket is paused.
+    stash: Vec<u8>,
+    /// Plaintext bytes handed to rustls, and those of them known to be on the wire.
+    accepted: u64,
+    flushed: u64,
+    callbacks: VecDeque<(u64, WriteDone<E>)>,
+    spare: Vec<u8>,
+    allow_half_open: bool,
+    no_delay: bool,
+    idle: IdleTimer,
+}
+
+/// Starts driving an already-connected TCP stream (an accepted or a wrapped one).
+/// The caller has counted the handle with `handle_started`.
+pub fn start_connected<E: SocketEvents>(
+    cx: &mut Cx<'_>,
+    sock: Arc<Socket<E>>,
+    stream: TcpStream,
+    tls: rustls::Connection,
+    role: Role<E>,
+    no_delay: bool,
+    allow_half_open: bool,
+) {
+    let _ = stream.set_nodelay(no_delay);
+    if let (Ok(local), Ok(remote)) = (stream.local_addr(), stream.peer_addr()) {
+        let _ = sock.addresses.set(Addresses { local, remote });
+    }
+    sock.set_state(State::Connecting);
+    let token = cx.reserve();
+    if let Role::Server(side) = &role {
+        cx.set_timer(token, side.handshake_deadline);
+    }
+    let mut conn = Conn::new(sock, Some(stream), tls, role, true, allow_half_open);
+    let registered = match conn.stream.as_mut() {
+        Some(s) => cx.registry().register(s, Cx::token(token), Interest::READABLE | Interest::WRITABLE),
+        None => Ok(()),
+    };
+    if let Err(e) = registered {
+        conn.stream = None;
+        conn.sock.token.store(token, Ordering::SeqCst);
+        conn.fail(cx, NtlsError::from_io(&e, "accept", ""));
+        cx.release(token);
+        return;
+    }
+    conn.launch(cx, token);
+}
+
+impl<E: SocketEvents> Conn<E> {
+    fn new(
+        sock: Arc<Socket<E>>,
+        stream: Option<TcpStream>,
+        mut tls: rustls::Connection,
+        role: Role<E>,
+        connected: bool,
+        allow_half_open: bool,
+    ) -> Conn<E> {
+        tls.set_buffer_limit(None);
+        Conn {
+            sock,
+            stream,
+            tls,
+            role,
+            phase: if connected { Phase::Handshaking } else { Phase::Dialing },
+            inbound: Inbound::Open { more: true, fin: false },
+            outbound: Outbound::Open,
+            first_bytes: [0; 4],
+            stash: Vec::new(),
+            accepted: 0,
+            flushed: 0,
+            callbacks: VecDeque::new(),
+            spare: Vec::new(),
+            allow_half_open,
+            no_delay: true,
+            idle: IdleTimer::new(),
+        }
+    }
+
+    /// Starts a client connection: dials the first address.
+    pub fn start_client(
+        sock: Arc<Socket<E>>,
+        tls: rustls::Connection,
+        role: Role<E>,
+        no_delay: bool,
+        allow_half_open: bool,
+        cx: &mut Cx<'_>,
+    ) {
+        let token = cx.reserve();
+        let mut conn = Conn::new(sock, None, tls, role, false, allow_half_open);
+        conn.no_delay = no_delay;
+        if let Err(err) = conn.dial_next(cx, token, None) {
+            conn.sock.token.store(token, Ordering::SeqCst);
+            conn.fail(cx, err);
+            cx.release(token);
+            return;
+        }
+        conn.launch(cx, token);
+    }
+
+    fn launch(mut self, cx: &mut Cx<'_>, token: usize) {
+        self.sock.token.store(token, Ordering::SeqCst);
+        match self.drive(cx, token, Ready::default()) {
+            Next::Keep => cx.install(token, Box::new(self)),
+            Next::Remove => cx.release(token),
+        }
+    }
+}
+
+impl<E: SocketEvents> Conn<E> {
+    /// Runs every step that may have become possible; the one place a connection moves.
+    /// Calls made by this connection's own callbacks meanwhile are picked up before it returns.
+    fn drive(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Next {
+        self.sock.driving.store(true, Ordering::Relaxed);
+        let mut next = self.drive_once(cx, token, ready);
+        for _ in 0..8 {
+            if next != Next::Keep || !self.sock.dirty.swap(false, Ordering::Relaxed) {
+                break;
+            }
+            next = self.drive_once(cx, token, Ready::default());
+        }
+        self.sock.driving.store(false, Ordering::Relaxed);
+        if next == Next::Keep && self.sock.dirty.swap(false, Ordering::Relaxed) {
+            // Still busy after several passes: let the other connections in first.
+            self.sock.lp.kick(token);
+        }
+        next
+    }
+
+    fn drive_once(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Next {
+        if self.sock.is_destroyed() {
+            return self.close(cx, false);
+        }
+        if let Inbound::Open { more, fin } = &mut self.inbound {
+            *more |= ready.readable;
+            *fin |= ready.read_closed;
+        }
+        match self.step(cx, token, ready) {
+            Err(err) => self.fail(cx, err),
+            Ok(()) if self.sock.is_destroyed() => self.close(cx, false),
+            Ok(()) if self.outbound == Outbound::Shut && self.inbound == Inbound::Ended => {
+                self.close(cx, false)
+            }
+            Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => self.fail(
+                cx,
+                NtlsError::from_status(
+                    NTLS_ECONNRESET,
+                    "Client network socket disconnected before secure TLS connection was established",
+                ),
+            ),
+            Ok(()) => {
+                self.arm_timers(cx, token);
+                Next::Keep
+            }
+        }
+    }
+
+    fn step(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Result<(), NtlsError> {
+        if self.phase == Phase::Dialing
+            && (!(ready.writable || ready.readable) || !self.check_connected(cx, token)?)
+        {
+            return Ok(());
+        }
+        if let (Some(enable), Some(stream)) = (self.sock.take_no_delay_request(), self.stream.as_ref()) {
+            let _ = stream.set_nodelay(enable);
+        }
+        self.take_writes();
+        let more = self.read()?;
+        self.take_writes();
+        self.flush()?;
+        if more {
+            // Fairness: come back after the other ready connections had their turn.
+            self.sock.lp.kick(token);
+        }
+        Ok(())
+    }
+
+    /// The handshake finished: judge the peer, record the facts, emit the secure event.
+    fn on_secure(&mut self) {
+        self.phase = Phase::Secure;
+        let chain = self.tls.peer_certificates().unwrap_or(&[]);
+        let (verdict, servername): (Option<Result<(), NodeCertError>>, Option<String>) =
+            match (&self.role, &self.tls) {
+                (Role::Client { verifier, server_name, sni, .. }, _) => {
+                    let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
+                    (Some(v), sni.clone())
+                }
+                (Role::Server(side), rustls::Connection::Server(s)) => {
+                    let v = side.client_verifier.as_ref().map(|cv| cv.check(chain));
+                    (v, s.server_name().map(str::to_owned))
+                }
+                (Role::Server(_), _) => (None, None),
+            };
+        let info = info::from_connection(&self.tls, servername.as_deref(), verdict);
+        let _ = self.sock.info.set(info);
+        self.sock.set_state(State::Secure);
+        match &self.role {
+            Role::Client { .. } => self.sock.events.secure_connect(&self.sock),
+            Role::Server(side) => side.hooks.secure_connection(&self.sock),
+        }
+        self.take_writes();
+    }
+
+    /// Reports an error (to the socket, or to the server before the handshake finished).
+    /// After `destroy()` nothing is reported: the program asked for the close, and a
+    /// failure it caused (a reset connect, a cut handshake) is no news to it.
+    fn fail(&mut self, cx: &mut Cx<'_>, err: NtlsError) -> Next {
+        if self.sock.is_destroyed() {
+            return self.close(cx, false);
+        }
+        if let Some(stream) = self.stream.as_mut() {
+            // Best effort: let the peer see rustls's alert.
+            let _ = self.tls.write_tls(&mut NoSigPipe(stream));
+        }
+        match &self.role {
+            Role::Server(side) if self.phase != Phase::Secure => side.hooks.client_error(&err, &self.sock),
+            _ => self.sock.events.error(&self.sock, &err),
+        }
+        self.close(cx, true)
+    }
+
+    /// Releases the connection and emits `close`; every path ends here exactly once.
+    fn close(&mut self, cx: &mut Cx<'_>, had_error: bool) -> Next {
+        if let Some(mut stream) = self.stream.take() {
+            let _ = cx.registry().deregister(&mut stream);
+        }
+        for (_, cb) in self.callbacks.drain(..) {
+            cb(&self.sock, crate::error::NTLS_ECANCELED);
+        }
+        self.sock.finish_close(had_error);
+        if let Role::Server(side) = &self.role {
+            side.hooks.connection_closed();
+        }
+        self.sock.lp.handle_closed();
+        self.sock.token.store(NO_TOKEN, Ordering::SeqCst);
+        Next::Remove
+    }
+}
+
+impl<E: SocketEvents> Handler for Conn<E> {
+    fn ready(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Next {
+        self.drive(cx, token, ready)
+    }
+
+    fn kick(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        self.sock.kicked.store(false, Ordering::SeqCst);
+        self.drive(cx, token, Ready::default())
+    }
+
+    fn timer(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        self.on_timer(cx, token)
+    }
+
+    fn abort(&mut self, cx: &mut Cx<'_>, _token: usize) {
+        let err =
+            NtlsError::from_status(crate::error::NTLS_EPANIC, "internal error while serving this socket");
+        self.fail(cx, err);
+    }
+}
