@@ -85,7 +85,7 @@ impl<E: ServerEvents> Listener<E> {
             // and its trust store serve this connection together.
             srv.connections.fetch_add(1, Ordering::SeqCst);
             srv.lp.handle_started();
-            super::sni_accept::SniAccept::start(cx, srv.clone(), sock, stream);
+            super::hello::HelloPhase::start(cx, srv.clone(), sock, stream);
             return;
         }
         let Ok(tls) = rustls::ServerConnection::new(srv.tls.config.clone()) else {

@@ -2,7 +2,7 @@
 
 pub mod events;
 mod listener;
-mod sni_accept;
+mod hello;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// The ClientHello phase of one connection.
-pub struct SniAccept<E: ServerEvents> {
+pub struct HelloPhase<E: ServerEvents> {
     server: Arc<Server<E>>,
     sock: Arc<Socket<E::Socket>>,
     stream: Option<TcpStream>,
@@ -25,7 +25,7 @@ pub struct SniAccept<E: ServerEvents> {
     deadline: Instant,
 }
 
-impl<E: ServerEvents> SniAccept<E> {
+impl<E: ServerEvents> HelloPhase<E> {
     /// Registers the stream and waits for the ClientHello.
     pub fn start(
         cx: &mut Cx<'_>,
@@ -37,7 +37,7 @@ impl<E: ServerEvents> SniAccept<E> {
         let deadline = Instant::now() + server.handshake_timeout;
         if let Err(e) = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE) {
             cx.release(token);
-            let mut me = SniAccept {
+            let mut me = HelloPhase {
                 server,
                 sock,
                 stream: None,
@@ -49,7 +49,7 @@ impl<E: ServerEvents> SniAccept<E> {
             return;
         }
         cx.set_timer(token, deadline);
-        let me = SniAccept {
+        let me = HelloPhase {
             server,
             sock,
             stream: Some(stream),
@@ -175,7 +175,7 @@ impl<E: ServerEvents> SniAccept<E> {
     }
 }
 
-impl<E: ServerEvents> Handler for SniAccept<E> {
+impl<E: ServerEvents> Handler for HelloPhase<E> {
     fn ready(&mut self, cx: &mut Cx<'_>, token: usize, _ready: Ready) -> Next {
         self.step(cx, token)
     }
