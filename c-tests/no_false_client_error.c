@@ -17,6 +17,7 @@
 #define CONCURRENT 8
 
 static int target_port;
+static ntls_loop *client_loop; /* our clients run on a loop of their own, beside the server's */
 static const char *max_version;
 
 typedef struct {
@@ -62,7 +63,7 @@ static int our_clients(int n, int mode, int *client_errors) {
         client *c = &clients[i];
         memset(c, 0, sizeof *c);
         c->mode = mode;
-        CHECK_INT(ntls_socket_new(NULL, &c->s), 0);
+        CHECK_INT(ntls_socket_new(client_loop, &c->s), 0);
         ntls_socket_set_data(c->s, c);
         ntls_socket_on_secure_connect(c->s, c_secure);
         ntls_socket_on_error(c->s, c_error);
@@ -136,6 +137,7 @@ static void node_stats(char *line, size_t len) {
 
 int main(void) {
     tu_init(58);
+    CHECK_INT(ntls_loop_new(&client_loop), 0);
     tu_echo_server e;
     ntls_options *so = tu_server_options("server-ec");
     tu_echo_start(&e, NULL, so);
@@ -202,6 +204,8 @@ int main(void) {
                 fprintf(stderr, "FAIL %s, %s: %d of %d gave tlsClientError on nodetls (Node's own server: %d of %d)\n",
                         versions[ver], variant_names[var], our_errors[ver][var], reps[var], node_errors[ver][var],
                         node_reps[ver][var]);
+    WAIT_FOR(ntls_loop_close(client_loop) == 0, 10000);
+    ntls_loop_unref(client_loop);
     if (total_errors) {
         fprintf(stderr, "FAIL: %d tlsClientError(s) for clients that completed their handshake\n", total_errors);
         return 1;
