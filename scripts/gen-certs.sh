@@ -6,7 +6,8 @@ set -euo pipefail
 DIR="${1:-$(cd "$(dirname "$0")/.." && pwd)/target/test-certs}"
 mkdir -p "$DIR"
 cd "$DIR"
-[ -f .complete ] && exit 0
+# A set made before a fixture was added lacks its files: regenerate it then.
+[ -f .complete ] && [ -f ca2-cert.pem ] && [ -f client2-cert.pem ] && exit 0
 rm -rf ./* ./.complete 2>/dev/null || true
 
 ossl() { openssl "$@" 2>/dev/null; }
@@ -49,6 +50,12 @@ sign server-ec "/C=US/O=nodetls test/CN=localhost" "$LOCAL_SAN" ec
 sign server-ed25519 "/C=US/O=nodetls test/CN=localhost" "$LOCAL_SAN" ed25519
 sign client "/C=US/O=nodetls test/CN=test client" "DNS:client.test" ec
 sign wronghost "/C=US/O=nodetls test/CN=wrong.example.com" "DNS:wrong.example.com" ec
+
+# A second, unrelated root CA and a client certificate it signs (SNI contexts with their own ca).
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca2-key.pem -out ca2-cert.pem \
+  -days 3650 -subj "/C=US/O=nodetls test/CN=nodetls Test CA 2" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+sign client2 "/C=US/O=nodetls test/CN=test client 2" "DNS:client2.test" ec ca2
 
 # The same RSA key in PKCS#1 and the EC key in SEC1 form.
 ossl pkey -in server-rsa-key.pem -traditional -out server-rsa-key-pkcs1.pem
