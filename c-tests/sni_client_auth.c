@@ -68,6 +68,7 @@ static void *answer_later(void *arg) {
  * answers from another thread, as an asynchronous lookup would. */
 static void sni_callback(ntls_server *srv, const char *name, ntls_request *req, void *d) {
     (void)srv, (void)d;
+    CHECK(name != NULL); /* Node calls the SNICallback only for a client that sent a name */
     ntls_context *ctx = name && strcmp(name, "b.example") == 0 ? ctx_b : NULL;
     if (atomic_fetch_add(&sni_asked, 1) % 2 == 0) {
         CHECK_INT(ntls_request_sni_done(req, ctx), 0);
@@ -277,7 +278,9 @@ int main(void) {
         four_with_reject(via);
         four_without_reject(via, untrusted);
     }
-    CHECK(atomic_load(&sni_asked) >= 8);
+    /* Asked once per connection that sent b.example (2 with, 2 without rejectUnauthorized);
+     * the four without a name get the default context without asking, as in Node. */
+    CHECK_INT(atomic_load(&sni_asked), 4);
 
     /* A real peer against addContext with rejectUnauthorized. */
     srv = start(1, VIA_ADD_CONTEXT, &port);

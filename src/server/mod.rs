@@ -1,8 +1,8 @@
 //! `tls.Server`: listen, accept, hand out secure sockets, close when all are gone.
 
 pub mod events;
-mod listener;
 mod hello;
+mod listener;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};
 

@@ -58,7 +58,8 @@ impl<E: SocketEvents> Conn<E> {
             }
         }
         let ms = self.sock.timeout_ms.load(Ordering::SeqCst);
-        if ms > 0 && !self.idle.fired && now >= self.idle.last_activity + Duration::from_millis(ms) {
+        let due = now >= self.idle.last_activity + Duration::from_millis(ms);
+        if ms > 0 && !self.idle.fired && due && !self.sock.is_destroyed() {
             self.idle.fired = true;
             self.idle.armed_at = None;
             self.sock.events.timeout(&self.sock);

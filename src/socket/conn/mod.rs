@@ -273,7 +273,10 @@ impl<E: SocketEvents> Conn<E> {
         let info = info::from_connection(&self.tls, servername.as_deref(), verdict);
         let _ = self.sock.info.set(info);
         self.sock.set_state(State::Secure);
+        // A destroy() from another thread may land while the handshake completes: after it
+        // returned, no event but `close` may reach the program.
         match &self.role {
+            _ if self.sock.is_destroyed() => {}
             Role::Client { .. } => self.sock.events.secure_connect(&self.sock),
             Role::Server(side) => side.hooks.secure_connection(&self.sock),
         }

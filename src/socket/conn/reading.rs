@@ -168,7 +168,9 @@ impl<E: SocketEvents> Conn<E> {
             return;
         }
         self.inbound = Inbound::Ended;
-        self.sock.events.end(&self.sock);
+        if !self.sock.is_destroyed() {
+            self.sock.events.end(&self.sock);
+        }
         if !self.allow_half_open {
             self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).ended = true;
             self.take_writes();

@@ -55,7 +55,8 @@ impl<E: SocketEvents> Conn<E> {
                 Err(e) => return Err(NtlsError::from_io(&e, "write", "")),
             }
         }
-        if self.tls.wants_write() || self.phase != Phase::Secure {
+        if self.tls.wants_write() || self.phase != Phase::Secure || self.sock.is_destroyed() {
+            // Write callbacks of a destroyed socket complete with NTLS_ECANCELED at close.
             return Ok(());
         }
         if self.flushed != self.accepted {
