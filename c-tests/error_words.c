@@ -16,6 +16,7 @@ static ntls_socket *ended;  /* unstarted, ended: write/end/connect fail */
 static ntls_socket *live;   /* connected to the echo server: connect/wrap fail */
 static ntls_options *opts;  /* set_* with bad keys and types, key() with typos */
 static ntls_options *bad[5]; /* connect options that fail, each with its own words */
+static ntls_server *srv;     /* listening: listen/addContext/ticket keys fail */
 static atomic_int b_done;
 static atomic_long mismatches, unterminated;
 
@@ -53,8 +54,8 @@ static void recheck(kept *k, int count, const char *who) {
 
 static void *reader(void *arg) {
     (void)arg;
-    static kept ks[KEPT], ko[KEPT];
-    int ns = 0, no = 0, at_s = 0, at_o = 0;
+    static kept ks[KEPT], ko[KEPT], kv[KEPT];
+    int ns = 0, no = 0, nv = 0, at_s = 0, at_o = 0, at_v = 0;
     long reads = 0;
     char buf[160];
     for (int i = 0; i < ITERATIONS || !atomic_load(&b_done); i++) {
@@ -70,19 +71,28 @@ static void *reader(void *arg) {
         memcpy(ko[at_o].text, buf, sizeof buf);
         at_o = (at_o + 1) % KEPT;
         if (no < KEPT) no++;
+        const char *r = ntls_server_last_error(srv);
+        read_words(r, buf, sizeof buf);
+        kv[at_v].p = r;
+        memcpy(kv[at_v].text, buf, sizeof buf);
+        at_v = (at_v + 1) % KEPT;
+        if (nv < KEPT) nv++;
         if (i % 4 == 0) {
             recheck(ks, ns, "ntls_socket_last_error");
             recheck(ko, no, "ntls_options_last_error");
+            recheck(kv, nv, "ntls_server_last_error");
         }
-        reads += 2;
+        reads += 3;
         if (i > 50 * ITERATIONS) break; /* the writer is stuck: the alarm reports it */
     }
     recheck(ks, ns, "ntls_socket_last_error");
     recheck(ko, no, "ntls_options_last_error");
+    recheck(kv, nv, "ntls_server_last_error");
     printf("reader: %ld reads\n", reads);
     return NULL;
 }
 
+static char first_keys[48];
 static void *failer(void *arg) {
     (void)arg;
     static const char *typos[] = {"rejectUnauthorised", "ALPNprotocols", "servrname", "handshakeTimout",
@@ -100,6 +110,12 @@ static void *failer(void *arg) {
             if ((i / 8) % 2) CHECK_INT(ntls_options_set_string(opts, 8800 + (i / 8) % 5, "x"), NTLS_EINVAL);
             else CHECK_INT(ntls_options_set_bool(opts, NTLS_OPT_HOST, 1), NTLS_EINVAL);
             break;
+        }
+        switch (i % 4) {
+        case 0: CHECK_INT(ntls_server_listen(srv, "127.0.0.1", 0, NULL), NTLS_EALREADY); break;
+        case 1: CHECK_INT(ntls_server_set_ticket_keys(srv, (const uint8_t *)"short", 5), NTLS_EINVAL); break;
+        case 2: CHECK_INT(ntls_server_listen(srv, "127.0.0.1", 70000 + i % 9, NULL), NTLS_EINVAL); break;
+        case 3: CHECK_INT(ntls_server_get_ticket_keys(srv, (uint8_t *)first_keys, 8), NTLS_EINVAL); break;
         }
     }
     atomic_store(&b_done, 1);
@@ -121,6 +137,9 @@ int main(void) {
     tu_echo_server e;
     ntls_options *so = tu_server_options("server-ec");
     tu_echo_start(&e, NULL, so);
+    srv = e.srv;
+    CHECK_STR(ntls_server_last_error(srv), "");
+    CHECK_STR(ntls_server_last_error(NULL), "server is NULL");
 
     CHECK_INT(ntls_options_new(&opts), 0);
     for (int k = 0; k < 5; k++) {
