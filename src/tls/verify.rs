@@ -122,6 +122,17 @@ fn altname_error(chain: &[CertificateDer<'_>], host: &str) -> NodeCertError {
     )
 }
 
+/// The host-name check of Node's `tls.checkServerIdentity`, which differs from webpki's:
+/// the subject CN counts when the certificate has no DNS name (also with only IP SANs), and
+/// a wildcard may be part of a label (`a*.example.org`).
+fn node_identity(leaf: &CertificateDer<'_>, name: &ServerName<'_>) -> Result<(), Error> {
+    let host = name.to_str();
+    let cert = super::x509::PeerCert::from_der(leaf)
+        .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    super::x509::check_server_identity(&host, &cert)
+        .map_err(|_| Error::InvalidCertificate(CertificateError::NotValidForName))
+}
+
 /// Checks a server's chain and name; with `reject` false a failure only marks the peer.
 #[derive(Debug)]
 pub struct NodeServerVerifier {
@@ -137,14 +148,9 @@ impl NodeServerVerifier {
     }
 
     /// A leaf that is itself in `ca` (Node's usual way to trust a self-signed server):
-    /// OpenSSL accepts it as trusted; webpki would refuse a CA:TRUE leaf. Checks dates and
-    /// name. None when the leaf is not a trusted root.
-    fn directly_trusted(
-        &self,
-        ee: &CertificateDer<'_>,
-        name: &ServerName<'_>,
-        now: UnixTime,
-    ) -> Option<Result<(), Error>> {
+    /// OpenSSL accepts it as trusted; webpki would refuse a CA:TRUE leaf. Checks dates
+    /// (the name is checked by the caller). None when the leaf is not a trusted root.
+    fn directly_trusted(&self, ee: &CertificateDer<'_>, now: UnixTime) -> Option<Result<(), Error>> {
         let anchor = webpki::anchor_from_trusted_cert(ee).ok()?;
         let trusted = self.roots.roots.iter().any(|r| {
             r.subject.as_ref() == anchor.subject.as_ref()
@@ -160,8 +166,7 @@ impl NodeServerVerifier {
             let e = if expired { CertificateError::Expired } else { CertificateError::NotValidYet };
             return Some(Err(Error::InvalidCertificate(e)));
         }
-        let parsed = rustls::server::ParsedCertificate::try_from(ee).ok()?;
-        Some(rustls::client::verify_server_name(&parsed, name))
+        Some(Ok(()))
     }
 
     fn verify(
@@ -173,9 +178,15 @@ impl NodeServerVerifier {
         now: UnixTime,
     ) -> Result<(), Error> {
         match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            Ok(_) => Ok(()),
-            Err(e) => self.directly_trusted(end_entity, server_name, now).unwrap_or(Err(e)),
+            Ok(_) => {}
+            // webpki checks the name only once the chain verified: the chain is good, and
+            // the name is judged below by Node's rules rather than webpki's.
+            Err(Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => {}
+            Err(e) => self.directly_trusted(end_entity, now).unwrap_or(Err(e))?,
         }
+        node_identity(end_entity, server_name)
     }
 
     /// Whether a failed check ends the handshake (`rejectUnauthorized`).
@@ -319,5 +330,112 @@ impl ClientCertVerifier for NodeClientVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::pem::PemObject;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-certs");
+
+    /// A leaf signed by gen-certs.sh's CA with the given subject and extensions.
+    fn leaf(dir: &Path, name: &str, subj: &str, ext: &str) -> CertificateDer<'static> {
+        let ca = Path::new(CERTS);
+        if !ca.join(".complete").exists() {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gen-certs.sh");
+            assert!(Command::new("bash").args([script, CERTS]).status().unwrap().success());
+        }
+        let [key, csr, ext_file, cert] =
+            [".key", ".csr", ".ext", ".pem"].map(|s| dir.join(format!("{name}{s}")));
+        std::fs::write(&ext_file, format!("basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n{ext}\n"))
+            .unwrap();
+        let run = |args: &[&std::ffi::OsStr]| {
+            let out = Command::new("openssl").args(args).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        };
+        let os = |s: &'static str| std::ffi::OsStr::new(s);
+        run(&[
+            os("req"),
+            os("-new"),
+            os("-newkey"),
+            os("ec"),
+            os("-pkeyopt"),
+            os("ec_paramgen_curve:P-256"),
+            os("-nodes"),
+            os("-keyout"),
+            key.as_os_str(),
+            os("-out"),
+            csr.as_os_str(),
+            os("-subj"),
+            subj.as_ref(),
+        ]);
+        let (ca_cert, ca_key) = (ca.join("ca-cert.pem"), ca.join("ca-key.pem"));
+        run(&[
+            os("x509"),
+            os("-req"),
+            os("-in"),
+            csr.as_os_str(),
+            os("-CA"),
+            ca_cert.as_os_str(),
+            os("-CAkey"),
+            ca_key.as_os_str(),
+            os("-set_serial"),
+            os("7"),
+            os("-days"),
+            os("30"),
+            os("-extfile"),
+            ext_file.as_os_str(),
+            os("-out"),
+            cert.as_os_str(),
+        ]);
+        CertificateDer::from_pem_file(&cert).unwrap()
+    }
+
+    fn verifier() -> NodeServerVerifier {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(Path::new(CERTS).join("ca-cert.pem")).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let roots = Arc::new(roots);
+        let inner = WebPkiServerVerifier::builder(roots.clone()).build().unwrap();
+        NodeServerVerifier::new(inner, roots, true)
+    }
+
+    fn verdict(
+        v: &NodeServerVerifier,
+        cert: &CertificateDer<'static>,
+        host: &str,
+    ) -> Result<(), &'static str> {
+        let name = ServerName::try_from(host.to_owned()).unwrap();
+        v.check(std::slice::from_ref(cert), &name).map_err(|e| e.code)
+    }
+
+    #[test]
+    fn host_names_follow_nodes_check_server_identity() {
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/verify-identity-certs"))
+            .join(std::process::id().to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let v = verifier();
+        // No SAN at all: Node 20 falls back to the subject CN.
+        let cn_only = leaf(&dir, "cn-only", "/CN=localhost", "");
+        assert_eq!(verdict(&v, &cn_only, "localhost"), Ok(()));
+        assert_eq!(verdict(&v, &cn_only, "other.example"), Err("ERR_TLS_CERT_ALTNAME_INVALID"));
+        // Only IP SANs: no DNS name, so the CN counts for a host name; the IP for an IP.
+        let ip_only = leaf(&dir, "ip-only", "/CN=localhost", "subjectAltName=IP:127.0.0.1");
+        assert_eq!(verdict(&v, &ip_only, "localhost"), Ok(()));
+        assert_eq!(verdict(&v, &ip_only, "127.0.0.1"), Ok(()));
+        assert_eq!(verdict(&v, &ip_only, "127.0.0.2"), Err("ERR_TLS_CERT_ALTNAME_INVALID"));
+        // A DNS SAN present: the CN no longer counts.
+        let dns = leaf(&dir, "dns", "/CN=localhost", "subjectAltName=DNS:a.example.org");
+        assert_eq!(verdict(&v, &dns, "localhost"), Err("ERR_TLS_CERT_ALTNAME_INVALID"));
+        // A wildcard inside a label, which Node accepts and webpki does not.
+        let partial = leaf(&dir, "partial", "/CN=x", "subjectAltName=DNS:ab*.example.org");
+        assert_eq!(verdict(&v, &partial, "abc.example.org"), Ok(()));
+        assert_eq!(verdict(&v, &partial, "xbc.example.org"), Err("ERR_TLS_CERT_ALTNAME_INVALID"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
