@@ -48,6 +48,12 @@ int main(void) {
     connect_to("localhost", port); /* ::1 then 127.0.0.1, both refused */
     CHECK_STR(code, "ECONNREFUSED");
 
+    /* Port 0 is no argument error in Node's net.connect: the connect fails on the loop. */
+    connect_to("127.0.0.1", 0);
+    CHECK_STR(code, "ECONNREFUSED");
+    CHECK_STR(message, "connect ECONNREFUSED 127.0.0.1");
+    CHECK_STR(code, "ECONNREFUSED");
+
     connect_to("nonexistent.invalid", 443);
     CHECK_STR(code, "ENOTFOUND");
     CHECK_INT(atomic_load(&status), NTLS_EAI_NONAME);

@@ -970,7 +970,8 @@ int ntls_socket_get_cipher(const ntls_socket *s,
 
 /**
  * `getEphemeralKeyInfo()`: the key exchange's group name ("X25519", "prime256v1") and its
- * size in bits; `NTLS_ENOTCONN` before the handshake. Out-pointers may be NULL.
+ * size in bits; `NTLS_ENOTCONN` before the handshake and after close, `NTLS_ENOENT` (name
+ * NULL, size 0) on a server socket, where Node answers null. Out-pointers may be NULL.
  */
 int ntls_socket_get_ephemeral_key_info(const ntls_socket *s, const char **name, int *size);
 

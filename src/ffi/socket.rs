@@ -267,7 +267,8 @@ pub unsafe extern "C" fn ntls_socket_get_cipher(
 }
 
 /// `getEphemeralKeyInfo()`: the key exchange's group name ("X25519", "prime256v1") and its
-/// size in bits; `NTLS_ENOTCONN` before the handshake. Out-pointers may be NULL.
+/// size in bits; `NTLS_ENOTCONN` before the handshake and after close, `NTLS_ENOENT` (name
+/// NULL, size 0) on a server socket, where Node answers null. Out-pointers may be NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
     s: *const ntls_socket,
@@ -277,13 +278,17 @@ pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
     guard!(NTLS_EPANIC, {
         let s = try_ref!(s);
         let Some(i) = s.info() else { return NTLS_ENOTCONN };
+        let group = i.kx_group.as_ref();
         if !name.is_null() {
             // SAFETY: non-null and writable per the caller.
-            unsafe { *name = i.kx_group.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()) };
+            unsafe { *name = group.map_or(std::ptr::null(), |c| c.as_ptr()) };
         }
         if !size.is_null() {
             // SAFETY: non-null and writable per the caller.
-            unsafe { *size = c_int::try_from(i.kx_bits).unwrap_or(0) };
+            unsafe { *size = group.map_or(0, |_| c_int::try_from(i.kx_bits).unwrap_or(0)) };
+        }
+        if group.is_none() {
+            return NTLS_ENOENT;
         }
         0
     })

@@ -40,8 +40,10 @@ impl Plan {
     pub fn from_options(o: &Options) -> Result<Plan, OptionError> {
         let host = o.str(NTLS_OPT_HOST).unwrap_or("localhost").to_owned();
         let port = match o.int(NTLS_OPT_PORT) {
-            Some(p @ 1..=65535) => p as u16,
-            Some(p) => return Err(OptionError::invalid(format!("port must be 1 to 65535, got {p}"))),
+            // Port 0 is accepted, as Node's net.connect does: the connect then fails on the
+            // loop (ECONNREFUSED), as an error event.
+            Some(p @ 0..=65535) => p as u16,
+            Some(p) => return Err(OptionError::invalid(format!("port must be 0 to 65535, got {p}"))),
             None => return Err(OptionError::invalid("port is required")),
         };
         let (server_name, sni) = server_name(o)?;

@@ -53,10 +53,11 @@ fn protocol_name(v: rustls::ProtocolVersion) -> &'static CStr {
 
 /// Reads the handshake's facts off a connection.
 pub fn from_connection(
-    tls: &rustls::CommonState,
+    tls: &rustls::Connection,
     servername: Option<&str>,
     verdict: Option<Result<(), crate::tls::verify::NodeCertError>>,
 ) -> SecureInfo {
+    let is_server = matches!(tls, rustls::Connection::Server(_));
     let version = tls.protocol_version().unwrap_or(rustls::ProtocolVersion::Unknown(0));
     let suite = tls.negotiated_cipher_suite();
     let (cipher_name, standard_name) = match suite {
@@ -84,8 +85,10 @@ pub fn from_connection(
         authorization_error,
         peer_chain: tls.peer_certificates().map(|c| c.to_vec()).unwrap_or_default(),
         session_reused: matches!(tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
-        kx_group: tls
-            .negotiated_key_exchange_group()
+        // Node's getEphemeralKeyInfo() is null on the server side.
+        kx_group: (!is_server)
+            .then(|| tls.negotiated_key_exchange_group())
+            .flatten()
             .map(|g| cstring(crate::tls::curves::group_name(g.name()))),
         kx_bits: tls
             .negotiated_key_exchange_group()

@@ -5,12 +5,23 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use std::sync::{Arc, RwLock};
 
-/// Whether `name` matches Node's host-name pattern: `*` stands for exactly one label.
+/// Whether `name` matches Node's `addContext` pattern, where `*` stands for any run of
+/// characters within one label (Node turns it into the regular expression `[^.]*`), so
+/// `*.example.org` and `a*.example.org` both match `abc.example.org`. Case-insensitive, as
+/// RFC 6066 asks (Node's own match is case-sensitive: the README lists the difference).
 pub fn pattern_matches(pattern: &str, name: &str) -> bool {
-    let p: Vec<&str> = pattern.split('.').collect();
-    let n: Vec<&str> = name.trim_end_matches('.').split('.').collect();
-    p.len() == n.len()
-        && p.iter().zip(&n).all(|(p, n)| *p == "*" && !n.is_empty() || p.eq_ignore_ascii_case(n))
+    fn glob(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => {
+                // Try every length of the run, stopping at the label's end.
+                let run = n.iter().take_while(|c| **c != b'.').count();
+                (0..=run).any(|k| glob(rest, &n[k..]))
+            }
+            Some((c, rest)) => n.first().is_some_and(|d| d.eq_ignore_ascii_case(c)) && glob(rest, &n[1..]),
+        }
+    }
+    glob(pattern.as_bytes(), name.trim_end_matches('.').as_bytes())
 }
 
 /// The contexts a server added with `ntls_server_add_context`.
@@ -54,7 +65,7 @@ mod tests {
     use super::pattern_matches;
 
     #[test]
-    fn wildcards_cover_one_label() {
+    fn wildcards_cover_a_run_within_one_label() {
         assert!(pattern_matches("*.example.com", "a.example.com"));
         assert!(pattern_matches("*.example.com", "A.EXAMPLE.com"));
         assert!(!pattern_matches("*.example.com", "example.com"));
@@ -62,5 +73,37 @@ mod tests {
         assert!(pattern_matches("*", "localhost"));
         assert!(!pattern_matches("*", "a.b"));
         assert!(pattern_matches("exact.org", "exact.org"));
+        // Node's `[^.]*`: inside a label, and possibly empty.
+        assert!(pattern_matches("a*.example.org", "abc.example.org"));
+        assert!(pattern_matches("a*.example.org", "a.example.org"));
+        assert!(!pattern_matches("a*.example.org", "ba.example.org"));
+        assert!(pattern_matches("*c.example.org", "abc.example.org"));
+        assert!(pattern_matches("x.*.org", "x.y.org"));
+        assert!(!pattern_matches("a*.example.org", "ab.c.example.org"));
+    }
+
+    #[test]
+    fn patterns_agree_with_nodes_regular_expression() {
+        // The same cases through Node's own conversion (server.addContext in _tls_wrap.js).
+        let cases = [
+            ("*.example.com", "a.example.com"),
+            ("*.example.com", "example.com"),
+            ("a*.example.org", "abc.example.org"),
+            ("a*.example.org", "ba.example.org"),
+            ("*", "localhost"),
+            ("*", "a.b"),
+            ("*c.example.org", "abc.example.org"),
+            ("x.*.org", "x.y.org"),
+            ("*.example.com", ".example.com"),
+            ("a*b*c.d", "aXbYc.d"),
+        ];
+        let script = "const [p, n] = process.argv.slice(-2); \
+            const re = new RegExp('^' + p.replace(/([.^$+?\\-\\\\[\\]{}])/g, '\\\\$1').replace(/\\*/g, '[^.]*') + '$'); \
+            process.stdout.write(String(re.test(n)))";
+        for (p, n) in cases {
+            let out = std::process::Command::new("node").args(["-e", script, "--", p, n]).output().unwrap();
+            let node = String::from_utf8(out.stdout).unwrap();
+            assert_eq!(node, pattern_matches(p, n).to_string(), "pattern {p:?} against {n:?}");
+        }
     }
 }

@@ -31,14 +31,14 @@ impl<E: SocketEvents> Conn<E> {
                 Ok(mut s) => {
                     cx.registry()
                         .register(&mut s, Cx::token(token), Interest::READABLE | Interest::WRITABLE)
-                        .map_err(|e| NtlsError::from_io(&e, "connect", &addr.to_string()))?;
+                        .map_err(|e| NtlsError::from_io(&e, "connect", &node_target(addr)))?;
                     self.stream = Some(s);
                     return Ok(());
                 }
                 Err(e) => last = Some(e),
             }
         }
-        let target = addrs.last().map(|a| a.to_string()).unwrap_or_default();
+        let target = addrs.last().map(|a| node_target(*a)).unwrap_or_default();
         let e = last.unwrap_or_else(|| io::Error::from_raw_os_error(libc::ECONNREFUSED));
         Err(NtlsError::from_io(&e, "connect", &target))
     }
@@ -64,5 +64,13 @@ impl<E: SocketEvents> Conn<E> {
         };
         self.dial_next(cx, token, failure)?;
         Ok(false)
+    }
+}
+
+/// The address in Node's error message: `127.0.0.1:8443`, and no port when it is 0.
+fn node_target(addr: std::net::SocketAddr) -> String {
+    match addr.port() {
+        0 => addr.ip().to_string(),
+        _ => addr.to_string(),
     }
 }

@@ -1,0 +1,121 @@
+/* Small answers where Node is the judge, each checked against what Node 20 does:
+ * - getEphemeralKeyInfo() is null on a server socket, an object on the client;
+ * - a TLS 1.3 server sends two session tickets after a full handshake (OpenSSL's count);
+ * - addContext's `*` matches any run within one label (`a*.example.org`). */
+#include "client_util.h"
+
+#include <unistd.h>
+
+static char server_group[32] = "unset";
+static atomic_int server_status = 1;
+static void on_secure(ntls_server *srv, ntls_socket *s, void *d) {
+    (void)srv, (void)d;
+    const char *name = (const char *)"sentinel";
+    int bits = -1;
+    atomic_store(&server_status, ntls_socket_get_ephemeral_key_info(s, &name, &bits));
+    snprintf(server_group, sizeof server_group, "%s/%d", name ? name : "(null)", bits);
+    ntls_socket_resume(s);
+}
+
+static char client_group[32];
+static void on_client_secure(ntls_socket *s, void *d) {
+    (void)d;
+    const char *name = NULL;
+    int bits = 0;
+    CHECK_INT(ntls_socket_get_ephemeral_key_info(s, &name, &bits), 0);
+    snprintf(client_group, sizeof client_group, "%s/%d", name, bits);
+    ntls_socket_end(s);
+}
+
+static atomic_int closed;
+static void on_close(ntls_socket *s, int he, void *d) {
+    (void)s, (void)he, (void)d;
+    atomic_fetch_add(&closed, 1);
+}
+
+/* The CN of the certificate served for `name`. */
+static void served_for(int port, const char *name, char *cn, size_t len) {
+    char connect[64];
+    snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
+    char *argv[] = {"openssl", "s_client", "-connect", connect, "-servername", (char *)name, "-brief", NULL};
+    tu_child c;
+    tu_spawn(&c, argv);
+    close(c.in_fd);
+    c.in_fd = -1;
+    char line[512];
+    snprintf(cn, len, "(none)");
+    while (tu_read_line(&c, line, sizeof line, 10000)) {
+        char *at = strstr(line, "Peer certificate: ");
+        if (at && strstr(at, "CN = ")) snprintf(cn, len, "%s", strstr(at, "CN = ") + 5);
+    }
+    tu_wait_child(&c, 10000);
+}
+
+int main(void) {
+    tu_init(60);
+    ntls_options *so = tu_server_options("server-ec");
+    ntls_server *srv;
+    CHECK_INT(ntls_server_new(NULL, so, &srv), 0);
+    ntls_server_on_secure_connection(srv, on_secure);
+    int port = tu_listen(srv);
+
+    ntls_options *o;
+    ntls_options_new(&o);
+    ntls_options_set_int(o, NTLS_OPT_PORT, port);
+    ntls_options_set_string(o, NTLS_OPT_HOST, "127.0.0.1");
+    ntls_options_set_bool(o, NTLS_OPT_REJECT_UNAUTHORIZED, 0);
+    ntls_socket *s;
+    ntls_socket_new(NULL, &s);
+    ntls_socket_on_secure_connect(s, on_client_secure);
+    ntls_socket_on_close(s, on_close);
+    ntls_socket_resume(s);
+    CHECK_INT(ntls_socket_connect(s, o), 0);
+    WAIT_FOR(atomic_load(&closed) == 1, 10000);
+    printf("getEphemeralKeyInfo: client %s, server %s (status %d)\n", client_group, server_group,
+           atomic_load(&server_status));
+    CHECK(strncmp(client_group, "X25519", 6) == 0 || strncmp(client_group, "prime256v1", 10) == 0);
+    CHECK_INT(atomic_load(&server_status), NTLS_ENOENT);
+    CHECK_STR(server_group, "(null)/0");
+    ntls_socket_unref(s);
+    ntls_options_unref(o);
+
+    /* Tickets: openssl -msg shows each NewSessionTicket handshake message it receives. */
+    char connect[64];
+    snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
+    char *argv[] = {"openssl", "s_client", "-connect", connect, "-tls1_3", "-msg", NULL};
+    tu_child c;
+    tu_spawn(&c, argv);
+    tu_sleep_ms(300); /* the tickets follow the handshake */
+    close(c.in_fd);
+    c.in_fd = -1;
+    char line[512];
+    int tickets = 0;
+    while (tu_read_line(&c, line, sizeof line, 5000))
+        if (strstr(line, "<<<") && strstr(line, "NewSessionTicket")) tickets++;
+    tu_wait_child(&c, 10000);
+    printf("TLS 1.3 tickets after a full handshake: %d\n", tickets);
+    CHECK_INT(tickets, 2);
+
+    /* addContext patterns, as Node's regular expression reads them. */
+    ntls_options *wo = tu_server_options("wronghost");
+    ntls_context *ctx;
+    CHECK_INT(ntls_context_new(wo, &ctx), 0);
+    CHECK_INT(ntls_server_add_context(srv, "a*.example.org", ctx), 0);
+    char cn[128];
+    served_for(port, "abc.example.org", cn, sizeof cn);
+    CHECK_STR(cn, "wrong.example.com");
+    served_for(port, "a.example.org", cn, sizeof cn);
+    CHECK_STR(cn, "wrong.example.com");
+    served_for(port, "ba.example.org", cn, sizeof cn);
+    CHECK_STR(cn, "localhost");
+    served_for(port, "ab.c.example.org", cn, sizeof cn);
+    CHECK_STR(cn, "localhost");
+    ntls_context_unref(ctx);
+    ntls_options_unref(wo);
+
+    tu_close_server(srv);
+    ntls_server_unref(srv);
+    ntls_options_unref(so);
+    printf("node parity answers hold\n");
+    return 0;
+}
