@@ -53,12 +53,14 @@ static ntls_options *with(const char *key, const char *cert, const char *passphr
     return o;
 }
 
-/* Which certificate openssl s_client gets when it verifies only `sigalgs`. */
-static int peer_sig_is(int port, const char *sigalgs, const char *want) {
+/* Which certificate openssl s_client gets when it verifies only `sigalgs` (or, with
+ * `tls12_cipher`, speaks TLS 1.2 offering only that suite and every sigalg). */
+static int peer_sig_is_with(int port, const char *sigalgs, const char *tls12_cipher, const char *want) {
     char connect[64], line[512];
     snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
-    char *argv[] = {"openssl", "s_client", "-connect", connect, "-sigalgs", (char *)sigalgs, "-CAfile",
-                    (char *)tu_cert("ca-cert.pem"), NULL};
+    char *argv[] = {"openssl", "s_client", "-connect", connect, "-CAfile", (char *)tu_cert("ca-cert.pem"),
+                    tls12_cipher ? "-tls1_2" : "-sigalgs", tls12_cipher ? "-cipher" : (char *)sigalgs,
+                    (char *)tls12_cipher, NULL};
     tu_child c;
     tu_spawn(&c, argv);
     close(c.in_fd);
@@ -68,6 +70,10 @@ static int peer_sig_is(int port, const char *sigalgs, const char *want) {
         if (strstr(line, "Peer signature type") && strstr(line, want)) found = 1;
     tu_wait_child(&c, 5000);
     return found;
+}
+
+static int peer_sig_is(int port, const char *sigalgs, const char *want) {
+    return peer_sig_is_with(port, sigalgs, NULL, want);
 }
 
 int main(void) {
@@ -107,6 +113,11 @@ int main(void) {
     tu_echo_start(&e, NULL, o);
     CHECK(peer_sig_is(e.port, "ECDSA+SHA256", "ECDSA"));
     CHECK(peer_sig_is(e.port, "rsa_pss_rsae_sha256", "RSA-PSS"));
+    /* A TLS 1.2 client that offers only one kind of suite, with every sigalg: OpenSSL
+     * picks the key by suite, and so must we (by signature schemes alone it would get the
+     * first key and fail with no shared cipher). */
+    CHECK(peer_sig_is_with(e.port, NULL, "ECDHE-RSA-AES128-GCM-SHA256", "RSA"));
+    CHECK(peer_sig_is_with(e.port, NULL, "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDSA"));
     printf("%-40s picks ECDSA or RSA by the client's sigalgs\n", "RSA + ECDSA keys on one context");
     tu_echo_stop(&e);
     ntls_options_unref(o);
