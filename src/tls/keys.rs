@@ -60,11 +60,19 @@ impl std::error::Error for KeyError {}
 pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, KeyError> {
     // Block by block, not PemObject over the whole text: a key block with Proc-Type headers
     // in the same file (a combined key and cert) would otherwise fail the certificates.
+    // OpenSSL's PEM_read_bio_X509_AUX, which Node uses, also reads the old `X509
+    // CERTIFICATE` label and `TRUSTED CERTIFICATE` (a certificate followed by its trust
+    // settings, which we drop: OpenSSL's default verification ignores them too).
+    const LABELS: [&str; 3] = ["CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"];
     let mut certs = Vec::new();
-    for block in armor::blocks(pem).iter().filter(|b| b.label == "CERTIFICATE") {
+    for block in armor::blocks(pem).iter().filter(|b| LABELS.contains(&b.label)) {
         let mut der = block
             .decode("CERTIFICATE")
             .map_err(|e| KeyError::BadPem(format!("PEM: {} in {what} option", armor::words(&e, None))))?;
+        if block.label == "TRUSTED CERTIFICATE" {
+            let len = armor::first_der_len(&der).unwrap_or(der.len());
+            der.truncate(len);
+        }
         certs.push(CertificateDer::from(std::mem::take(&mut *der)));
     }
     if certs.is_empty() {

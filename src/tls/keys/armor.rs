@@ -117,6 +117,14 @@ pub(super) fn words(e: &pem::Error, label: Option<&str>) -> String {
 
 /// Whether `der` is exactly one complete ASN.1 SEQUENCE: catches truncated or junk blocks
 /// whose base64 was fine.
+/// The length of the first DER element in `der` (tag, length and contents), if it parses.
+pub(super) fn first_der_len(der: &[u8]) -> Option<usize> {
+    use pkcs8::der::{asn1::AnyRef, Decode, Reader, SliceReader};
+    let mut reader = SliceReader::new(der).ok()?;
+    AnyRef::decode(&mut reader).ok()?;
+    usize::try_from(u32::from(reader.position())).ok()
+}
+
 pub(super) fn is_der_sequence(der: &[u8]) -> bool {
     use pkcs8::der::{asn1::AnyRef, Decode, Tag, Tagged};
     AnyRef::from_der(der).is_ok_and(|any| any.tag() == Tag::Sequence)

@@ -119,6 +119,27 @@ fn certificates_keep_their_order() {
     assert_eq!(chain[1], certs("inter-cert.pem")[0]);
 }
 
+#[test]
+fn openssls_other_certificate_labels_load() {
+    let plain = certs("ca-cert.pem");
+    let old =
+        String::from_utf8(read("ca-cert.pem")).unwrap().replace("CERTIFICATE-----", "X509 CERTIFICATE-----");
+    assert_eq!(parse_certificates(old.as_bytes(), "ca").unwrap(), plain);
+    // `openssl x509 -addtrust` writes TRUSTED CERTIFICATE: the certificate, then trust settings.
+    use std::io::Write;
+    let mut child = std::process::Command::new("openssl")
+        .args(["x509", "-addtrust", "serverAuth", "-trustout"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&read("ca-cert.pem")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let trusted = String::from_utf8(out.stdout).unwrap();
+    assert!(trusted.contains("BEGIN TRUSTED CERTIFICATE"), "{trusted}");
+    assert_eq!(parse_certificates(trusted.as_bytes(), "ca").unwrap(), plain);
+}
+
 /// Every refusal, with its variant and words; the texts must all differ.
 #[test]
 fn every_failure_has_its_own_error() {
