@@ -99,7 +99,7 @@ static void *failer(void *arg) {
                                   "minVersoin", "sessionTimeOut", "ecdhCurves", "honourCipherOrder"};
     for (int i = 0; i < ITERATIONS; i++) {
         switch (i % 8) {
-        case 0: CHECK_INT(ntls_socket_write(ended, "x", 1, NULL, NULL), NTLS_EPIPE); break;
+        case 0: CHECK_INT(ntls_socket_write(ended, "x", 1, NULL, NULL), NTLS_EPIPE); break; /* never started */
         case 1: CHECK_INT(ntls_socket_end(ended), NTLS_EALREADY); break;
         case 2: CHECK(ntls_socket_connect(ended, bad[(i / 8) % 5]) < 0); break;
         case 3: CHECK(ntls_socket_connect(live, bad[(i / 8) % 5]) < 0); break;

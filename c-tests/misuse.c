@@ -195,6 +195,18 @@ static void thread_client_on_secure(ntls_socket *s, void *d) {
     atomic_store(&thread_client_secure, 1);
 }
 
+static atomic_int late_status;
+static char late_code[64];
+static void late_write_done(ntls_socket *s, int status, void *arg) {
+    (void)s, (void)arg;
+    CHECK(late_code[0] == 0); /* the callback comes before the error event, as in Node */
+    atomic_store(&late_status, status);
+}
+static void late_error(ntls_socket *s, const ntls_error *err, void *d) {
+    (void)s, (void)d;
+    snprintf(late_code, sizeof late_code, "%s", ntls_error_code(err));
+}
+
 static void check_threads(void) {
     tu_echo_server e;
     ntls_options *so = tu_server_options("server-ec");
@@ -222,8 +234,16 @@ static void check_threads(void) {
     CHECK(strstr(ntls_socket_last_error(s), "renegotiation") != NULL);
     CHECK_INT(ntls_socket_end(s), 0);
     CHECK_INT(ntls_socket_end(s), NTLS_EALREADY);
-    CHECK_INT(ntls_socket_write(s, "late", 4, NULL, NULL), NTLS_EPIPE);
+    /* Node's write after end: false now, then the callback and an error event get
+     * ERR_STREAM_WRITE_AFTER_END and the socket is destroyed. */
+    ntls_socket_on_error(s, late_error);
+    CHECK_INT(ntls_socket_write(s, "late", 4, late_write_done, NULL), 0);
+    CHECK_STR(ntls_socket_last_error(s), "write after end");
+    WAIT_FOR(atomic_load(&late_status) != 0 && late_code[0] != 0, 5000);
+    CHECK_INT(atomic_load(&late_status), NTLS_EPIPE);
+    CHECK_STR(late_code, "ERR_STREAM_WRITE_AFTER_END");
     WAIT_FOR(atomic_load(&e.closed_sockets) == 1, 5000);
+    CHECK_INT(ntls_socket_write(s, "later", 5, late_write_done, NULL), NTLS_EPIPE); /* closed */
     tu_echo_stop(&e);
     ntls_socket_unref(s);
     ntls_options_unref(o);

@@ -221,15 +221,15 @@ impl<E: SocketEvents> Socket<E> {
 
     /// `socket.write(data, cb)`: copies; `Ok(true)` while under the high-water mark.
     pub fn write(&self, data: &[u8], done: Option<WriteDone<E>>) -> Result<bool, c_int> {
-        // After end(), always EPIPE (Node's write-after-end), whether or not it closed yet.
         if self.end_called.load(Ordering::SeqCst) {
-            return Err(self.fail_call(NTLS_EPIPE, "write after end"));
+            return self.write_after_end(done);
         }
         self.check_open()?;
         let total = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             if q.ended {
-                return Err(self.fail_call(NTLS_EPIPE, "write after end"));
+                drop(q);
+                return self.write_after_end(done);
             }
             q.push(data, done);
             q.total
@@ -240,6 +240,25 @@ impl<E: SocketEvents> Socket<E> {
             self.need_drain.store(true, Ordering::SeqCst);
         }
         Ok(below)
+    }
+
+    /// Node's write after `end()`: `write` answers false, then on a later turn the callback
+    /// and an `error` event get ERR_STREAM_WRITE_AFTER_END and the socket is destroyed
+    /// (`close` with `had_error`). A socket that is closed, or was never started, can emit
+    /// nothing more: `NTLS_EPIPE` at once.
+    fn write_after_end(&self, done: Option<WriteDone<E>>) -> Result<bool, c_int> {
+        let words = self.fail_call(NTLS_EPIPE, "write after end");
+        if matches!(self.state(), State::New | State::Closed) || self.is_destroyed() {
+            return Err(words);
+        }
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .after_end
+            .get_or_insert_with(Vec::new)
+            .extend(done);
+        self.kick();
+        Ok(false)
     }
 
     /// `socket.end()`: close_notify once queued data is sent, then FIN.
@@ -373,7 +392,8 @@ impl<E: SocketEvents> Socket<E> {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             q.ended = true;
             q.buf = Vec::new();
-            q.callbacks.drain(..).map(|(_, cb)| cb).collect()
+            let late = q.after_end.take().unwrap_or_default();
+            q.callbacks.drain(..).map(|(_, cb)| cb).chain(late).collect()
         };
         for cb in cancelled {
             cb(self, NTLS_ECANCELED);

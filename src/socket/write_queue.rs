@@ -15,11 +15,14 @@ pub struct WriteQueue<E: SocketEvents> {
     pub total: u64,
     /// `end()` was called: nothing more may be written.
     pub ended: bool,
+    /// A write came after `end()`: the loop reports ERR_STREAM_WRITE_AFTER_END, completing
+    /// these callbacks with it, and destroys the socket, as Node does.
+    pub after_end: Option<Vec<WriteDone<E>>>,
 }
 
 impl<E: SocketEvents> Default for WriteQueue<E> {
     fn default() -> Self {
-        WriteQueue { buf: Vec::new(), callbacks: VecDeque::new(), total: 0, ended: false }
+        WriteQueue { buf: Vec::new(), callbacks: VecDeque::new(), total: 0, ended: false, after_end: None }
     }
 }
 

@@ -15,7 +15,7 @@ use super::info;
 use super::info::Addresses;
 use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
-use crate::error::{NtlsError, NTLS_ECONNRESET};
+use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EPIPE};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
@@ -209,6 +209,14 @@ impl<E: SocketEvents> Conn<E> {
     fn drive_once(&mut self, cx: &mut Cx<'_>, token: usize, ready: Ready) -> Next {
         if self.sock.is_destroyed() {
             return self.close(cx, false);
+        }
+        let late = self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).after_end.take();
+        if let Some(callbacks) = late {
+            for cb in callbacks {
+                cb(&self.sock, NTLS_EPIPE);
+            }
+            return self
+                .fail(cx, NtlsError::new(NTLS_EPIPE, "ERR_STREAM_WRITE_AFTER_END", "write after end"));
         }
         if let Inbound::Open { more, fin } = &mut self.inbound {
             *more |= ready.readable;
