@@ -1,7 +1,8 @@
 /* Small answers where Node is the judge, each checked against what Node 20 does:
  * - getEphemeralKeyInfo() is null on a server socket, an object on the client;
  * - a TLS 1.3 server sends two session tickets after a full handshake (OpenSSL's count);
- * - addContext's `*` matches any run within one label (`a*.example.org`). */
+ * - addContext's `*` matches any run within one label (`a*.example.org`);
+ * - a TLS 1.1 client is ERR_SSL_UNSUPPORTED_PROTOCOL on the server (OpenSSL's words). */
 #include "client_util.h"
 
 #include <unistd.h>
@@ -15,6 +16,12 @@ static void on_secure(ntls_server *srv, ntls_socket *s, void *d) {
     atomic_store(&server_status, ntls_socket_get_ephemeral_key_info(s, &name, &bits));
     snprintf(server_group, sizeof server_group, "%s/%d", name ? name : "(null)", bits);
     ntls_socket_resume(s);
+}
+
+static char client_error[96];
+static void on_client_error(ntls_server *srv, const ntls_error *err, ntls_socket *s, void *d) {
+    (void)srv, (void)s, (void)d;
+    snprintf(client_error, sizeof client_error, "%s", ntls_error_code(err));
 }
 
 static char client_group[32];
@@ -57,6 +64,7 @@ int main(void) {
     ntls_server *srv;
     CHECK_INT(ntls_server_new(NULL, so, &srv), 0);
     ntls_server_on_secure_connection(srv, on_secure);
+    ntls_server_on_tls_client_error(srv, on_client_error);
     int port = tu_listen(srv);
 
     ntls_options *o;
@@ -112,6 +120,19 @@ int main(void) {
     CHECK_STR(cn, "localhost");
     ntls_context_unref(ctx);
     ntls_options_unref(wo);
+
+    /* TLS 1.1 (OpenSSL's security level 0 lets it offer that): Node's server says
+     * ERR_SSL_UNSUPPORTED_PROTOCOL. */
+    char *old[] = {"openssl", "s_client", "-connect", connect, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", NULL};
+    tu_spawn(&c, old);
+    close(c.in_fd);
+    c.in_fd = -1;
+    while (tu_read_line(&c, line, sizeof line, 5000)) {
+    }
+    tu_wait_child(&c, 10000);
+    WAIT_FOR(client_error[0] != 0, 5000);
+    printf("TLS 1.1 client: tlsClientError %s\n", client_error);
+    CHECK_STR(client_error, "ERR_SSL_UNSUPPORTED_PROTOCOL");
 
     tu_close_server(srv);
     ntls_server_unref(srv);

@@ -22,6 +22,7 @@ fn alert_reason(a: AlertDescription) -> (&'static str, String) {
         | A::IllegalParameter => "sslv3 alert",
         A::CertificateRequired | A::MissingExtension => "tlsv13 alert",
         A::UnrecognisedName => "tlsv1",
+        A::Unknown(_) => return ("tlsv1 alert", "unknown".to_owned()),
         _ => "tlsv1 alert",
     };
     let words = format!("{a:?}")
@@ -36,6 +37,34 @@ fn alert_reason(a: AlertDescription) -> (&'static str, String) {
         .0
         .replace("unrecognised", "unrecognized");
     (prefix, words)
+}
+
+/// OpenSSL's reason for a peer whose hello cannot work with ours. A client older than
+/// TLS 1.2 lacks the signature_algorithms and supported_versions extensions: OpenSSL calls
+/// that "unsupported protocol", which is what Node users see (and grep for).
+fn incompatible_reason(p: &PeerIncompatible) -> &'static str {
+    use PeerIncompatible as P;
+    match p {
+        P::NoCipherSuitesInCommon => "no shared cipher",
+        P::NoKxGroupsInCommon | P::NamedGroupsExtensionRequired => "no shared groups",
+        P::KeyShareExtensionRequired => "no suitable key share",
+        P::NoSignatureSchemesInCommon | P::NoCertificateRequestSignatureSchemesInCommon => {
+            "no suitable signature algorithm"
+        }
+        P::SignatureAlgorithmsExtensionRequired
+        | P::SupportedVersionsExtensionRequired
+        | P::Tls12NotOffered
+        | P::Tls12NotOfferedOrEnabled
+        | P::Tls13RequiredForQuic
+        | P::ServerTlsVersionIsDisabledByOurConfig
+        | P::ServerDoesNotSupportTls12Or13 => "unsupported protocol",
+        P::NullCompressionRequired => "no compression specified",
+        P::EcPointsExtensionRequired | P::NoEcPointFormatsInCommon | P::UncompressedEcPointsRequired => {
+            "bad ecpoint"
+        }
+        P::ServerRejectedEncryptedClientHello(_) => "ech required",
+        _ => "bad extension",
+    }
 }
 
 fn ssl_error(reason: &str) -> NtlsError {
@@ -56,18 +85,7 @@ pub fn tls_error(e: &Error, chain: &[rustls::pki_types::CertificateDer<'_>], hos
             NtlsError::new(NTLS_ECERT, n.code, n.message)
         }
         Error::NoApplicationProtocol => ssl_error("no application protocol"),
-        Error::PeerIncompatible(p) => match p {
-            PeerIncompatible::NoCipherSuitesInCommon => ssl_error("no shared cipher"),
-            PeerIncompatible::NoKxGroupsInCommon | PeerIncompatible::NoSignatureSchemesInCommon => {
-                ssl_error("no suitable signature algorithm")
-            }
-            PeerIncompatible::Tls12NotOffered
-            | PeerIncompatible::Tls12NotOfferedOrEnabled
-            | PeerIncompatible::Tls13RequiredForQuic
-            | PeerIncompatible::SupportedVersionsExtensionRequired => ssl_error("unsupported protocol"),
-            PeerIncompatible::ServerDoesNotSupportTls12Or13 => ssl_error("unsupported protocol"),
-            other => ssl_error(&format!("peer incompatible {other:?}").to_lowercase()),
-        },
+        Error::PeerIncompatible(p) => ssl_error(incompatible_reason(p)),
         Error::InvalidMessage(_)
         | Error::InappropriateMessage { .. }
         | Error::InappropriateHandshakeMessage { .. } => ssl_error("wrong version number"),
@@ -75,7 +93,9 @@ pub fn tls_error(e: &Error, chain: &[rustls::pki_types::CertificateDer<'_>], hos
         Error::PeerMisbehaved(PeerMisbehaved::SelectedUnofferedApplicationProtocol) => {
             ssl_error("no application protocol")
         }
-        Error::PeerMisbehaved(m) => ssl_error(&format!("peer misbehaved {m:?}").to_lowercase()),
+        // rustls's many kinds of misbehaviour are what OpenSSL reports as a bad value in a
+        // message (and rustls answers with the illegal_parameter alert).
+        Error::PeerMisbehaved(_) => ssl_error("illegal parameter"),
         Error::NoCertificatesPresented => NtlsError::new(
             NTLS_ECERT,
             "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE",
@@ -103,5 +123,53 @@ mod tests {
         assert_eq!(e.code(), "ERR_SSL_NO_APPLICATION_PROTOCOL");
         let e = tls_error(&Error::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon), &[], "");
         assert_eq!(e.code(), "ERR_SSL_NO_SHARED_CIPHER");
+        let e = tls_error(&Error::AlertReceived(AlertDescription::Unknown(200)), &[], "");
+        assert_eq!(e.code(), "ERR_SSL_TLSV1_ALERT_UNKNOWN");
+    }
+
+    #[test]
+    fn a_client_older_than_tls_1_2_is_an_unsupported_protocol() {
+        let incompatible = PeerIncompatible::SignatureAlgorithmsExtensionRequired;
+        let e = tls_error(&Error::PeerIncompatible(incompatible), &[], "");
+        assert_eq!(e.code(), "ERR_SSL_UNSUPPORTED_PROTOCOL");
+        assert_eq!(e.message(), "SSL routines::unsupported protocol");
+    }
+
+    #[test]
+    fn codes_are_never_rust_debug_text() {
+        use PeerIncompatible as P;
+        let all = [
+            P::EcPointsExtensionRequired,
+            P::ExtendedMasterSecretExtensionRequired,
+            P::IncorrectCertificateTypeExtension,
+            P::KeyShareExtensionRequired,
+            P::NamedGroupsExtensionRequired,
+            P::NoCertificateRequestSignatureSchemesInCommon,
+            P::NoCipherSuitesInCommon,
+            P::NoEcPointFormatsInCommon,
+            P::NoKxGroupsInCommon,
+            P::NoSignatureSchemesInCommon,
+            P::NullCompressionRequired,
+            P::ServerDoesNotSupportTls12Or13,
+            P::ServerSentHelloRetryRequestWithUnknownExtension,
+            P::ServerTlsVersionIsDisabledByOurConfig,
+            P::SignatureAlgorithmsExtensionRequired,
+            P::SupportedVersionsExtensionRequired,
+            P::Tls12NotOffered,
+            P::Tls12NotOfferedOrEnabled,
+            P::Tls13RequiredForQuic,
+            P::UncompressedEcPointsRequired,
+            P::UnsolicitedCertificateTypeExtension,
+        ];
+        for p in all {
+            let code = tls_error(&Error::PeerIncompatible(p), &[], "").code().to_owned();
+            assert!(code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'), "{code}");
+            assert!(
+                !code.contains("INCOMPATIBLE") && !code.contains("REQUIRED"),
+                "{code} reads like rustls's name"
+            );
+        }
+        let e = tls_error(&Error::PeerMisbehaved(PeerMisbehaved::IllegalMiddleboxChangeCipherSpec), &[], "");
+        assert_eq!(e.code(), "ERR_SSL_ILLEGAL_PARAMETER");
     }
 }
