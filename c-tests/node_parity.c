@@ -2,7 +2,8 @@
  * - getEphemeralKeyInfo() is null on a server socket, an object on the client;
  * - a TLS 1.3 server sends two session tickets after a full handshake (OpenSSL's count);
  * - addContext's `*` matches any run within one label (`a*.example.org`);
- * - a TLS 1.1 client is ERR_SSL_UNSUPPORTED_PROTOCOL on the server (OpenSSL's words). */
+ * - a TLS 1.1 client is ERR_SSL_UNSUPPORTED_PROTOCOL on the server (OpenSSL's words);
+ * - the socket given to tlsClientError carries the servername the client asked for. */
 #include "client_util.h"
 
 #include <unistd.h>
@@ -18,9 +19,11 @@ static void on_secure(ntls_server *srv, ntls_socket *s, void *d) {
     ntls_socket_resume(s);
 }
 
-static char client_error[96];
+static char client_error[96], client_error_name[96];
 static void on_client_error(ntls_server *srv, const ntls_error *err, ntls_socket *s, void *d) {
-    (void)srv, (void)s, (void)d;
+    (void)srv, (void)d;
+    const char *name = ntls_socket_servername(s);
+    snprintf(client_error_name, sizeof client_error_name, "%s", name ? name : "(null)");
     snprintf(client_error, sizeof client_error, "%s", ntls_error_code(err));
 }
 
@@ -133,6 +136,22 @@ int main(void) {
     WAIT_FOR(client_error[0] != 0, 5000);
     printf("TLS 1.1 client: tlsClientError %s\n", client_error);
     CHECK_STR(client_error, "ERR_SSL_UNSUPPORTED_PROTOCOL");
+
+    /* A handshake that fails after the ClientHello (no shared cipher, through addContext's
+     * ClientHello phase): the socket handed to tlsClientError names what was asked for. */
+    client_error[0] = 0;
+    char *nocipher[] = {"openssl", "s_client", "-connect", connect, "-servername", "abc.example.org", "-tls1_2",
+                        "-cipher", "AES128-SHA", NULL};
+    tu_spawn(&c, nocipher);
+    close(c.in_fd);
+    c.in_fd = -1;
+    while (tu_read_line(&c, line, sizeof line, 5000)) {
+    }
+    tu_wait_child(&c, 10000);
+    WAIT_FOR(client_error[0] != 0, 5000);
+    printf("no shared cipher: tlsClientError %s, servername %s\n", client_error, client_error_name);
+    CHECK_STR(client_error, "ERR_SSL_NO_SHARED_CIPHER");
+    CHECK_STR(client_error_name, "abc.example.org");
 
     tu_close_server(srv);
     ntls_server_unref(srv);

@@ -983,7 +983,8 @@ int ntls_socket_get_ephemeral_key_info(const ntls_socket *s, const char **name, 
 const char *ntls_socket_alpn_protocol(const ntls_socket *s);
 
 /**
- * `servername`: the SNI name (asked for by the client, or sent by us); NULL when none.
+ * `servername`: the SNI name (asked for by the client, or sent by us); NULL when none. Set
+ * also on a server socket whose handshake failed after the ClientHello (`tlsClientError`).
  */
 const char *ntls_socket_servername(const ntls_socket *s);
 

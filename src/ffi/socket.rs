@@ -305,12 +305,13 @@ pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const ntls_socket) -> *co
     })
 }
 
-/// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none.
+/// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none. Set
+/// also on a server socket whose handshake failed after the ClientHello (`tlsClientError`).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_servername(s: *const ntls_socket) -> *const c_char {
     guard!(std::ptr::null(), {
         // SAFETY: forwarded from the caller.
-        unsafe { info_str(s, |i| i.servername.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
+        unsafe { handle(s) }.and_then(Socket::servername).map_or(std::ptr::null(), std::ffi::CStr::as_ptr)
     })
 }
 

@@ -69,6 +69,7 @@ impl<E: ServerEvents> HelloPhase<E> {
             match self.read_hello() {
                 Ok(Some(accepted)) => {
                     let name = accepted.client_hello().server_name().unwrap_or("").to_owned();
+                    self.sock.note_requested_name(&name);
                     // Node calls the SNICallback only for a client that sent a name.
                     if name.is_empty() || !self.server.events.has_sni_callback() {
                         let ctx = self.server.tls.sni.lookup(&name);

@@ -62,6 +62,8 @@ pub struct Socket<E: SocketEvents> {
     bytes_written: AtomicU64,
     info: OnceLock<SecureInfo>,
     addresses: OnceLock<Addresses>,
+    /// The name a client asked for, known before the handshake ends (for `tlsClientError`).
+    requested_name: OnceLock<std::ffi::CString>,
     last_error: LastError,
 }
 
@@ -90,6 +92,7 @@ impl<E: SocketEvents> Socket<E> {
             bytes_written: AtomicU64::new(0),
             info: OnceLock::new(),
             addresses: OnceLock::new(),
+            requested_name: OnceLock::new(),
             last_error: LastError::default(),
         })
     }
@@ -362,6 +365,23 @@ impl<E: SocketEvents> Socket<E> {
     /// (`authorized`, `authorizationError`, `alpnProtocol`, `servername`).
     pub fn properties(&self) -> Option<&SecureInfo> {
         self.info.get()
+    }
+
+    /// Notes the server name a client asked for, so that a socket handed to
+    /// `tlsClientError` carries it as Node's does.
+    pub fn note_requested_name(&self, name: &str) {
+        if !name.is_empty() {
+            let _ = self.requested_name.set(crate::error::cstring(name));
+        }
+    }
+
+    /// `servername`: the SNI name of the handshake, or the one a client asked for in a
+    /// handshake that failed.
+    pub fn servername(&self) -> Option<&std::ffi::CStr> {
+        match self.properties() {
+            Some(i) => i.servername.as_deref(),
+            None => self.requested_name.get().map(|c| c.as_c_str()),
+        }
     }
 
     /// The TCP addresses while connected (Node's `remoteAddress` is undefined after close).

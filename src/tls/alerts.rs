@@ -45,8 +45,10 @@ fn alert_reason(a: AlertDescription) -> (&'static str, String) {
 fn incompatible_reason(p: &PeerIncompatible) -> &'static str {
     use PeerIncompatible as P;
     match p {
-        P::NoCipherSuitesInCommon => "no shared cipher",
-        P::NoKxGroupsInCommon | P::NamedGroupsExtensionRequired => "no shared groups",
+        // A TLS 1.2 client with only RSA key exchange offers no group: for OpenSSL that is
+        // no shared cipher, as every suite it could pick is ECDHE.
+        P::NoCipherSuitesInCommon | P::NoKxGroupsInCommon => "no shared cipher",
+        P::NamedGroupsExtensionRequired => "no shared groups",
         P::KeyShareExtensionRequired => "no suitable key share",
         P::NoSignatureSchemesInCommon | P::NoCertificateRequestSignatureSchemesInCommon => {
             "no suitable signature algorithm"

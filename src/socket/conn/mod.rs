@@ -302,6 +302,9 @@ impl<E: SocketEvents> Conn<E> {
             // Best effort: let the peer see rustls's alert.
             let _ = self.tls.write_tls(&mut NoSigPipe(stream));
         }
+        if let rustls::Connection::Server(s) = &self.tls {
+            self.sock.note_requested_name(s.server_name().unwrap_or(""));
+        }
         match &self.role {
             Role::Server(side) if self.phase != Phase::Secure => side.hooks.client_error(&err, &self.sock),
             _ => self.sock.events.error(&self.sock, &err),
