@@ -3,10 +3,29 @@
  * - a TLS 1.3 server sends two session tickets after a full handshake (OpenSSL's count);
  * - addContext's `*` matches any run within one label (`a*.example.org`);
  * - a TLS 1.1 client is ERR_SSL_UNSUPPORTED_PROTOCOL on the server (OpenSSL's words);
- * - the socket given to tlsClientError carries the servername the client asked for. */
+ * - the socket given to tlsClientError carries the servername the client asked for;
+ * - events in Node's order: the server's `connection` (with the peer's address) before
+ *   `secureConnection`, the client's `connect` before `secureConnect`. */
 #include "client_util.h"
 
 #include <unistd.h>
+
+static char trace[256];
+static void note(const char *what) {
+    size_t n = strlen(trace);
+    snprintf(trace + n, sizeof trace - n, "%s%s", n ? " " : "", what);
+}
+static void on_connection(ntls_server *srv, ntls_socket *s, void *d) {
+    (void)srv, (void)d;
+    int port = 0;
+    CHECK_INT(ntls_socket_remote_address(s, NULL, 0, &port, NULL), 0);
+    CHECK(port > 0);
+    note("server:connection");
+}
+static void on_client_connect(ntls_socket *s, void *d) {
+    (void)s, (void)d;
+    note("client:connect");
+}
 
 static char server_group[32] = "unset";
 static atomic_int server_status = 1;
@@ -16,6 +35,7 @@ static void on_secure(ntls_server *srv, ntls_socket *s, void *d) {
     int bits = -1;
     atomic_store(&server_status, ntls_socket_get_ephemeral_key_info(s, &name, &bits));
     snprintf(server_group, sizeof server_group, "%s/%d", name ? name : "(null)", bits);
+    note("server:secureConnection");
     ntls_socket_resume(s);
 }
 
@@ -34,6 +54,7 @@ static void on_client_secure(ntls_socket *s, void *d) {
     int bits = 0;
     CHECK_INT(ntls_socket_get_ephemeral_key_info(s, &name, &bits), 0);
     snprintf(client_group, sizeof client_group, "%s/%d", name, bits);
+    note("client:secureConnect");
     ntls_socket_end(s);
 }
 
@@ -68,6 +89,7 @@ int main(void) {
     CHECK_INT(ntls_server_new(NULL, so, &srv), 0);
     ntls_server_on_secure_connection(srv, on_secure);
     ntls_server_on_tls_client_error(srv, on_client_error);
+    ntls_server_on_connection(srv, on_connection);
     int port = tu_listen(srv);
 
     ntls_options *o;
@@ -77,6 +99,7 @@ int main(void) {
     ntls_options_set_bool(o, NTLS_OPT_REJECT_UNAUTHORIZED, 0);
     ntls_socket *s;
     ntls_socket_new(NULL, &s);
+    ntls_socket_on_connect(s, on_client_connect);
     ntls_socket_on_secure_connect(s, on_client_secure);
     ntls_socket_on_close(s, on_close);
     ntls_socket_resume(s);
@@ -87,6 +110,11 @@ int main(void) {
     CHECK(strncmp(client_group, "X25519", 6) == 0 || strncmp(client_group, "prime256v1", 10) == 0);
     CHECK_INT(atomic_load(&server_status), NTLS_ENOENT);
     CHECK_STR(server_group, "(null)/0");
+    printf("events: %s\n", trace);
+    /* Each side's order is fixed; how the two sides interleave is not (two threads' view). */
+    CHECK(strstr(trace, "server:connection") && strstr(trace, "client:connect"));
+    CHECK(strstr(trace, "server:connection") < strstr(trace, "server:secureConnection"));
+    CHECK(strstr(trace, "client:connect") < strstr(trace, "client:secureConnect"));
     ntls_socket_unref(s);
     ntls_options_unref(o);
 

@@ -742,6 +742,12 @@ int ntls_request_fail(ntls_request *req, const char *message);
 int ntls_server_new(ntls_loop *lp, const ntls_options *opts, ntls_server **out);
 
 /**
+ * `connection`: a TCP connection was accepted, before its handshake (Node's server emits
+ * it with the raw socket); the socket is borrowed, and may be destroyed here.
+ */
+int ntls_server_on_connection(ntls_server *srv, ntls_server_connection_cb cb);
+
+/**
  * `secureConnection`: a client finished its handshake; the socket is borrowed.
  */
 int ntls_server_on_secure_connection(ntls_server *srv, ntls_server_connection_cb cb);
@@ -845,6 +851,12 @@ void ntls_server_unref(ntls_server *srv);
  * `ntls_socket_connect` or `ntls_socket_wrap_fd`.
  */
 int ntls_socket_new(ntls_loop *lp, ntls_socket **out);
+
+/**
+ * `connect`: the client's TCP connection is up (before the handshake), as Node's socket
+ * emits it.
+ */
+int ntls_socket_on_connect(ntls_socket *s, ntls_socket_cb cb);
 
 /**
  * `secureConnect`: the client's handshake finished.

@@ -134,6 +134,7 @@ pub(crate) unsafe fn user_data<H: HasCallbacks>(h: *const H) -> *mut c_void {
 /// A socket's C callbacks and user data.
 #[derive(Default, Clone, Copy)]
 pub struct SocketCallbacks {
+    pub connect: ntls_socket_cb,
     pub secure_connect: ntls_socket_cb,
     pub data: ntls_socket_data_cb,
     pub end: ntls_socket_cb,
@@ -163,6 +164,14 @@ fn sp(s: &ntls_socket) -> *mut ntls_socket {
 }
 
 impl SocketEvents for CSocketEvents {
+    fn connect(&self, s: &ntls_socket) {
+        let t = self.get();
+        // SAFETY: calling the program's callback with a handle valid for the call.
+        if let Some(f) = t.connect {
+            unsafe { f(sp(s), t.user.0) }
+        }
+    }
+
     fn secure_connect(&self, s: &ntls_socket) {
         let t = self.get();
         // SAFETY: calling the program's callback with a handle valid for the call.
@@ -227,6 +236,7 @@ impl SocketEvents for CSocketEvents {
 /// A server's C callbacks and user data.
 #[derive(Default, Clone, Copy)]
 pub struct ServerCallbacks {
+    pub connection: ntls_server_connection_cb,
     pub secure_connection: ntls_server_connection_cb,
     pub tls_client_error: ntls_server_client_error_cb,
     pub listening: ntls_server_cb,
@@ -254,6 +264,14 @@ fn srvp(s: &ntls_server) -> *mut ntls_server {
 
 impl ServerEvents for CServerEvents {
     type Socket = CSocketEvents;
+
+    fn connection(&self, srv: &ntls_server, s: &ntls_socket) {
+        let t = self.get();
+        // SAFETY: handles valid for the call.
+        if let Some(f) = t.connection {
+            unsafe { f(srvp(srv), sp(s), t.user.0) }
+        }
+    }
 
     fn secure_connection(&self, srv: &ntls_server, s: &ntls_socket) {
         let t = self.get();

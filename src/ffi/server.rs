@@ -42,6 +42,17 @@ pub unsafe extern "C" fn ntls_server_new(
     })
 }
 
+/// `connection`: a TCP connection was accepted, before its handshake (Node's server emits
+/// it with the raw socket); the socket is borrowed, and may be destroyed here.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_connection(
+    srv: *mut ntls_server,
+    cb: ntls_server_connection_cb,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.connection = cb) } })
+}
+
 /// `secureConnection`: a client finished its handshake; the socket is borrowed.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_secure_connection(

@@ -31,6 +31,14 @@ pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut ntls_
     })
 }
 
+/// `connect`: the client's TCP connection is up (before the handshake), as Node's socket
+/// emits it.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_connect(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.connect = cb) } })
+}
+
 /// `secureConnect`: the client's handshake finished.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_secure_connect(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {

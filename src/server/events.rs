@@ -11,6 +11,8 @@ use std::sync::Arc;
 pub trait ServerEvents: Send + Sync + Sized + 'static {
     /// The event sink of the server's accepted sockets.
     type Socket: SocketEvents;
+    /// `connection`: a TCP connection was accepted; its handshake starts next.
+    fn connection(&self, _srv: &Server<Self>, _s: &Socket<Self::Socket>) {}
     /// `secureConnection`: a client finished its handshake.
     fn secure_connection(&self, srv: &Server<Self>, s: &Socket<Self::Socket>);
     /// `tlsClientError`: a connection failed before it was secure.

@@ -80,6 +80,8 @@ impl<E: ServerEvents> Listener<E> {
         }
         let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
         sock.set_high_water_mark(srv.high_water_mark);
+        sock.note_addresses(&stream);
+        srv.events.connection(srv, &sock);
         if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() {
             // The context is chosen from the ClientHello first, so that its certificate
             // and its trust store serve this connection together.

@@ -7,6 +7,8 @@ use crate::error::NtlsError;
 
 /// Receives a socket's events on the loop thread, one at a time.
 pub trait SocketEvents: Send + Sync + Sized + 'static {
+    /// `connect` (client): the TCP connection is up; the handshake starts.
+    fn connect(&self, _s: &Socket<Self>) {}
     /// `secureConnect` (client) — the handshake finished.
     fn secure_connect(&self, s: &Socket<Self>);
     /// `data`: plaintext, borrowed for the call.

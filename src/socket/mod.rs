@@ -367,6 +367,13 @@ impl<E: SocketEvents> Socket<E> {
         self.info.get()
     }
 
+    /// Records a connected stream's addresses (once).
+    pub fn note_addresses(&self, stream: &mio::net::TcpStream) {
+        if let (Ok(local), Ok(remote)) = (stream.local_addr(), stream.peer_addr()) {
+            let _ = self.addresses.set(Addresses { local, remote });
+        }
+    }
+
     /// Notes the server name a client asked for, so that a socket handed to
     /// `tlsClientError` carries it as Node's does.
     pub fn note_requested_name(&self, name: &str) {

@@ -56,6 +56,9 @@ impl<E: SocketEvents> Conn<E> {
                     let _ = self.sock.addresses.set(Addresses { local, remote });
                     let _ = stream.set_nodelay(self.no_delay);
                     self.phase = Phase::Handshaking;
+                    if !self.sock.is_destroyed() {
+                        self.sock.events.connect(&self.sock);
+                    }
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),

@@ -12,7 +12,6 @@ mod writing;
 
 use super::events::WriteDone;
 use super::info;
-use super::info::Addresses;
 use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EPIPE};
@@ -103,9 +102,7 @@ pub fn start_connected<E: SocketEvents>(
     allow_half_open: bool,
 ) {
     let _ = stream.set_nodelay(no_delay);
-    if let (Ok(local), Ok(remote)) = (stream.local_addr(), stream.peer_addr()) {
-        let _ = sock.addresses.set(Addresses { local, remote });
-    }
+    sock.note_addresses(&stream);
     sock.set_state(State::Connecting);
     let token = cx.reserve();
     if let Role::Server(side) = &role {
