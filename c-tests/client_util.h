@@ -17,6 +17,8 @@ typedef struct {
 
 /* Connects to 127.0.0.1:port with the test CA; `configure` may add options (or NULL). */
 void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure)(ntls_options *));
+/* Records c->s's events into c (what tu_client_connect does for its own socket). */
+void tu_client_watch(tu_client *c);
 /* Waits for the close event. */
 void tu_client_wait_closed(tu_client *c, int ms);
 /* Drops the socket and the certificate taken when it was secure. */

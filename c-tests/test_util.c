@@ -348,6 +348,15 @@ static void cu_close(ntls_socket *s, int had_error, void *d) {
     atomic_fetch_add(&c->closed, 1);
 }
 
+void tu_client_watch(tu_client *c) {
+    ntls_socket_set_data(c->s, c);
+    ntls_socket_on_secure_connect(c->s, cu_secure);
+    ntls_socket_on_data(c->s, cu_data);
+    ntls_socket_on_end(c->s, cu_end);
+    ntls_socket_on_error(c->s, cu_error);
+    ntls_socket_on_close(c->s, cu_close);
+}
+
 void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure)(ntls_options *)) {
     const char *msg = c->send_on_secure;
     int hold = c->hold;
@@ -362,12 +371,7 @@ void tu_client_connect(tu_client *c, ntls_loop *loop, int port, void (*configure
     ntls_options_set_int(o, NTLS_OPT_PORT, port);
     if (configure) configure(o);
     CHECK_INT(ntls_socket_new(loop, &c->s), 0);
-    ntls_socket_set_data(c->s, c);
-    ntls_socket_on_secure_connect(c->s, cu_secure);
-    ntls_socket_on_data(c->s, cu_data);
-    ntls_socket_on_end(c->s, cu_end);
-    ntls_socket_on_error(c->s, cu_error);
-    ntls_socket_on_close(c->s, cu_close);
+    tu_client_watch(c);
     int rc = ntls_socket_connect(c->s, o);
     if (rc != 0) fprintf(stderr, "connect: %s\n", ntls_options_last_error(o));
     CHECK_INT(rc, 0);

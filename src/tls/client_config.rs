@@ -5,7 +5,7 @@ use super::server_config::alpn_list;
 use super::verify::NodeServerVerifier;
 use crate::options::keys::*;
 use crate::options::{OptionError, Options};
-use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
+use rustls::client::ResolvesClientCert;
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, SignatureScheme};
 use std::sync::Arc;
@@ -37,11 +37,9 @@ impl ResolvesClientCert for ContextClientCert {
 pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
     let ctx = SecureContext::from_options(o)?;
     let reject = o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true);
-    let webpki = WebPkiServerVerifier::builder_with_provider(ctx.roots().clone(), ctx.provider().clone())
-        .with_crls(ctx.crls().iter().cloned())
-        .build()
-        .map_err(|e| OptionError::invalid(format!("cannot verify servers: {e}")))?;
-    let verifier = Arc::new(NodeServerVerifier::new(webpki, ctx.roots().clone(), reject));
+    let verifier = NodeServerVerifier::new(ctx.roots().clone(), ctx.crls(), ctx.provider(), reject)
+        .map_err(OptionError::invalid)?;
+    let verifier = Arc::new(verifier);
     let mut config = ClientConfig::builder_with_provider(ctx.provider().clone())
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?

@@ -99,12 +99,16 @@ fn provider(o: &Options) -> Result<CryptoProvider, OptionError> {
     Ok(provider)
 }
 
+/// `ca` unset: Mozilla's list (Node bundles the same) plus `NODE_EXTRA_CA_CERTS`; `ca`
+/// given only as empty buffers: Node's `ca: []`, trust nothing; else exactly the given CAs.
 fn load_roots(cas: &[Vec<u8>]) -> Result<RootCertStore, OptionError> {
     if cas.is_empty() {
-        return Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() });
+        let mut store = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        store.roots.extend(extra_ca_certs().iter().cloned());
+        return Ok(store);
     }
     let mut store = RootCertStore::empty();
-    for (i, pem) in cas.iter().enumerate() {
+    for (i, pem) in cas.iter().enumerate().filter(|(_, pem)| !pem.is_empty()) {
         let what = if cas.len() > 1 { format!("ca {}", i + 1) } else { "ca".to_owned() };
         for cert in keys::parse_certificates(pem, &what).map_err(key_error)? {
             store.add(cert).map_err(|e| OptionError {
@@ -114,6 +118,32 @@ fn load_roots(cas: &[Vec<u8>]) -> Result<RootCertStore, OptionError> {
         }
     }
     Ok(store)
+}
+
+/// The certificates of the file `NODE_EXTRA_CA_CERTS` names, read once, as Node reads it at
+/// startup; added to the default store only, never to an explicit `ca`. A file that cannot
+/// be read or parsed adds nothing (Node warns and goes on; the words go to the log).
+fn extra_ca_certs() -> &'static [rustls::pki_types::TrustAnchor<'static>] {
+    static EXTRA: std::sync::OnceLock<Vec<rustls::pki_types::TrustAnchor<'static>>> =
+        std::sync::OnceLock::new();
+    EXTRA.get_or_init(|| {
+        let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS").filter(|p| !p.is_empty()) else {
+            return Vec::new();
+        };
+        let read = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| keys::parse_certificates(&pem, "NODE_EXTRA_CA_CERTS").map_err(|e| e.to_string()));
+        match read {
+            Ok(certs) => certs
+                .iter()
+                .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok().map(|a| a.to_owned()))
+                .collect(),
+            Err(e) => {
+                log::warn!("nodetls: ignoring extra certs from {}: {e}", path.to_string_lossy());
+                Vec::new()
+            }
+        }
+    })
 }
 
 /// A PFX's key with its chain, and the file's other certificates.

@@ -3,7 +3,8 @@
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{
@@ -136,15 +137,32 @@ fn node_identity(leaf: &CertificateDer<'_>, name: &ServerName<'_>) -> Result<(),
 /// Checks a server's chain and name; with `reject` false a failure only marks the peer.
 #[derive(Debug)]
 pub struct NodeServerVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    /// webpki's chain checks; None for an empty trust store (Node's `ca: []`), where every
+    /// chain fails as it would in OpenSSL with nothing trusted.
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
     roots: Arc<rustls::RootCertStore>,
     reject: bool,
 }
 
 impl NodeServerVerifier {
-    /// A verifier over `inner`'s roots and CRLs.
-    pub fn new(inner: Arc<WebPkiServerVerifier>, roots: Arc<rustls::RootCertStore>, reject: bool) -> Self {
-        Self { inner, roots, reject }
+    /// A verifier over `roots` and `crls` with `provider`'s signature algorithms.
+    pub fn new(
+        roots: Arc<rustls::RootCertStore>,
+        crls: &[CertificateRevocationListDer<'static>],
+        provider: &Arc<CryptoProvider>,
+        reject: bool,
+    ) -> Result<Self, String> {
+        let inner = if roots.is_empty() {
+            None
+        } else {
+            let v = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .with_crls(crls.iter().cloned())
+                .build()
+                .map_err(|e| format!("cannot verify servers: {e}"))?;
+            Some(v)
+        };
+        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, roots, reject })
     }
 
     /// A leaf that is itself in `ca` (Node's usual way to trust a self-signed server):
@@ -177,8 +195,14 @@ impl NodeServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), Error> {
-        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            Ok(_) => {}
+        let chain = match &self.inner {
+            Some(v) => {
+                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map(|_| ())
+            }
+            None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        };
+        match chain {
+            Ok(()) => {}
             // webpki checks the name only once the chain verified: the chain is good, and
             // the name is judged below by Node's rules rather than webpki's.
             Err(Error::InvalidCertificate(
@@ -229,7 +253,7 @@ impl ServerCertVerifier for NodeServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -238,18 +262,20 @@ impl ServerCertVerifier for NodeServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 
 /// Checks client certificates for a server with `requestCert`.
 #[derive(Debug)]
 pub struct NodeClientVerifier {
-    inner: Arc<dyn ClientCertVerifier>,
+    /// webpki's chain checks; None for an empty trust store (Node's `ca: []`).
+    inner: Option<Arc<dyn ClientCertVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
     reject: bool,
 }
 
@@ -257,15 +283,33 @@ impl NodeClientVerifier {
     /// Asks for a certificate; demands one only when `reject` is set (OpenSSL's FAIL_IF_NO_PEER_CERT).
     pub fn new(
         roots: Arc<rustls::RootCertStore>,
-        crls: &[rustls::pki_types::CertificateRevocationListDer<'static>],
+        crls: &[CertificateRevocationListDer<'static>],
+        provider: &Arc<CryptoProvider>,
         reject: bool,
     ) -> Result<Self, String> {
-        let inner = WebPkiClientVerifier::builder(roots)
-            .with_crls(crls.iter().cloned())
-            .allow_unauthenticated()
-            .build()
-            .map_err(|e| format!("cannot verify client certificates: {e}"))?;
-        Ok(Self { inner, reject })
+        let inner = if roots.is_empty() {
+            None
+        } else {
+            let v = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
+                .with_crls(crls.iter().cloned())
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| format!("cannot verify client certificates: {e}"))?;
+            Some(v)
+        };
+        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, reject })
+    }
+
+    fn verify_chain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        match &self.inner {
+            Some(v) => v.verify_client_cert(end_entity, intermediates, now),
+            None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        }
     }
 
     /// The verdict for a client's chain: `authorized` / `authorizationError`.
@@ -273,10 +317,7 @@ impl NodeClientVerifier {
         let (leaf, rest) = chain.split_first().ok_or_else(|| {
             NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "peer did not return a certificate")
         })?;
-        self.inner
-            .verify_client_cert(leaf, rest, UnixTime::now())
-            .map(|_| ())
-            .map_err(|e| node_error(&e, chain, ""))
+        self.verify_chain(leaf, rest, UnixTime::now()).map(|_| ()).map_err(|e| node_error(&e, chain, ""))
     }
 }
 
@@ -290,7 +331,7 @@ impl ClientCertVerifier for NodeClientVerifier {
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
+        self.inner.as_ref().map_or(&[], |v| v.root_hint_subjects())
     }
 
     fn verify_client_cert(
@@ -299,7 +340,7 @@ impl ClientCertVerifier for NodeClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        match self.inner.verify_client_cert(end_entity, intermediates, now) {
+        match self.verify_chain(end_entity, intermediates, now) {
             Ok(v) => Ok(v),
             Err(_) if !self.reject => Ok(ClientCertVerified::assertion()),
             Err(e) => {
@@ -316,7 +357,7 @@ impl ClientCertVerifier for NodeClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -325,11 +366,11 @@ impl ClientCertVerifier for NodeClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 
@@ -401,8 +442,8 @@ mod tests {
             roots.add(c.unwrap()).unwrap();
         }
         let roots = Arc::new(roots);
-        let inner = WebPkiServerVerifier::builder(roots.clone()).build().unwrap();
-        NodeServerVerifier::new(inner, roots, true)
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        NodeServerVerifier::new(roots, &[], &provider, true).unwrap()
     }
 
     fn verdict(
