@@ -1,6 +1,7 @@
 /* ticketKeys: two servers given the same 48 bytes resume each other's sessions (a session
  * saved by `openssl s_client -sess_out` from one, offered to the other with -sess_in);
- * getTicketKeys/setTicketKeys; keys of the wrong size are refused. */
+ * getTicketKeys/setTicketKeys; keys of the wrong size are refused; a server with another
+ * sessionIdContext does not resume them, nor does any once sessionTimeout has passed. */
 #include "client_util.h"
 
 #include <unistd.h>
@@ -48,6 +49,36 @@ int main(void) {
     CHECK_INT(ntls_server_set_ticket_keys(b.srv, other, 47), NTLS_EINVAL);
     CHECK_INT(ntls_server_set_ticket_keys(b.srv, other, 48), 0);
     CHECK(!reused(b.port, "-sess_in", sess)); /* new keys: the old ticket no longer opens */
+
+    /* Same keys, another sessionIdContext: sessions stay apart (a full handshake). */
+    ntls_options *co = tu_server_options("server-ec");
+    CHECK_INT(ntls_options_set_bytes(co, NTLS_OPT_TICKET_KEYS, keys, 48), 0);
+    CHECK_INT(ntls_options_set_string(co, NTLS_OPT_SESSION_ID_CONTEXT, "another app"), 0);
+    tu_echo_server c;
+    tu_echo_start(&c, NULL, co);
+    CHECK(!reused(c.port, "-sess_in", sess));
+    tu_echo_server c2; /* a second server of that context */
+    tu_echo_start(&c2, NULL, co);
+    CHECK(!reused(c2.port, "-sess_out", sess));
+    CHECK(reused(c.port, "-sess_in", sess)); /* the same context resumes */
+    CHECK(!reused(a.port, "-sess_in", sess)); /* and a server without it does not */
+    printf("sessionIdContext keeps sessions of different contexts apart\n");
+    tu_echo_stop(&c);
+    tu_echo_stop(&c2);
+    ntls_options_unref(co);
+
+    /* sessionTimeout 1: a ticket two seconds old no longer resumes. */
+    ntls_options *to = tu_server_options("server-ec");
+    CHECK_INT(ntls_options_set_int(to, NTLS_OPT_SESSION_TIMEOUT, 1), 0);
+    tu_echo_server d;
+    tu_echo_start(&d, NULL, to);
+    CHECK(!reused(d.port, "-sess_out", sess));
+    CHECK(reused(d.port, "-sess_in", sess)); /* within the timeout */
+    tu_sleep_ms(2100);
+    CHECK(!reused(d.port, "-sess_in", sess));
+    printf("sessionTimeout ends resumption\n");
+    tu_echo_stop(&d);
+    ntls_options_unref(to);
     unlink(sess);
     tu_echo_stop(&a);
     tu_echo_stop(&b);

@@ -130,7 +130,8 @@ fn ticketer(o: &Options) -> Result<NodeTicketer, OptionError> {
     };
     let timeout = o.non_negative(NTLS_OPT_SESSION_TIMEOUT)?.unwrap_or(u64::from(DEFAULT_SESSION_TIMEOUT));
     let timeout = u32::try_from(timeout).map_err(|_| OptionError::invalid("sessionTimeout is too large"))?;
-    NodeTicketer::new(keys, timeout).map_err(OptionError::invalid)
+    let scope = o.str(NTLS_OPT_SESSION_ID_CONTEXT).unwrap_or("");
+    NodeTicketer::new(keys, timeout, scope.as_bytes()).map_err(OptionError::invalid)
 }
 
 /// `ALPNProtocols`, checked: each name 1..=255 bytes.

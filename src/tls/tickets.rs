@@ -2,9 +2,13 @@
 //! other 32 an AES-256-GCM key. Servers (in other processes or on other machines) given the
 //! same 48 bytes resume each other's sessions. Node's own layout (16 name, 16 HMAC, 16 AES
 //! key, AES-128-CBC) is OpenSSL's; tickets are only ever read by the server kind that made
-//! them, so the layout is ours.
+//! them, so the layout is ours: name, nonce, then sealed (issue time, session state), with
+//! the name and the `sessionIdContext` as associated data. A ticket older than
+//! `sessionTimeout`, or made under another `sessionIdContext`, does not open: the client
+//! gets a full handshake, as OpenSSL gives it.
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use rustls::server::ProducesTickets;
 use std::sync::RwLock;
@@ -32,6 +36,8 @@ impl Keys {
 pub struct NodeTicketer {
     keys: RwLock<Keys>,
     lifetime: u32,
+    /// SHA-256 of `sessionIdContext` (of nothing when unset).
+    scope: [u8; 32],
 }
 
 impl std::fmt::Debug for NodeTicketer {
@@ -41,8 +47,13 @@ impl std::fmt::Debug for NodeTicketer {
 }
 
 impl NodeTicketer {
-    /// Tickets under `keys`, or under fresh random keys (Node's default), valid `lifetime` s.
-    pub fn new(keys: Option<[u8; TICKET_KEYS_LEN]>, lifetime: u32) -> Result<NodeTicketer, String> {
+    /// Tickets under `keys`, or under fresh random keys (Node's default), valid `lifetime` s,
+    /// opened only by servers with the same `sessionIdContext`.
+    pub fn new(
+        keys: Option<[u8; TICKET_KEYS_LEN]>,
+        lifetime: u32,
+        session_id_context: &[u8],
+    ) -> Result<NodeTicketer, String> {
         let raw = match keys {
             Some(k) => k,
             None => {
@@ -52,7 +63,49 @@ impl NodeTicketer {
             }
         };
         let keys = Keys::new(raw).ok_or("unusable ticket keys")?;
-        Ok(NodeTicketer { keys: RwLock::new(keys), lifetime })
+        let mut scope = [0u8; 32];
+        scope.copy_from_slice(digest::digest(&digest::SHA256, session_id_context).as_ref());
+        Ok(NodeTicketer { keys: RwLock::new(keys), lifetime, scope })
+    }
+
+    fn aad(&self, name: &[u8]) -> [u8; 48] {
+        let mut aad = [0u8; 48];
+        aad[..16].copy_from_slice(name);
+        aad[16..].copy_from_slice(&self.scope);
+        aad
+    }
+
+    fn seal(&self, plain: &[u8], issued: u64) -> Option<Vec<u8>> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new().fill(&mut nonce).ok()?;
+        let mut out = Vec::with_capacity(16 + NONCE_LEN + 8 + plain.len() + 16);
+        out.extend_from_slice(&keys.raw[..16]);
+        out.extend_from_slice(&nonce);
+        let mut body = Vec::with_capacity(8 + plain.len() + 16);
+        body.extend_from_slice(&issued.to_be_bytes());
+        body.extend_from_slice(plain);
+        let aad = self.aad(&keys.raw[..16]);
+        keys.aead
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut body)
+            .ok()?;
+        out.extend_from_slice(&body);
+        Some(out)
+    }
+
+    fn open(&self, cipher: &[u8], now: u64) -> Option<Vec<u8>> {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        if cipher.len() < 16 + NONCE_LEN + 8 + 16 || cipher[..16] != keys.raw[..16] {
+            return None;
+        }
+        let nonce = Nonce::try_assume_unique_for_key(&cipher[16..16 + NONCE_LEN]).ok()?;
+        let mut body = cipher[16 + NONCE_LEN..].to_vec();
+        let aad = self.aad(&keys.raw[..16]);
+        let plain = keys.aead.open_in_place(nonce, Aad::from(&aad), &mut body).ok()?;
+        let (issued, state) = plain.split_at(8);
+        let issued = u64::from_be_bytes(issued.try_into().ok()?);
+        // sessionTimeout ends resumption, not only the lifetime the ticket advertises.
+        (now >= issued && now - issued < u64::from(self.lifetime)).then(|| state.to_vec())
     }
 
     /// `server.getTicketKeys()`.
@@ -78,34 +131,16 @@ impl ProducesTickets for NodeTicketer {
     }
 
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new().fill(&mut nonce).ok()?;
-        let mut out = Vec::with_capacity(16 + NONCE_LEN + plain.len() + 16);
-        out.extend_from_slice(&keys.raw[..16]);
-        out.extend_from_slice(&nonce);
-        let mut body = plain.to_vec();
-        keys.aead
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&keys.raw[..16]),
-                &mut body,
-            )
-            .ok()?;
-        out.extend_from_slice(&body);
-        Some(out)
+        self.seal(plain, unix_now())
     }
 
     fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        if cipher.len() < 16 + NONCE_LEN + 16 || cipher[..16] != keys.raw[..16] {
-            return None;
-        }
-        let nonce = Nonce::try_assume_unique_for_key(&cipher[16..16 + NONCE_LEN]).ok()?;
-        let mut body = cipher[16 + NONCE_LEN..].to_vec();
-        let plain = keys.aead.open_in_place(nonce, Aad::from(&keys.raw[..16]), &mut body).ok()?;
-        Some(plain.to_vec())
+        self.open(cipher, unix_now())
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -115,11 +150,13 @@ mod tests {
     #[test]
     fn shared_keys_open_each_others_tickets() {
         let keys = [7u8; TICKET_KEYS_LEN];
-        let (a, b) =
-            (NodeTicketer::new(Some(keys), 300).unwrap(), NodeTicketer::new(Some(keys), 300).unwrap());
+        let (a, b) = (
+            NodeTicketer::new(Some(keys), 300, b"").unwrap(),
+            NodeTicketer::new(Some(keys), 300, b"").unwrap(),
+        );
         let t = a.encrypt(b"session state").unwrap();
         assert_eq!(b.decrypt(&t).unwrap(), b"session state");
-        let other = NodeTicketer::new(None, 300).unwrap();
+        let other = NodeTicketer::new(None, 300, b"").unwrap();
         assert!(other.decrypt(&t).is_none());
         b.set([9u8; TICKET_KEYS_LEN]).unwrap();
         assert!(b.decrypt(&t).is_none());
@@ -127,5 +164,19 @@ mod tests {
         let mut bad = t.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert!(a.decrypt(&bad).is_none());
+    }
+
+    #[test]
+    fn session_timeout_and_session_id_context_end_resumption() {
+        let keys = [7u8; TICKET_KEYS_LEN];
+        let a = NodeTicketer::new(Some(keys), 300, b"app one").unwrap();
+        let t = a.seal(b"state", 1_000).unwrap();
+        assert_eq!(a.open(&t, 1_299).unwrap(), b"state");
+        assert!(a.open(&t, 1_300).is_none(), "past sessionTimeout");
+        assert!(a.open(&t, 999).is_none(), "issued in the future");
+        let other_context = NodeTicketer::new(Some(keys), 300, b"app two").unwrap();
+        assert!(other_context.open(&t, 1_001).is_none(), "another sessionIdContext");
+        let same = NodeTicketer::new(Some(keys), 300, b"app one").unwrap();
+        assert_eq!(same.open(&t, 1_001).unwrap(), b"state");
     }
 }
