@@ -5,6 +5,7 @@
 typedef struct {
     atomic_int secure, closed, had_error;
     char error_code[96];
+    char error_host[96], error_reason[160], error_cert_subject[160];
     char auth_error[96];
     int authorized;
 } outcome;
@@ -24,6 +25,15 @@ static void on_error(ntls_socket *s, const ntls_error *err, void *d) {
     outcome *r = d;
     snprintf(r->error_code, sizeof r->error_code, "%s", ntls_error_code(err));
     CHECK(ntls_error_status(err) == NTLS_ECERT);
+    /* Node's identity error carries err.host, err.reason and err.cert; others do not. */
+    const char *host = ntls_error_host(err), *reason = ntls_error_reason(err);
+    snprintf(r->error_host, sizeof r->error_host, "%s", host ? host : "");
+    snprintf(r->error_reason, sizeof r->error_reason, "%s", reason ? reason : "");
+    ntls_cert *cert = NULL;
+    if (ntls_error_cert(err, &cert) == 0) {
+        snprintf(r->error_cert_subject, sizeof r->error_cert_subject, "%s", ntls_cert_subject(cert));
+        ntls_cert_unref(cert);
+    }
     CHECK(strlen(ntls_error_message(err)) > 0);
 }
 
@@ -97,6 +107,16 @@ int main(void) {
         CHECK_INT(r.authorized, 1);
         attempt(e.port, "selfsigned-cert.pem", "127.0.0.1", "wrong.example.com", 1, &r);
         CHECK_STR(r.error_code, "ERR_TLS_CERT_ALTNAME_INVALID");
+        printf("identity error: host %s, reason \"%s\", cert %s\n", r.error_host, r.error_reason,
+               r.error_cert_subject);
+        CHECK_STR(r.error_host, "wrong.example.com");
+        CHECK_STR(r.error_reason, "Host: wrong.example.com. is not in the cert's altnames: DNS:localhost, "
+                                  "IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
+        CHECK(strstr(r.error_cert_subject, "CN=localhost") != NULL);
+        attempt(e.port, "ca-cert.pem", "localhost", NULL, 1, &r); /* not an identity error */
+        CHECK_STR(r.error_code, "DEPTH_ZERO_SELF_SIGNED_CERT");
+        CHECK_STR(r.error_host, "");
+        CHECK_STR(r.error_cert_subject, "");
         tu_echo_stop(&e);
         ntls_options_unref(so);
     }

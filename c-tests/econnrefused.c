@@ -2,12 +2,18 @@
 #include "test_util.h"
 
 static atomic_int closed, had_error, status;
-static char code[64], message[256];
+static char code[64], message[256], syscall_[32], address[64], hostname[64];
+static atomic_int err_port;
 
 static void on_error(ntls_socket *s, const ntls_error *err, void *d) {
     (void)s, (void)d;
     snprintf(code, sizeof code, "%s", ntls_error_code(err));
     snprintf(message, sizeof message, "%s", ntls_error_message(err));
+    const char *sc = ntls_error_syscall(err), *ad = ntls_error_address(err), *h = ntls_error_host(err);
+    snprintf(syscall_, sizeof syscall_, "%s", sc ? sc : "");
+    snprintf(address, sizeof address, "%s", ad ? ad : "");
+    snprintf(hostname, sizeof hostname, "%s", h ? h : "");
+    atomic_store(&err_port, ntls_error_port(err));
     atomic_store(&status, ntls_error_status(err));
 }
 
@@ -44,6 +50,10 @@ int main(void) {
     char expected[128];
     snprintf(expected, sizeof expected, "connect ECONNREFUSED 127.0.0.1:%d", port);
     CHECK_STR(message, expected);
+    /* Node's err.syscall, err.address, err.port. */
+    CHECK_STR(syscall_, "connect");
+    CHECK_STR(address, "127.0.0.1");
+    CHECK_INT(atomic_load(&err_port), port);
 
     connect_to("localhost", port); /* ::1 then 127.0.0.1, both refused */
     CHECK_STR(code, "ECONNREFUSED");
@@ -57,6 +67,8 @@ int main(void) {
     connect_to("nonexistent.invalid", 443);
     CHECK_STR(code, "ENOTFOUND");
     CHECK_INT(atomic_load(&status), NTLS_EAI_NONAME);
+    CHECK_STR(syscall_, "getaddrinfo"); /* Node's err.syscall and err.hostname */
+    CHECK_STR(hostname, "nonexistent.invalid");
     printf("ECONNREFUSED and ENOTFOUND reported\n");
     return 0;
 }

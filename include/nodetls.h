@@ -417,7 +417,8 @@ typedef struct ntls_cert ntls_cert;
 typedef struct ntls_loop ntls_loop;
 
 /**
- * An error as Node reports it: a status, `err.code` and `err.message`.
+ * An error as Node reports it: a status, `err.code`, `err.message`, and the extra
+ * properties Node sets on some errors.
  */
 typedef struct ntls_error ntls_error;
 
@@ -564,6 +565,13 @@ int ntls_cert_der(const ntls_cert *c, const uint8_t **der, size_t *len);
 void ntls_cert_unref(ntls_cert *c);
 
 /**
+ * Node's `err.cert`: the peer's certificate of a host-name mismatch
+ * (`ERR_TLS_CERT_ALTNAME_INVALID`), as a new handle the caller releases with
+ * `ntls_cert_unref`; `NTLS_ENOENT` when the error carries none.
+ */
+int ntls_error_cert(const ntls_error *err, ntls_cert **out);
+
+/**
  * `tls.getCiphers()`: stores up to `cap` static, lowercase suite names in `names` and
  * returns how many there are in all (call with `cap` 0 to size the array).
  */
@@ -615,6 +623,38 @@ const char *ntls_error_message(const ntls_error *err);
  * The error's `NTLS_E*` status; `NTLS_EINVAL` for a NULL error.
  */
 int ntls_error_status(const ntls_error *err);
+
+/**
+ * Node's `err.syscall` (`"connect"`, `"read"`, `"write"`, `"getaddrinfo"`); NULL when none.
+ */
+const char *ntls_error_syscall(const ntls_error *err);
+
+/**
+ * Node's `err.address` of a failed syscall (`"127.0.0.1"`); NULL when none.
+ */
+const char *ntls_error_address(const ntls_error *err);
+
+/**
+ * Node's `err.port` of a failed syscall; 0 when none.
+ */
+int ntls_error_port(const ntls_error *err);
+
+/**
+ * Node's `err.host` of a host-name mismatch (`ERR_TLS_CERT_ALTNAME_INVALID`), or
+ * `err.hostname` of `ENOTFOUND`; NULL when none.
+ */
+const char *ntls_error_host(const ntls_error *err);
+
+/**
+ * Node's `err.library` of an OpenSSL-style error (`"SSL routines"`); NULL when none.
+ */
+const char *ntls_error_library(const ntls_error *err);
+
+/**
+ * Node's `err.reason`: OpenSSL's reason (`"no shared cipher"`), or why the host name did
+ * not match the certificate; NULL when none.
+ */
+const char *ntls_error_reason(const ntls_error *err);
 
 /**
  * The process-wide loop, started on first use; never closed, never freed.

@@ -133,18 +133,50 @@ pub fn from_io(e: &std::io::Error) -> c_int {
     }
 }
 
-/// An error as Node reports it: a status, `err.code` and `err.message`.
+/// An error as Node reports it: a status, `err.code`, `err.message`, and the extra
+/// properties Node sets on some errors.
 #[derive(Debug, Clone)]
 pub struct NtlsError {
     status: c_int,
     code: CString,
     message: CString,
+    details: Option<Box<ErrorDetails>>,
+}
+
+/// Node's extra properties; each is there only where Node sets it.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorDetails {
+    /// `err.syscall`: `connect`, `read`, `write`, `getaddrinfo`.
+    pub syscall: Option<CString>,
+    /// `err.address` and `err.port` of a failed syscall.
+    pub address: Option<CString>,
+    /// `err.port` (0: none).
+    pub port: u16,
+    /// `err.host` of an identity failure, `err.hostname` of `ENOTFOUND`.
+    pub host: Option<CString>,
+    /// `err.library` of an OpenSSL error (`SSL routines`).
+    pub library: Option<CString>,
+    /// `err.reason`: OpenSSL's reason, or why the host name did not match.
+    pub reason: Option<CString>,
+    /// `err.cert`: the peer's certificate (DER) of an identity failure.
+    pub cert: Option<Vec<u8>>,
 }
 
 impl NtlsError {
     /// An error with an explicit Node code (`CERT_HAS_EXPIRED`, `ERR_TLS_...`).
     pub fn new(status: c_int, code: &str, message: impl Into<String>) -> Self {
-        Self { status, code: cstring(code), message: cstring(&message.into()) }
+        Self { status, code: cstring(code), message: cstring(&message.into()), details: None }
+    }
+
+    /// The same error with Node's extra properties changed by `f`.
+    pub fn with(mut self, f: impl FnOnce(&mut ErrorDetails)) -> Self {
+        f(self.details.get_or_insert_with(Box::default));
+        self
+    }
+
+    /// Node's extra properties, if the error has any.
+    pub fn details(&self) -> Option<&ErrorDetails> {
+        self.details.as_deref()
     }
 
     /// An error whose code is the status's name (`ECONNREFUSED`).
@@ -162,7 +194,23 @@ impl NtlsError {
         } else {
             format!("{syscall} {name} {target}")
         };
-        Self::new(status, name, message)
+        let (address, port) = match target.parse::<std::net::SocketAddr>() {
+            Ok(a) => (Some(a.ip().to_string()), a.port()),
+            Err(_) => (target.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string()), 0),
+        };
+        Self::new(status, name, message).with(|d| {
+            d.syscall = Some(cstring(syscall));
+            d.address = address.as_deref().map(cstring);
+            d.port = port;
+        })
+    }
+
+    /// `getaddrinfo ENOTFOUND host`, with Node's `syscall` and `hostname`.
+    pub fn not_found(host: &str) -> Self {
+        Self::new(NTLS_EAI_NONAME, "ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")).with(|d| {
+            d.syscall = Some(cstring("getaddrinfo"));
+            d.host = Some(cstring(host));
+        })
     }
 
     /// The `NTLS_E*` status.

@@ -147,3 +147,28 @@ pub unsafe extern "C" fn ntls_cert_unref(c: *mut CertHandle) {
     // SAFETY: the caller gives up its reference.
     guard!((), { unsafe { release_arc(c.cast_const()) } })
 }
+
+/// Node's `err.cert`: the peer's certificate of a host-name mismatch
+/// (`ERR_TLS_CERT_ALTNAME_INVALID`), as a new handle the caller releases with
+/// `ntls_cert_unref`; `NTLS_ENOENT` when the error carries none.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_error_cert(
+    err: *const crate::error::NtlsError,
+    out: *mut *mut CertHandle,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(err, out);
+        // SAFETY: an error handed to a callback, during that callback.
+        let der = unsafe { &*err }.details().and_then(|d| d.cert.as_deref());
+        let Some(der) = der else { return NTLS_ENOENT };
+        match PeerCert::from_der(&rustls::pki_types::CertificateDer::from(der)) {
+            Ok(cert) => {
+                let h = Arc::new(CertHandle { cert, detailed: false, json: OnceLock::new() });
+                // SAFETY: `out` is non-null and writable per the caller.
+                unsafe { hand_out(out, h) };
+                0
+            }
+            Err(_) => NTLS_EKEY,
+        }
+    })
+}

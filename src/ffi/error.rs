@@ -1,8 +1,8 @@
 //! `ntls_strerror`, `ntls_err_name` and the `ntls_error` object's getters.
 
 use super::guard;
-use crate::error::{self, NtlsError, NTLS_EINVAL, NTLS_EPANIC};
-use std::ffi::{c_char, c_int};
+use crate::error::{self, ErrorDetails, NtlsError, NTLS_EINVAL, NTLS_EPANIC};
+use std::ffi::{c_char, c_int, CStr};
 
 /// `ntls_error`: an error delivered to a callback, valid during the callback.
 pub type ntls_error = NtlsError;
@@ -53,4 +53,61 @@ pub unsafe extern "C" fn ntls_error_status(err: *const NtlsError) -> c_int {
             None => NTLS_EINVAL,
         }
     })
+}
+
+/// One of Node's extra string properties of an error, NULL when the error has none.
+///
+/// # Safety
+/// `err` is NULL or an error handed to a callback, during that callback.
+unsafe fn detail(err: *const NtlsError, f: impl FnOnce(&ErrorDetails) -> Option<&CStr>) -> *const c_char {
+    // SAFETY: as in ntls_error_code.
+    let details = unsafe { err.as_ref() }.and_then(NtlsError::details);
+    details.and_then(f).map_or(std::ptr::null(), CStr::as_ptr)
+}
+
+/// Node's `err.syscall` (`"connect"`, `"read"`, `"write"`, `"getaddrinfo"`); NULL when none.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_error_syscall(err: *const NtlsError) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { detail(err, |d| d.syscall.as_deref()) } })
+}
+
+/// Node's `err.address` of a failed syscall (`"127.0.0.1"`); NULL when none.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_error_address(err: *const NtlsError) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { detail(err, |d| d.address.as_deref()) } })
+}
+
+/// Node's `err.port` of a failed syscall; 0 when none.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_error_port(err: *const NtlsError) -> c_int {
+    guard!(0, {
+        // SAFETY: as in ntls_error_code.
+        let details = unsafe { err.as_ref() }.and_then(NtlsError::details);
+        details.map_or(0, |d| c_int::from(d.port))
+    })
+}
+
+/// Node's `err.host` of a host-name mismatch (`ERR_TLS_CERT_ALTNAME_INVALID`), or
+/// `err.hostname` of `ENOTFOUND`; NULL when none.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_error_host(err: *const NtlsError) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { detail(err, |d| d.host.as_deref()) } })
+}
+
+/// Node's `err.library` of an OpenSSL-style error (`"SSL routines"`); NULL when none.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_error_library(err: *const NtlsError) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { detail(err, |d| d.library.as_deref()) } })
+}
+
+/// Node's `err.reason`: OpenSSL's reason (`"no shared cipher"`), or why the host name did
+/// not match the certificate; NULL when none.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_error_reason(err: *const NtlsError) -> *const c_char {
+    // SAFETY: forwarded from the caller.
+    guard!(std::ptr::null(), { unsafe { detail(err, |d| d.reason.as_deref()) } })
 }

@@ -217,7 +217,7 @@ impl<E: ServerEvents> Server<E> {
             Err(e) => {
                 let shown = host.as_deref().unwrap_or("::");
                 let err = if unresolved {
-                    NtlsError::new(NTLS_EAI_NONAME, "ENOTFOUND", format!("getaddrinfo ENOTFOUND {shown}"))
+                    NtlsError::not_found(shown)
                 } else {
                     let status = from_io(&e);
                     let (name, words) =

@@ -3,7 +3,7 @@
 
 use super::conn::{Conn, Role};
 use super::{Socket, SocketEvents};
-use crate::error::{NtlsError, NTLS_EAI_NONAME};
+use crate::error::NtlsError;
 use crate::options::keys::*;
 use crate::options::{OptionError, Options};
 use crate::reactor::{resolve, Cx, Loop};
@@ -70,9 +70,7 @@ pub fn start<E: SocketEvents>(sock: Arc<Socket<E>>, lp: Loop, plan: Plan, cx: &m
         Ok(_) if sock.is_destroyed() => give_up(&sock, None),
         Ok(addrs) if !addrs.is_empty() => dial(sock, plan, addrs, cx),
         _ => {
-            let err =
-                NtlsError::new(NTLS_EAI_NONAME, "ENOTFOUND", format!("getaddrinfo ENOTFOUND {}", plan.host));
-            give_up(&sock, Some(err));
+            give_up(&sock, Some(NtlsError::not_found(&plan.host)));
         }
     });
 }

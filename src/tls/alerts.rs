@@ -71,7 +71,10 @@ fn incompatible_reason(p: &PeerIncompatible) -> &'static str {
 
 fn ssl_error(reason: &str) -> NtlsError {
     let code = format!("ERR_SSL_{}", reason.to_uppercase().replace([' ', '-'], "_"));
-    NtlsError::new(NTLS_ETLS, &code, format!("SSL routines::{reason}"))
+    NtlsError::new(NTLS_ETLS, &code, format!("SSL routines::{reason}")).with(|d| {
+        d.library = Some(crate::error::cstring("SSL routines"));
+        d.reason = Some(crate::error::cstring(reason));
+    })
 }
 
 /// Node's error for a failed TLS connection; `chain` and `host` refine certificate errors.
@@ -84,7 +87,16 @@ pub fn tls_error(e: &Error, chain: &[rustls::pki_types::CertificateDer<'_>], hos
         Error::InvalidCertificate(_) => {
             let n: NodeCertError =
                 NodeCertError::from_rustls(e).unwrap_or_else(|| node_error(e, chain, host));
-            NtlsError::new(NTLS_ECERT, n.code, n.message)
+            let err = NtlsError::new(NTLS_ECERT, n.code, &n.message);
+            match n.reason {
+                // Node's identity error carries reason, host and the certificate.
+                Some(reason) => err.with(|d| {
+                    d.reason = Some(crate::error::cstring(&reason));
+                    d.host = Some(crate::error::cstring(host));
+                    d.cert = n.cert;
+                }),
+                None => err,
+            }
         }
         Error::NoApplicationProtocol => ssl_error("no application protocol"),
         Error::PeerIncompatible(p) => ssl_error(incompatible_reason(p)),

@@ -19,6 +19,10 @@ pub struct NodeCertError {
     pub code: &'static str,
     /// OpenSSL's words for it, as Node shows them.
     pub message: String,
+    /// Why the host name did not match (Node's `err.reason`), for identity failures.
+    pub reason: Option<String>,
+    /// The certificate that did not match (Node's `err.cert`), for identity failures.
+    pub cert: Option<Vec<u8>>,
 }
 
 impl std::fmt::Display for NodeCertError {
@@ -31,7 +35,7 @@ impl std::error::Error for NodeCertError {}
 
 impl NodeCertError {
     fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), reason: None, cert: None }
     }
 
     /// Finds our error inside a rustls error, if rustls carried one.
@@ -117,10 +121,12 @@ fn altname_error(chain: &[CertificateDer<'_>], host: &str) -> NodeCertError {
         .and_then(|leaf| super::x509::PeerCert::from_der(leaf).ok())
         .and_then(|cert| super::x509::check_server_identity(host, &cert).err())
         .unwrap_or_else(|| format!("Host: {host}. is not in the cert's altnames"));
-    NodeCertError::new(
-        "ERR_TLS_CERT_ALTNAME_INVALID",
-        format!("Hostname/IP does not match certificate's altnames: {reason}"),
-    )
+    let message = format!("Hostname/IP does not match certificate's altnames: {reason}");
+    NodeCertError {
+        reason: Some(reason),
+        cert: chain.first().map(|c| c.to_vec()),
+        ..NodeCertError::new("ERR_TLS_CERT_ALTNAME_INVALID", message)
+    }
 }
 
 /// The host-name check of Node's `tls.checkServerIdentity`, which differs from webpki's:
