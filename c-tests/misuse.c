@@ -207,6 +207,14 @@ static void late_error(ntls_socket *s, const ntls_error *err, void *d) {
     snprintf(late_code, sizeof late_code, "%s", ntls_error_code(err));
 }
 
+static atomic_int late_write_returned = 1;
+static void end_then_write(void *arg) {
+    ntls_socket *s = arg;
+    CHECK_INT(ntls_socket_end(s), 0);
+    atomic_store(&late_write_returned, ntls_socket_write(s, "late", 4, late_write_done, NULL));
+    CHECK_STR(ntls_socket_last_error(s), "write after end");
+}
+
 static void check_threads(void) {
     tu_echo_server e;
     ntls_options *so = tu_server_options("server-ec");
@@ -232,13 +240,15 @@ static void check_threads(void) {
     }
     CHECK_INT(ntls_socket_renegotiate(s), NTLS_ENOTSUP);
     CHECK(strstr(ntls_socket_last_error(s), "renegotiation") != NULL);
-    CHECK_INT(ntls_socket_end(s), 0);
-    CHECK_INT(ntls_socket_end(s), NTLS_EALREADY);
     /* Node's write after end: false now, then the callback and an error event get
-     * ERR_STREAM_WRITE_AFTER_END and the socket is destroyed. */
+     * ERR_STREAM_WRITE_AFTER_END and the socket is destroyed. On the loop's thread, so
+     * that the close the peer answers our end with cannot come in between. */
     ntls_socket_on_error(s, late_error);
-    CHECK_INT(ntls_socket_write(s, "late", 4, late_write_done, NULL), 0);
-    CHECK_STR(ntls_socket_last_error(s), "write after end");
+    CHECK_INT(ntls_loop_call(ntls_default_loop(), end_then_write, s), 0);
+    WAIT_FOR(atomic_load(&late_write_returned) != 1, 5000);
+    CHECK_INT(atomic_load(&late_write_returned), 0);
+    CHECK_INT(ntls_socket_end(s), NTLS_EALREADY);
+    CHECK_STR(ntls_socket_last_error(s), "end already called");
     WAIT_FOR(atomic_load(&late_status) != 0 && late_code[0] != 0, 5000);
     CHECK_INT(atomic_load(&late_status), NTLS_EPIPE);
     CHECK_STR(late_code, "ERR_STREAM_WRITE_AFTER_END");
