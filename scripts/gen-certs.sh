@@ -12,7 +12,7 @@ REQUIRED=(ca-cert.pem server-ec-cert.pem ca-crl.der
   ca2-cert.pem server-ca2-cert.pem client-ca2-cert.pem client-chained-chain.pem
   client-selfsigned-cert.pem cn-only-cert.pem ip-only-cert.pem wildcard-cert.pem
   sni-a-cert.pem test-wild-cert.pem v1-cert.pem pathlen-chain.pem notca-chain.pem
-  utf8-cert.pem selfsigned-nokcs-cert.pem nul-san-cert.pem)
+  utf8-cert.pem selfsigned-nokcs-cert.pem nul-san-cert.pem server-ec-cert-nonl.pem ca-cert-x509.pem server-ec.pfx)
 complete() {
   [ -f .complete ] || return 1
   for f in "${REQUIRED[@]}"; do [ -f "$f" ] || return 1; done
@@ -138,6 +138,7 @@ ossl pkcs12 -export -inkey server-rsa-key.pem -in server-rsa-cert.pem -certfile 
 ossl pkcs12 -export -legacy -inkey server-ec-key.pem -in server-ec-cert.pem -certfile ca-cert.pem \
   -passout pass:secret -out server-ec-legacy.pfx
 ossl pkcs12 -export -inkey server-ec-key.pem -in server-ec-cert.pem -passout pass: -out server-ec-nopass.pfx
+ossl pkcs12 -export -inkey server-ec-key.pem -in server-ec-cert.pem -passout pass:secret -out server-ec.pfx
 ossl pkcs12 -export -nokeys -in ca-cert.pem -passout pass:secret -out ca-only.pfx
 # A leaf the CA revokes, and the CA's CRLs (v2, with a CRL number) before and after revoking it.
 cat > ca-db/crl.cnf <<CNF
@@ -251,6 +252,12 @@ ossl req -new -key nul-san-key.pem -subj "/C=US/O=nodetls test/CN=nul-san.test" 
 ossl x509 -req -in nul-san.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial -days 825 -sha256 \
   -extfile nul-san.ext -out nul-san-cert.pem
 rm -f nul-san.asn nul-san.der nul-san.ext nul-san.csr
+# PEM text variants: no final newline (Node's test-tls-cert-regression), other labels for the
+# same certificate (test-tls-client-auth: "TRUSTED CERTIFICATE", "X509 CERTIFICATE").
+head -c -1 server-ec-cert.pem > server-ec-cert-nonl.pem
+head -c -1 server-ec-key.pem > server-ec-key-nonl.pem
+sed 's/CERTIFICATE/TRUSTED CERTIFICATE/' ca-cert.pem > ca-cert-trusted.pem
+sed 's/CERTIFICATE/X509 CERTIFICATE/' ca-cert.pem > ca-cert-x509.pem
 
 touch .complete
 echo "test certificates in $DIR"
