@@ -237,6 +237,7 @@ function makeServer(side = 'server', opts = options('server.')) {
     srv.on('tlsClientError', (e, s) => {
       T(side, `tlsClientError ${errLine(e)}`);
       s.destroy(); // as Node's tests do (a handshake timeout leaves the socket open)
+      if (srv.onClientError) srv.onClientError();
     });
   }
   // The server's own close event is ordered only against the flows' own steps: traced as the
@@ -334,20 +335,25 @@ flows.create = () => {
 flows.raw_client = () => {
   const srv = makeServer();
   if (!srv) return;
-  srv.on('secureConnection', () => T('server', 'secureConnection'));
+  // The listener closes once the raw client is gone and the server has said what it saw.
+  let steps = 0;
+  const step = () => { if (++steps === 2) srv.close(); };
+  srv.onClientError = step;
+  srv.on('secureConnection', () => { T('server', 'secureConnection'); step(); });
   listen(srv, (port) => {
     const c = net.connect(port, '127.0.0.1');
     const mode = get('raw', 'close');
-    let got = 0;
     c.on('connect', () => {
       if (mode === 'close') c.destroy();
       else if (mode.startsWith('garbage:')) c.write(Buffer.alloc(Number(mode.slice(8)), 42));
       else if (mode.startsWith('text:')) c.write(mode.slice(5).replace(/\\n/g, '\n'));
     });
-    c.on('data', (d) => { got += d.length; });
-    c.on('end', () => T('raw', `end received=${got > 0}`));
+    // Whether an alert came before the close is not traced: OpenSSL 3.0 (Node 20) sends none,
+    // 3.2 does, and Node's own test-tls-junk-closes-server accepts both.
+    c.resume();
+    c.on('end', () => T('raw', 'end'));
     c.on('error', (e) => T('raw', `error ${code(e)}`));
-    c.on('close', () => { T('raw', 'close'); srv.close(); });
+    c.on('close', () => { T('raw', 'close'); step(); });
   });
 };
 
@@ -664,6 +670,25 @@ flows.wrap_client = () => {
         T('client', 'secureConnect');
         getters('client', s, list('trace.client'), null);
       });
+      watch('client', s, null, { onClose: () => srv.close() });
+    });
+  });
+};
+
+// After the handshake, a bad record straight onto the TCP connection under the client, then FIN
+// (Node's test-tls-alert-handling): what the server and the client report.
+flows.bad_record = () => {
+  const srv = makeServer();
+  srv.on('secureConnection', (c) => {
+    T('server', 'secureConnection');
+    watch('server', c, null);
+    c.on('data', (d) => c.write(d));
+  });
+  listen(srv, (port) => {
+    const raw = net.connect(port, '127.0.0.1', () => {
+      const s = tls.connect({ ...clientOptions(port), socket: raw, port: undefined, host: undefined });
+      s.on('secureConnect', () => { T('client', 'secureConnect'); s.write('x'); });
+      s.once('data', () => raw.end(Buffer.alloc(6, 0xff)));
       watch('client', s, null, { onClose: () => srv.close() });
     });
   });
