@@ -1073,14 +1073,8 @@ static void *raw_server_thread(void *arg) {
     release();
     return NULL;
 }
-static void raw_server_connect(void *arg) {
-    raw_srv *r = arg;
-    sock *k = new_sock("client", r->port, 1);
-    k->on_secure = NULL;
-    connect_client(k, r->port, "client.", 0);
-}
 static void raw_server_secure(sock *k) { T(k->side, "secureConnect"); }
-static void raw_server_connect2(void *arg) {
+static void raw_server_connect(void *arg) {
     raw_srv *r = arg;
     sock *k = new_sock("client", r->port, 1);
     k->on_secure = raw_server_secure;
@@ -1093,8 +1087,7 @@ static void flow_raw_server(void) {
     *r2 = *r;
     hold();
     in_thread(raw_server_thread, r);
-    (void)raw_server_connect;
-    later(0, raw_server_connect2, r2);
+    later(0, raw_server_connect, r2);
 }
 
 /* pause_write */
@@ -1157,13 +1150,11 @@ static void pw_server_secure(server *sv, ntls_socket *s) {
     ntls_socket_on_close(s, srv_plain_close);
     hold();
 }
-static void client_plain_close(sock *k) { (void)k; }
 static void pw_listening(server *sv) {
     sock *k = new_sock("client", sv->port, 1);
     k->on_secure = pw_secure;
     k->on_data = pw_data;
     k->srv = sv->srv;
-    (void)client_plain_close;
     connect_client(k, sv->port, "client.", 0);
 }
 static void flow_pause_write(void) {
@@ -1183,7 +1174,6 @@ static void th_data(sock *k) {
     ntls_socket_pause(k->s);
     later(0, th_resume, k);
 }
-static void th_end(sock *k) { (void)k; }
 static void th_end_cb(ntls_socket *s, void *data) {
     sock *k = data;
     (void)s;
@@ -1210,7 +1200,6 @@ static void th_listening(server *sv) {
     k->srv = sv->srv;
     ntls_socket *s = connect_client(k, sv->port, "client.", 0);
     if (s) ntls_socket_on_end(s, th_end_cb);
-    (void)th_end;
 }
 static void flow_throttle(void) {
     server *sv = make_server(NULL, 0);
@@ -1523,7 +1512,7 @@ static void sco_listening(server *sv) {
 static void flow_server_close_open(void) {
     server *sv = make_server(NULL, 0);
     if (!sv) return;
-    sv->trace_close = 1;
+    sv->trace_close = has("listener.event");
     sv->on_secure = sco_server_secure;
     listen_server(sv, sco_listening);
 }
@@ -1782,7 +1771,7 @@ static void tc_listening(server *sv) {
 static void flow_two_clients(void) {
     server *sv = make_server(NULL, 0);
     if (!sv) return;
-    sv->trace_close = 1;
+    sv->trace_close = has("listener.event");
     sv->on_secure = tc_server_secure;
     listen_server(sv, tc_listening);
 }

@@ -478,9 +478,7 @@ flows.half_open_client = () => {
   const srv = makeServer();
   srv.on('secureConnection', (c) => {
     c.end('Hello');
-    const got = watch('server', c, null);
-    c.on('data', () => {});
-    void got;
+    watch('server', c, null);
   });
   listen(srv, (port) => {
     const s = tls.connect({ ...clientOptions(port), allowHalfOpen: true });
@@ -586,7 +584,7 @@ flows.invoke_queued = () => {
 // server.close() while a connection is open: the connection goes on, close waits for it.
 flows.server_close_open = () => {
   const srv = makeServer();
-  srv.on('close', () => T('listener', 'close'));
+  if (spec.has('listener.event')) srv.on('close', () => T('listener', 'close'));
   srv.on('secureConnection', (c) => {
     T('server', 'secureConnection');
     srv.close(() => T('listener', 'close callback'));
@@ -635,8 +633,7 @@ flows.wrap_server = () => {
         T('server', 'secure');
         getters('server', s, list('trace.server'), null);
       });
-      const got = watch('server', s, null, { onClose: () => srv.close() });
-      void got;
+      watch('server', s, null, { onClose: () => srv.close() });
       s.on('data', (d) => s.write(d));
     });
   });
@@ -697,7 +694,7 @@ flows.bad_record = () => {
 // Two clients; the server closes after both (Node's test-tls-connect-simple).
 flows.two_clients = () => {
   const srv = makeServer();
-  srv.on('close', () => T('listener', 'close'));
+  if (spec.has('listener.event')) srv.on('close', () => T('listener', 'close'));
   let n = 0;
   srv.on('secureConnection', (c) => {
     c.resume();
