@@ -222,6 +222,11 @@ typedef struct ntls_socket ntls_socket;
 #define NTLS_ECIPHER -4205
 
 /**
+ * A write after `end()` (Node's `ERR_STREAM_WRITE_AFTER_END`).
+ */
+#define NTLS_EWRITE_AFTER_END -4206
+
+/**
  * Major version.
  */
 #define NTLS_VERSION_MAJOR 0
@@ -952,8 +957,8 @@ int ntls_socket_connect(ntls_socket *s, const ntls_options *opts);
 /**
  * Writes bytes (copied). Returns 1 while under the high-water mark, 0 when the caller
  * should wait for `drain`; `cb(socket, status, arg)` fires once the bytes reached the kernel.
- * After `end`, as Node: returns 0, then `cb` gets `NTLS_EPIPE` and `error` fires with
- * `ERR_STREAM_WRITE_AFTER_END` before the socket closes; once closed, `NTLS_EPIPE` at once.
+ * After `end`, as Node: returns 0, then `cb` gets `NTLS_EWRITE_AFTER_END` and `error` fires
+ * with `ERR_STREAM_WRITE_AFTER_END` before the socket closes; once closed, that status at once.
  */
 int ntls_socket_write(ntls_socket *s, const void *buf, size_t len, ntls_write_cb cb, void *arg);
 

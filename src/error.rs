@@ -67,6 +67,8 @@ pub const NTLS_ECERT: c_int = -4203;
 pub const NTLS_EKEY: c_int = -4204;
 /// A cipher list selects no cipher suite.
 pub const NTLS_ECIPHER: c_int = -4205;
+/// A write after `end()` (Node's `ERR_STREAM_WRITE_AFTER_END`).
+pub const NTLS_EWRITE_AFTER_END: c_int = -4206;
 
 /// One row of the status table: code, `err.code`-style name, text.
 struct Row(c_int, &'static CStr, &'static CStr);
@@ -103,6 +105,7 @@ const TABLE: &[Row] = &[
     Row(NTLS_ECERT, c"ECERT", c"certificate verification failed"),
     Row(NTLS_EKEY, c"EKEY", c"invalid key or certificate"),
     Row(NTLS_ECIPHER, c"ECIPHER", c"no cipher match"),
+    Row(NTLS_EWRITE_AFTER_END, c"ERR_STREAM_WRITE_AFTER_END", c"write after end"),
 ];
 
 fn row(status: c_int) -> Option<&'static Row> {

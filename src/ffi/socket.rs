@@ -114,8 +114,8 @@ pub unsafe extern "C" fn ntls_socket_connect(s: *mut ntls_socket, opts: *const O
 
 /// Writes bytes (copied). Returns 1 while under the high-water mark, 0 when the caller
 /// should wait for `drain`; `cb(socket, status, arg)` fires once the bytes reached the kernel.
-/// After `end`, as Node: returns 0, then `cb` gets `NTLS_EPIPE` and `error` fires with
-/// `ERR_STREAM_WRITE_AFTER_END` before the socket closes; once closed, `NTLS_EPIPE` at once.
+/// After `end`, as Node: returns 0, then `cb` gets `NTLS_EWRITE_AFTER_END` and `error` fires
+/// with `ERR_STREAM_WRITE_AFTER_END` before the socket closes; once closed, that status at once.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_write(
     s: *mut ntls_socket,

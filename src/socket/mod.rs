@@ -248,9 +248,9 @@ impl<E: SocketEvents> Socket<E> {
     /// Node's write after `end()`: `write` answers false, then on a later turn the callback
     /// and an `error` event get ERR_STREAM_WRITE_AFTER_END and the socket is destroyed
     /// (`close` with `had_error`). A socket that is closed, or was never started, can emit
-    /// nothing more: `NTLS_EPIPE` at once.
+    /// nothing more: `NTLS_EWRITE_AFTER_END` at once.
     fn write_after_end(&self, done: Option<WriteDone<E>>) -> Result<bool, c_int> {
-        let words = self.fail_call(NTLS_EPIPE, "write after end");
+        let words = self.fail_call(NTLS_EWRITE_AFTER_END, "write after end");
         if matches!(self.state(), State::New | State::Closed) || self.is_destroyed() {
             return Err(words);
         }

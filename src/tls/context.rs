@@ -42,8 +42,12 @@ impl SecureContext {
             }
         }
         let crls = load_crls(o)?;
-        let provider = Arc::new(provider(o)?);
         let versions = super::versions::resolve(o)?;
+        let mut provider = provider(o)?;
+        // Offer only suites of the versions we speak, as OpenSSL does: a TLS 1.2-only client
+        // that listed TLS 1.3 suites would keep a two-key server from choosing by suite.
+        provider.cipher_suites.retain(|s| versions.contains(&s.version()));
+        let provider = Arc::new(provider);
         Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), crls, provider, versions }))
     }
 

@@ -14,7 +14,7 @@ use super::events::WriteDone;
 use super::info;
 use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
-use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EPIPE};
+use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
@@ -210,10 +210,10 @@ impl<E: SocketEvents> Conn<E> {
         let late = self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).after_end.take();
         if let Some(callbacks) = late {
             for cb in callbacks {
-                cb(&self.sock, NTLS_EPIPE);
+                cb(&self.sock, NTLS_EWRITE_AFTER_END);
             }
-            return self
-                .fail(cx, NtlsError::new(NTLS_EPIPE, "ERR_STREAM_WRITE_AFTER_END", "write after end"));
+            let err = NtlsError::new(NTLS_EWRITE_AFTER_END, "ERR_STREAM_WRITE_AFTER_END", "write after end");
+            return self.fail(cx, err);
         }
         if let Inbound::Open { more, fin } = &mut self.inbound {
             *more |= ready.readable;
