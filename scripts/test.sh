@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of nodetls on a fresh machine: setup, Rust (cargo test), C and C++
-# (CTest), Python, Go, and the benchmark's smoke run. Exit status is non-zero on any failure.
+# (CTest), the install and its consumers, Python, Go, and the benchmark's smoke run.
+# Exit status is non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -20,6 +21,9 @@ echo "== CTest (C and C++)"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release
 (cd build/release && ctest --output-on-failure --timeout 120)
+
+echo "== install: cmake --install, then find_package, pkg-config, add_subdirectory, FetchContent consumers"
+bash scripts/test-install.sh build/release
 
 if [ -d bindings/python ]; then
   echo "== Python"
