@@ -484,7 +484,7 @@ class WriteResult {
     explicit operator bool() const noexcept { return rc_ > 0; }
     /// Queued, over the high-water mark: wait for the `drain` event.
     bool needs_drain() const noexcept { return rc_ == 0; }
-    /// Not queued (NTLS_EPIPE after end, NTLS_ECLOSED): the callback will not run.
+    /// Not queued (NTLS_ECLOSED, or NTLS_EWRITE_AFTER_END once closed): the callback will not run.
     std::error_code error() const noexcept { return make_error_code(rc_); }
 
   private:
