@@ -1074,12 +1074,12 @@ int ntls_socket_local_address(const ntls_socket *s,
                               int *family);
 
 /**
- * `bytesRead`: bytes received from the network (TLS records included).
+ * `bytesRead`: plaintext bytes delivered to `data`, as Node's TLSSocket counts them.
  */
 uint64_t ntls_socket_bytes_read(const ntls_socket *s);
 
 /**
- * `bytesWritten`: bytes sent to the network (TLS records included).
+ * `bytesWritten`: plaintext bytes taken by `ntls_socket_write` (queued ones included), as Node counts them.
  */
 uint64_t ntls_socket_bytes_written(const ntls_socket *s);
 

@@ -184,10 +184,10 @@ func (s *Socket) RemoteAddress() Address { return s.info().remote }
 // LocalAddress is socket.address(); zero before connecting.
 func (s *Socket) LocalAddress() Address { return s.info().local }
 
-// BytesRead counts bytes received from the network, TLS records included.
+// BytesRead counts plaintext bytes received, as Node's TLSSocket.bytesRead does.
 func (s *Socket) BytesRead() uint64 { return s.info().bytesRead }
 
-// BytesWritten counts bytes sent to the network, TLS records included.
+// BytesWritten counts plaintext bytes written, as Node's TLSSocket.bytesWritten does.
 func (s *Socket) BytesWritten() uint64 { return s.info().bytesWritten }
 
 // borrow returns the handle with a reference of the caller's own (nil once released):

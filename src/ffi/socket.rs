@@ -376,14 +376,14 @@ pub unsafe extern "C" fn ntls_socket_local_address(
     })
 }
 
-/// `bytesRead`: bytes received from the network (TLS records included).
+/// `bytesRead`: plaintext bytes delivered to `data`, as Node's TLSSocket counts them.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_bytes_read(s: *const ntls_socket) -> u64 {
     // SAFETY: forwarded from the caller.
     guard!(0, { unsafe { handle(s) }.map_or(0, Socket::bytes_read) })
 }
 
-/// `bytesWritten`: bytes sent to the network (TLS records included).
+/// `bytesWritten`: plaintext bytes taken by `ntls_socket_write` (queued ones included), as Node counts them.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_bytes_written(s: *const ntls_socket) -> u64 {
     // SAFETY: forwarded from the caller.

@@ -237,6 +237,7 @@ impl<E: SocketEvents> Socket<E> {
             q.push(data, done);
             q.total
         };
+        self.bytes_written.fetch_add(data.len() as u64, Ordering::Relaxed);
         self.kick();
         let below = total - self.flushed.load(Ordering::SeqCst) < self.high_water_mark.load(Ordering::SeqCst);
         if !below {
@@ -396,12 +397,12 @@ impl<E: SocketEvents> Socket<E> {
         self.addresses.get().filter(|_| self.state() != State::Closed)
     }
 
-    /// Raw bytes received from the network.
+    /// `bytesRead`: plaintext bytes handed to `data` (Node's TLSSocket counts these).
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read.load(Ordering::Relaxed)
     }
 
-    /// Raw bytes sent to the network.
+    /// `bytesWritten`: plaintext bytes taken by `write`, as Node counts them.
     pub fn bytes_written(&self) -> u64 {
         self.bytes_written.load(Ordering::Relaxed)
     }

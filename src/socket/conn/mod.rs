@@ -78,6 +78,8 @@ pub struct Conn<E: SocketEvents> {
     outbound: Outbound,
     /// The first bytes the peer sent, to recognise plain HTTP on a TLS port.
     first_bytes: [u8; 4],
+    /// Bytes read from TCP (`bytesRead` counts plaintext, as Node's TLSSocket does).
+    wire_read: u64,
     /// Ciphertext read but not yet fed to rustls, kept while the socket is paused.
     stash: Vec<u8>,
     /// Plaintext bytes handed to rustls, and those of them known to be on the wire.
@@ -142,6 +144,7 @@ impl<E: SocketEvents> Conn<E> {
             inbound: Inbound::Open { more: true, fin: false },
             outbound: Outbound::Open,
             first_bytes: [0; 4],
+            wire_read: 0,
             stash: Vec::new(),
             accepted: 0,
             flushed: 0,

@@ -60,10 +60,11 @@ impl<E: SocketEvents> Conn<E> {
                     return Ok(false);
                 }
                 Ok(n) => {
-                    if self.sock.bytes_read.fetch_add(n as u64, Ordering::Relaxed) == 0 {
+                    if self.wire_read == 0 {
                         let k = n.min(4);
                         self.first_bytes[..k].copy_from_slice(&buf[..k]);
                     }
+                    self.wire_read += n as u64;
                     self.touch();
                     if n < buf.len() && !fin {
                         // A short read drained the socket: the next arrival raises a new
@@ -149,6 +150,7 @@ impl<E: SocketEvents> Conn<E> {
                 }
                 Ok(buf) => {
                     let n = buf.len();
+                    sock.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
                     sock.events.data(sock, buf);
                     reader.consume(n);
                 }

@@ -47,9 +47,7 @@ impl<E: SocketEvents> Conn<E> {
         };
         while self.tls.wants_write() {
             match self.tls.write_tls(&mut NoSigPipe(stream)) {
-                Ok(n) => {
-                    self.sock.bytes_written.fetch_add(n as u64, Ordering::Relaxed);
-                }
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(NtlsError::from_io(&e, "write", "")),
