@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub struct SecureContext {
     keys: Vec<Arc<CertifiedKey>>,
     roots: Arc<RootCertStore>,
+    ca_intermediates: Arc<[CertificateDer<'static>]>,
     crls: Vec<CertificateRevocationListDer<'static>>,
     provider: Arc<CryptoProvider>,
     versions: Vec<&'static SupportedProtocolVersion>,
@@ -32,7 +33,7 @@ impl SecureContext {
             return Ok(ctx.clone());
         }
         super::dhparam::check(o)?;
-        let mut roots = load_roots(o.bytes(NTLS_OPT_CA))?;
+        let (mut roots, ca_intermediates) = load_roots(o.bytes(NTLS_OPT_CA))?;
         let mut keys = load_keys(o)?;
         for (der, extra_ca) in load_pfx(o)? {
             keys.push(der);
@@ -48,7 +49,15 @@ impl SecureContext {
         // that listed TLS 1.3 suites would keep a two-key server from choosing by suite.
         provider.cipher_suites.retain(|s| versions.contains(&s.version()));
         let provider = Arc::new(provider);
-        Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), crls, provider, versions }))
+        let ca_intermediates = ca_intermediates.into();
+        Ok(Arc::new(SecureContext {
+            keys,
+            roots: Arc::new(roots),
+            ca_intermediates,
+            crls,
+            provider,
+            versions,
+        }))
     }
 
     /// The key (and chain) to present to a peer that verifies `schemes`; None when the
@@ -67,6 +76,12 @@ impl SecureContext {
     /// Trusted roots: the `ca` option, or Mozilla's list when it is unset (as Node).
     pub fn roots(&self) -> &Arc<RootCertStore> {
         &self.roots
+    }
+
+    /// Certificates of `ca` that are not self-signed: OpenSSL uses them to build a peer's
+    /// chain but never trusts them as its end (Node's default: no partial chains).
+    pub fn ca_intermediates(&self) -> &Arc<[CertificateDer<'static>]> {
+        &self.ca_intermediates
     }
 
     /// Certificate revocation lists (`crl`), checked for every certificate of a peer's chain.
@@ -104,24 +119,30 @@ fn provider(o: &Options) -> Result<CryptoProvider, OptionError> {
 }
 
 /// `ca` unset: Mozilla's list (Node bundles the same) plus `NODE_EXTRA_CA_CERTS`; `ca`
-/// given only as empty buffers: Node's `ca: []`, trust nothing; else exactly the given CAs.
-fn load_roots(cas: &[Vec<u8>]) -> Result<RootCertStore, OptionError> {
+/// given only as empty buffers: Node's `ca: []`, trust nothing; else exactly the given CAs:
+/// the self-signed ones as trust anchors, the others as intermediates only.
+fn load_roots(cas: &[Vec<u8>]) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), OptionError> {
     if cas.is_empty() {
         let mut store = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         store.roots.extend(extra_ca_certs().iter().cloned());
-        return Ok(store);
+        return Ok((store, Vec::new()));
     }
     let mut store = RootCertStore::empty();
+    let mut intermediates = Vec::new();
     for (i, pem) in cas.iter().enumerate().filter(|(_, pem)| !pem.is_empty()) {
         let what = if cas.len() > 1 { format!("ca {}", i + 1) } else { "ca".to_owned() };
         for cert in keys::parse_certificates(pem, &what).map_err(key_error)? {
+            if !super::verify::is_self_signed(&cert) {
+                intermediates.push(cert);
+                continue;
+            }
             store.add(cert).map_err(|e| OptionError {
                 status: crate::error::NTLS_EKEY,
                 message: format!("{what}: unusable CA certificate ({e})"),
             })?;
         }
     }
-    Ok(store)
+    Ok((store, intermediates))
 }
 
 /// The certificates of the file `NODE_EXTRA_CA_CERTS` names, read once, as Node reads it at

@@ -92,9 +92,14 @@ fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, Op
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?;
     let client_verifier = if p.request_cert {
-        let v =
-            NodeClientVerifier::new(ctx.roots().clone(), ctx.crls(), ctx.provider(), p.reject_unauthorized)
-                .map_err(OptionError::invalid)?;
+        let v = NodeClientVerifier::new(
+            ctx.roots().clone(),
+            ctx.ca_intermediates().clone(),
+            ctx.crls(),
+            ctx.provider(),
+            p.reject_unauthorized,
+        )
+        .map_err(OptionError::invalid)?;
         Some(Arc::new(v))
     } else {
         None

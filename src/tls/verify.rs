@@ -53,7 +53,48 @@ impl NodeCertError {
     }
 }
 
-fn is_self_signed(der: &CertificateDer<'_>) -> bool {
+/// The peer's chain with the non-root certificates of `ca` after it, for path building:
+/// OpenSSL finds issuers in its store too.
+fn with_ca<'a>(
+    intermediates: &'a [CertificateDer<'a>],
+    ca_intermediates: &'a [CertificateDer<'static>],
+) -> std::borrow::Cow<'a, [CertificateDer<'a>]> {
+    if ca_intermediates.is_empty() {
+        return std::borrow::Cow::Borrowed(intermediates);
+    }
+    std::borrow::Cow::Owned(intermediates.iter().chain(ca_intermediates).cloned().collect())
+}
+
+/// A chain that ends at a certificate of `ca` that is no root (OpenSSL's partial chain,
+/// which Node refuses by default): "unable to get issuer certificate", as OpenSSL says when
+/// it found the last certificate's issuer in its store but not that one's.
+fn partial_chain_error(
+    e: Error,
+    chain_end: &CertificateDer<'_>,
+    ca_intermediates: &[CertificateDer<'static>],
+) -> Error {
+    if !matches!(e, Error::InvalidCertificate(CertificateError::UnknownIssuer)) || ca_intermediates.is_empty()
+    {
+        return e;
+    }
+    let issuer = |der: &CertificateDer<'_>| {
+        x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| c.tbs_certificate.issuer.as_raw().to_vec())
+    };
+    let subject = |der: &CertificateDer<'_>| {
+        x509_parser::parse_x509_certificate(der)
+            .ok()
+            .map(|(_, c)| c.tbs_certificate.subject.as_raw().to_vec())
+    };
+    let wanted = issuer(chain_end);
+    let found = ca_intermediates.iter().any(|c| c == chain_end || (wanted.is_some() && subject(c) == wanted));
+    if !found {
+        return e;
+    }
+    NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "unable to get issuer certificate").into_rustls()
+}
+
+/// Whether a certificate names itself as its issuer (a root, or a self-signed leaf).
+pub fn is_self_signed(der: &CertificateDer<'_>) -> bool {
     x509_parser::parse_x509_certificate(der)
         .map(|(_, c)| c.tbs_certificate.subject.as_raw() == c.tbs_certificate.issuer.as_raw())
         .unwrap_or(false)
@@ -148,13 +189,16 @@ pub struct NodeServerVerifier {
     inner: Option<Arc<WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
     roots: Arc<rustls::RootCertStore>,
+    ca_intermediates: Arc<[CertificateDer<'static>]>,
     reject: bool,
 }
 
 impl NodeServerVerifier {
-    /// A verifier over `roots` and `crls` with `provider`'s signature algorithms.
+    /// A verifier over `roots` (and the non-root certificates of `ca`, for path building)
+    /// and `crls`, with `provider`'s signature algorithms.
     pub fn new(
         roots: Arc<rustls::RootCertStore>,
+        ca_intermediates: Arc<[CertificateDer<'static>]>,
         crls: &[CertificateRevocationListDer<'static>],
         provider: &Arc<CryptoProvider>,
         reject: bool,
@@ -168,7 +212,13 @@ impl NodeServerVerifier {
                 .map_err(|e| format!("cannot verify servers: {e}"))?;
             Some(v)
         };
-        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, roots, reject })
+        Ok(Self {
+            inner,
+            algorithms: provider.signature_verification_algorithms,
+            roots,
+            ca_intermediates,
+            reject,
+        })
     }
 
     /// A leaf that is itself in `ca` (Node's usual way to trust a self-signed server):
@@ -201,12 +251,13 @@ impl NodeServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), Error> {
+        let path = with_ca(intermediates, &self.ca_intermediates);
         let chain = match &self.inner {
-            Some(v) => {
-                v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map(|_| ())
-            }
+            Some(v) => v.verify_server_cert(end_entity, &path, server_name, ocsp_response, now).map(|_| ()),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         };
+        let chain_end = intermediates.last().unwrap_or(end_entity);
+        let chain = chain.map_err(|e| partial_chain_error(e, chain_end, &self.ca_intermediates));
         match chain {
             Ok(()) => {}
             // webpki checks the name only once the chain verified: the chain is good, and
@@ -282,6 +333,7 @@ pub struct NodeClientVerifier {
     /// webpki's chain checks; None for an empty trust store (Node's `ca: []`).
     inner: Option<Arc<dyn ClientCertVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
+    ca_intermediates: Arc<[CertificateDer<'static>]>,
     reject: bool,
 }
 
@@ -289,6 +341,7 @@ impl NodeClientVerifier {
     /// Asks for a certificate; demands one only when `reject` is set (OpenSSL's FAIL_IF_NO_PEER_CERT).
     pub fn new(
         roots: Arc<rustls::RootCertStore>,
+        ca_intermediates: Arc<[CertificateDer<'static>]>,
         crls: &[CertificateRevocationListDer<'static>],
         provider: &Arc<CryptoProvider>,
         reject: bool,
@@ -303,7 +356,7 @@ impl NodeClientVerifier {
                 .map_err(|e| format!("cannot verify client certificates: {e}"))?;
             Some(v)
         };
-        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, reject })
+        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, ca_intermediates, reject })
     }
 
     fn verify_chain(
@@ -312,10 +365,13 @@ impl NodeClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
+        let path = with_ca(intermediates, &self.ca_intermediates);
+        let chain_end = intermediates.last().unwrap_or(end_entity);
         match &self.inner {
-            Some(v) => v.verify_client_cert(end_entity, intermediates, now),
+            Some(v) => v.verify_client_cert(end_entity, &path, now),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         }
+        .map_err(|e| partial_chain_error(e, chain_end, &self.ca_intermediates))
     }
 
     /// The verdict for a client's chain: `authorized` / `authorizationError`.
@@ -449,7 +505,7 @@ mod tests {
         }
         let roots = Arc::new(roots);
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        NodeServerVerifier::new(roots, &[], &provider, true).unwrap()
+        NodeServerVerifier::new(roots, Vec::new().into(), &[], &provider, true).unwrap()
     }
 
     fn verdict(
