@@ -279,10 +279,12 @@ impl<E: ServerEvents> Server<E> {
         }
         self.set_state(ServerState::Closed);
         let callbacks = std::mem::take(&mut *self.close_callbacks.lock().unwrap_or_else(|e| e.into_inner()));
+        // Node adds close(cb)'s callback as one more `close` listener: after the listener
+        // the program set up front.
+        self.events.close(self);
         for cb in callbacks {
             cb(self);
         }
-        self.events.close(self);
         self.lp.handle_closed();
     }
 
