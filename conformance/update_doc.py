@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Rewrites the per-scenario results in docs/conformance.md from a run's --results file:
-each `scenario` (result) token, each row's passing/FAILING status, and the summary counts.
+each `scenario` (result) token, each row's passing/FAILING status, the table of scenarios
+and the summary counts.
 
     python3 conformance/run.py --c-driver ... --results /tmp/results.txt
     python3 conformance/update_doc.py /tmp/results.txt
@@ -27,7 +28,10 @@ def main() -> int:
         head = re.match(r"### (Ported|Adapted|Not yet|Not applicable)", line)
         if head:
             section = head.group(1).lower()
-        if section in counts and line.startswith("| ") and "`" in line:
+        listed = re.match(r"\| `([a-z0-9_]+)` \| ([a-zA-Z ]+) \|", line)
+        if listed and listed.group(1) in results:
+            line = line.replace(f"| {listed.group(2)} |", f"| {results[listed.group(1)]} |", 1)
+        elif section in counts and line.startswith("| ") and "`" in line:
             line = re.sub(r"`([a-z0-9_]+)` \(([^)]*)\)",
                           lambda m: f"`{m.group(1)}` ({results.get(m.group(1), m.group(2))})", line)
             cells = line.split(" | ")

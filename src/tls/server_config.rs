@@ -33,7 +33,8 @@ impl ServerParams {
             request_cert: o.bool_or(NTLS_OPT_REQUEST_CERT, false),
             reject_unauthorized: o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true),
             alpn: alpn_list(o)?,
-            honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, false),
+            // Node's tls.Server defaults it to true (checked against Node 20).
+            honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, true),
             ticketer: Arc::new(ticketer(o)?),
         })
     }
