@@ -143,16 +143,40 @@ pub fn node_error(e: &Error, chain: &[CertificateDer<'_>], host: &str) -> NodeCe
             NodeCertError::new("INVALID_PURPOSE", "unsupported certificate purpose")
         }
         C::NotValidForName | C::NotValidForNameContext { .. } => altname_error(chain, host),
-        C::Other(OtherError(inner)) => match (inner.downcast_ref::<NodeCertError>(), chain) {
-            (Some(n), _) => n.clone(),
-            // webpki refuses a CA certificate as the leaf before it looks for an issuer;
-            // OpenSSL first finds that nothing trusts it.
-            (None, [leaf]) if is_self_signed(leaf) => {
-                NodeCertError::new("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
+        C::Other(OtherError(inner)) => {
+            match (inner.downcast_ref::<NodeCertError>(), inner.downcast_ref::<webpki::Error>(), chain) {
+                (Some(n), _, _) => n.clone(),
+                // webpki refuses a CA certificate as the leaf before it looks for an issuer;
+                // OpenSSL first finds that nothing trusts it.
+                (None, _, [leaf]) if is_self_signed(leaf) => {
+                    NodeCertError::new("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
+                }
+                // webpki's own reasons, which rustls passes through: OpenSSL's names for them.
+                (None, Some(w), _) => webpki_error(w, chain),
+                (None, None, _) => NodeCertError::new("UNABLE_TO_VERIFY_LEAF_SIGNATURE", inner.to_string()),
             }
-            (None, _) => NodeCertError::new("UNABLE_TO_VERIFY_LEAF_SIGNATURE", inner.to_string()),
-        },
+        }
         other => NodeCertError::new("UNABLE_TO_VERIFY_LEAF_SIGNATURE", format!("{other:?}")),
+    }
+}
+
+/// A webpki path-building failure as OpenSSL reports it.
+fn webpki_error(e: &webpki::Error, chain: &[CertificateDer<'_>]) -> NodeCertError {
+    use webpki::Error as W;
+    match e {
+        W::PathLenConstraintViolated => {
+            NodeCertError::new("PATH_LENGTH_EXCEEDED", "path length constraint exceeded")
+        }
+        // An issuer without CA:TRUE: OpenSSL's purpose check refuses it first.
+        W::EndEntityUsedAsCa => NodeCertError::new("INVALID_PURPOSE", "unsupported certificate purpose"),
+        W::CaUsedAsEndEntity => NodeCertError::new("INVALID_PURPOSE", "unsupported certificate purpose"),
+        W::UnsupportedCertVersion if chain.len() > 1 => {
+            NodeCertError::new("INVALID_CA", "invalid CA certificate")
+        }
+        W::MaximumPathDepthExceeded => {
+            NodeCertError::new("CERT_CHAIN_TOO_LONG", "certificate chain too long")
+        }
+        other => NodeCertError::new("UNABLE_TO_VERIFY_LEAF_SIGNATURE", other.to_string()),
     }
 }
 
