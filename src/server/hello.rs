@@ -7,10 +7,16 @@ use super::{Hooks, Server, ServerEvents};
 use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
+use crate::socket::no_sigpipe::NoSigPipe;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
 use mio::net::TcpStream;
 use mio::Interest;
-use rustls::server::{Accepted, Acceptor};
+use rustls::server::{Accepted, AcceptedAlert, Acceptor};
+use std::io::Write;
+
+/// A fatal handshake_failure alert record (TLS 1.2 record version, as OpenSSL sends it
+/// before any key is agreed).
+const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;
@@ -118,7 +124,12 @@ impl<E: ServerEvents> HelloPhase<E> {
         }
         match self.acceptor.accept() {
             Ok(a) => Ok(a),
-            Err((e, _alert)) => Err(crate::tls::alerts::tls_error(&e, &[], "")),
+            Err((e, mut alert)) => {
+                if let Some(stream) = self.stream.as_ref() {
+                    let _ = alert.write_all(&mut NoSigPipe(stream));
+                }
+                Err(crate::tls::alerts::tls_error(&e, &[], ""))
+            }
         }
     }
 
@@ -129,6 +140,14 @@ impl<E: ServerEvents> HelloPhase<E> {
         ctx: Option<Arc<crate::tls::context::SecureContext>>,
     ) -> Next {
         let tls = &self.server.tls;
+        if ctx.as_ref().is_some_and(|c| !c.has_keys()) {
+            // A context without a certificate can sign nothing: OpenSSL answers with a
+            // handshake_failure alert (rustls would send access_denied).
+            if let Some(stream) = self.stream.as_ref() {
+                let _ = NoSigPipe(stream).write_all(&HANDSHAKE_FAILURE_ALERT);
+            }
+            return self.fail(cx, crate::tls::alerts::ssl_error("no suitable signature algorithm"));
+        }
         let (config, verifier) = match ctx {
             Some(ctx) => match tls.config_for(&ctx) {
                 Ok(c) => c,
@@ -138,7 +157,9 @@ impl<E: ServerEvents> HelloPhase<E> {
         };
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
-            Err((e, _alert)) => return self.fail(cx, crate::tls::alerts::tls_error(&e, &[], "")),
+            Err((e, alert)) => {
+                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""))
+            }
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };
         let _ = cx.registry().deregister(&mut stream);
@@ -158,6 +179,15 @@ impl<E: ServerEvents> HelloPhase<E> {
             srv.allow_half_open,
         );
         Next::Remove
+    }
+
+    /// Sends rustls's alert for a refused ClientHello (so the peer sees why, not a reset),
+    /// then fails.
+    fn fail_with_alert(&mut self, cx: &mut Cx<'_>, mut alert: AcceptedAlert, err: NtlsError) -> Next {
+        if let Some(stream) = self.stream.as_ref() {
+            let _ = alert.write_all(&mut NoSigPipe(stream));
+        }
+        self.fail(cx, err)
     }
 
     /// `tlsClientError`, then the socket's close and the server's count, as a Conn would.

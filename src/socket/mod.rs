@@ -5,7 +5,7 @@ mod conn;
 mod connect;
 pub mod events;
 pub mod info;
-mod no_sigpipe;
+pub(crate) mod no_sigpipe;
 mod wrap;
 mod write_queue;
 

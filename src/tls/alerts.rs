@@ -69,7 +69,8 @@ fn incompatible_reason(p: &PeerIncompatible) -> &'static str {
     }
 }
 
-fn ssl_error(reason: &str) -> NtlsError {
+/// An OpenSSL-style error (`ERR_SSL_*`, `SSL routines::<reason>`).
+pub(crate) fn ssl_error(reason: &str) -> NtlsError {
     let code = format!("ERR_SSL_{}", reason.to_uppercase().replace([' ', '-'], "_"));
     NtlsError::new(NTLS_ETLS, &code, format!("SSL routines::{reason}")).with(|d| {
         d.library = Some(crate::error::cstring("SSL routines"));

@@ -228,13 +228,14 @@ impl<E: SocketEvents> Conn<E> {
             Ok(()) if self.outbound == Outbound::Shut && self.inbound == Inbound::Ended => {
                 self.close(cx, false)
             }
-            Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => self.fail(
-                cx,
-                NtlsError::from_status(
-                    NTLS_ECONNRESET,
-                    "Client network socket disconnected before secure TLS connection was established",
-                ),
-            ),
+            Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => {
+                // Node's client sees the stream end first, then the error.
+                if matches!(self.role, Role::Client { .. }) && !self.sock.is_destroyed() {
+                    self.sock.events.end(&self.sock);
+                }
+                let words = "Client network socket disconnected before secure TLS connection was established";
+                self.fail(cx, NtlsError::from_status(NTLS_ECONNRESET, words))
+            }
             Ok(()) => {
                 self.arm_timers(cx, token);
                 Next::Keep
