@@ -24,7 +24,8 @@ pub struct SecureInfo {
     pub authorized: bool,
     /// Node's code for why not.
     pub authorization_error: Option<CString>,
-    /// The peer's chain, leaf first.
+    /// The peer's chain, leaf first, linked through `ca` up to its anchor as OpenSSL's
+    /// verified chain is (what `getPeerCertificate(true)` walks).
     pub peer_chain: Vec<CertificateDer<'static>>,
     /// Whether the session was resumed.
     pub session_reused: bool,
@@ -56,6 +57,7 @@ pub fn from_connection(
     tls: &rustls::Connection,
     servername: Option<&str>,
     verdict: Option<Result<(), crate::tls::verify::NodeCertError>>,
+    peer_chain: Vec<CertificateDer<'static>>,
 ) -> SecureInfo {
     let is_server = matches!(tls, rustls::Connection::Server(_));
     let version = tls.protocol_version().unwrap_or(rustls::ProtocolVersion::Unknown(0));
@@ -83,7 +85,7 @@ pub fn from_connection(
         servername: servername.map(cstring),
         authorized,
         authorization_error,
-        peer_chain: tls.peer_certificates().map(|c| c.to_vec()).unwrap_or_default(),
+        peer_chain,
         session_reused: matches!(tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed)),
         // Node's getEphemeralKeyInfo() is null on the server side.
         kx_group: (!is_server)

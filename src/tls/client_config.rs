@@ -37,14 +37,9 @@ impl ResolvesClientCert for ContextClientCert {
 pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
     let ctx = SecureContext::from_options(o)?;
     let reject = o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true);
-    let verifier = NodeServerVerifier::new(
-        ctx.roots().clone(),
-        ctx.ca_intermediates().clone(),
-        ctx.crls(),
-        ctx.provider(),
-        reject,
-    )
-    .map_err(OptionError::invalid)?;
+    let verifier =
+        NodeServerVerifier::new(ctx.roots().clone(), ctx.ca().clone(), ctx.crls(), ctx.provider(), reject)
+            .map_err(OptionError::invalid)?;
     let verifier = Arc::new(verifier);
     let mut config = ClientConfig::builder_with_provider(ctx.provider().clone())
         .with_protocol_versions(ctx.versions())

@@ -2,6 +2,7 @@
 //! every connection that uses them.
 
 use super::keys::{self, KeyError};
+use super::verify::CaCerts;
 use crate::options::keys::*;
 use crate::options::{OptionError, Options};
 use rustls::crypto::CryptoProvider;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 pub struct SecureContext {
     keys: Vec<Arc<CertifiedKey>>,
     roots: Arc<RootCertStore>,
-    ca_intermediates: Arc<[CertificateDer<'static>]>,
+    ca: CaCerts,
     crls: Vec<CertificateRevocationListDer<'static>>,
     provider: Arc<CryptoProvider>,
     versions: Vec<&'static SupportedProtocolVersion>,
@@ -33,7 +34,7 @@ impl SecureContext {
             return Ok(ctx.clone());
         }
         super::dhparam::check(o)?;
-        let (mut roots, ca_intermediates) = load_roots(o.bytes(NTLS_OPT_CA))?;
+        let (mut roots, ca) = load_roots(o.bytes(NTLS_OPT_CA))?;
         let mut keys = load_keys(o)?;
         for (der, extra_ca) in load_pfx(o)? {
             keys.push(der);
@@ -49,15 +50,9 @@ impl SecureContext {
         // that listed TLS 1.3 suites would keep a two-key server from choosing by suite.
         provider.cipher_suites.retain(|s| versions.contains(&s.version()));
         let provider = Arc::new(provider);
-        let ca_intermediates = ca_intermediates.into();
-        Ok(Arc::new(SecureContext {
-            keys,
-            roots: Arc::new(roots),
-            ca_intermediates,
-            crls,
-            provider,
-            versions,
-        }))
+        // OpenSSL completes a chain that stops short from the context's own `ca`.
+        let keys = keys.into_iter().map(|k| complete_chain(k, &ca)).collect();
+        Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), ca, crls, provider, versions }))
     }
 
     /// The key (and chain) to present to a peer that verifies `schemes`; None when the
@@ -78,10 +73,11 @@ impl SecureContext {
         &self.roots
     }
 
-    /// Certificates of `ca` that are not self-signed: OpenSSL uses them to build a peer's
-    /// chain but never trusts them as its end (Node's default: no partial chains).
-    pub fn ca_intermediates(&self) -> &Arc<[CertificateDer<'static>]> {
-        &self.ca_intermediates
+    /// The certificates of an explicit `ca`: the self-signed ones are the trust anchors; the
+    /// others OpenSSL uses to build a peer's chain but never trusts as its end (Node's
+    /// default: no partial chains).
+    pub fn ca(&self) -> &CaCerts {
+        &self.ca
     }
 
     /// Certificate revocation lists (`crl`), checked for every certificate of a peer's chain.
@@ -118,31 +114,42 @@ fn provider(o: &Options) -> Result<CryptoProvider, OptionError> {
     Ok(provider)
 }
 
+/// A key's chain with the issuers `ca` holds appended (intermediates only: the peer has the
+/// root), as OpenSSL completes a certificate chain from its store.
+fn complete_chain(key: Arc<CertifiedKey>, ca: &CaCerts) -> Arc<CertifiedKey> {
+    let chain = ca.complete(&key.cert, false);
+    if chain.len() == key.cert.len() {
+        return key;
+    }
+    Arc::new(CertifiedKey { cert: chain, key: key.key.clone(), ocsp: key.ocsp.clone() })
+}
+
 /// `ca` unset: Mozilla's list (Node bundles the same) plus `NODE_EXTRA_CA_CERTS`; `ca`
 /// given only as empty buffers: Node's `ca: []`, trust nothing; else exactly the given CAs:
 /// the self-signed ones as trust anchors, the others as intermediates only.
-fn load_roots(cas: &[Vec<u8>]) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), OptionError> {
+fn load_roots(cas: &[Vec<u8>]) -> Result<(RootCertStore, CaCerts), OptionError> {
     if cas.is_empty() {
         let mut store = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         store.roots.extend(extra_ca_certs().iter().cloned());
-        return Ok((store, Vec::new()));
+        return Ok((store, CaCerts::default()));
     }
     let mut store = RootCertStore::empty();
-    let mut intermediates = Vec::new();
+    let mut all = Vec::new();
     for (i, pem) in cas.iter().enumerate().filter(|(_, pem)| !pem.is_empty()) {
         let what = if cas.len() > 1 { format!("ca {}", i + 1) } else { "ca".to_owned() };
         for cert in keys::parse_certificates(pem, &what).map_err(key_error)? {
             if !super::verify::is_self_signed(&cert) {
-                intermediates.push(cert);
+                all.push(cert);
                 continue;
             }
+            all.push(cert.clone());
             store.add(cert).map_err(|e| OptionError {
                 status: crate::error::NTLS_EKEY,
                 message: format!("{what}: unusable CA certificate ({e})"),
             })?;
         }
     }
-    Ok((store, intermediates))
+    Ok((store, CaCerts::new(all)))
 }
 
 /// The certificates of the file `NODE_EXTRA_CA_CERTS` names, read once, as Node reads it at

@@ -95,7 +95,7 @@ fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, Op
     let client_verifier = if p.request_cert {
         let v = NodeClientVerifier::new(
             ctx.roots().clone(),
-            ctx.ca_intermediates().clone(),
+            ctx.ca().clone(),
             ctx.crls(),
             ctx.provider(),
             p.reject_unauthorized,

@@ -53,6 +53,56 @@ impl NodeCertError {
     }
 }
 
+/// The certificates of an explicit `ca`, as OpenSSL uses them: the self-signed ones are
+/// trust anchors, the others only help build a chain.
+#[derive(Debug, Clone)]
+pub struct CaCerts {
+    /// Self-signed certificates of `ca` (the anchors, as full certificates).
+    pub roots: Arc<[CertificateDer<'static>]>,
+    /// The other certificates of `ca`.
+    pub intermediates: Arc<[CertificateDer<'static>]>,
+}
+
+impl Default for CaCerts {
+    fn default() -> Self {
+        CaCerts { roots: Vec::new().into(), intermediates: Vec::new().into() }
+    }
+}
+
+impl CaCerts {
+    /// Splits `certs` into anchors and intermediates.
+    pub fn new(certs: Vec<CertificateDer<'static>>) -> CaCerts {
+        let (roots, intermediates): (Vec<_>, Vec<_>) = certs.into_iter().partition(|c| is_self_signed(c));
+        CaCerts { roots: roots.into(), intermediates: intermediates.into() }
+    }
+
+    /// `chain` with the issuers `ca` holds appended, as OpenSSL links a chain from its store:
+    /// intermediates, and with `to_anchor` the self-signed root it ends at.
+    pub fn complete(
+        &self,
+        chain: &[CertificateDer<'static>],
+        to_anchor: bool,
+    ) -> Vec<CertificateDer<'static>> {
+        let mut chain = chain.to_vec();
+        if self.intermediates.is_empty() && (!to_anchor || self.roots.is_empty()) {
+            return chain; // nothing to link with (no explicit `ca`): no parsing
+        }
+        let pools: &[&[CertificateDer<'static>]] =
+            if to_anchor { &[&self.intermediates, &self.roots] } else { &[&self.intermediates] };
+        while let Some(last) = chain.last() {
+            if is_self_signed(last) || chain.len() > 10 {
+                break;
+            }
+            let next = pools.iter().flat_map(|p| p.iter()).find(|c| !chain.contains(c) && issued(c, last));
+            match next {
+                Some(issuer) => chain.push(issuer.clone()),
+                None => break,
+            }
+        }
+        chain
+    }
+}
+
 /// The peer's chain with the non-root certificates of `ca` after it, for path building:
 /// OpenSSL finds issuers in its store too.
 fn with_ca<'a>(
@@ -77,20 +127,21 @@ fn partial_chain_error(
     {
         return e;
     }
-    let issuer = |der: &CertificateDer<'_>| {
-        x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| c.tbs_certificate.issuer.as_raw().to_vec())
-    };
-    let subject = |der: &CertificateDer<'_>| {
-        x509_parser::parse_x509_certificate(der)
-            .ok()
-            .map(|(_, c)| c.tbs_certificate.subject.as_raw().to_vec())
-    };
-    let wanted = issuer(chain_end);
-    let found = ca_intermediates.iter().any(|c| c == chain_end || (wanted.is_some() && subject(c) == wanted));
+    let found = ca_intermediates.iter().any(|c| c == chain_end || issued(c, chain_end));
     if !found {
         return e;
     }
     NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "unable to get issuer certificate").into_rustls()
+}
+
+/// Whether `issuer`'s subject is the name `cert` gives as its issuer.
+pub fn issued(issuer: &CertificateDer<'_>, cert: &CertificateDer<'_>) -> bool {
+    let names = |der: &CertificateDer<'_>| {
+        x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| {
+            (c.tbs_certificate.subject.as_raw().to_vec(), c.tbs_certificate.issuer.as_raw().to_vec())
+        })
+    };
+    matches!((names(issuer), names(cert)), (Some((subject, _)), Some((_, wanted))) if subject == wanted)
 }
 
 /// Whether a certificate names itself as its issuer (a root, or a self-signed leaf).
@@ -213,7 +264,7 @@ pub struct NodeServerVerifier {
     inner: Option<Arc<WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
     roots: Arc<rustls::RootCertStore>,
-    ca_intermediates: Arc<[CertificateDer<'static>]>,
+    ca: CaCerts,
     reject: bool,
 }
 
@@ -222,7 +273,7 @@ impl NodeServerVerifier {
     /// and `crls`, with `provider`'s signature algorithms.
     pub fn new(
         roots: Arc<rustls::RootCertStore>,
-        ca_intermediates: Arc<[CertificateDer<'static>]>,
+        ca: CaCerts,
         crls: &[CertificateRevocationListDer<'static>],
         provider: &Arc<CryptoProvider>,
         reject: bool,
@@ -236,13 +287,7 @@ impl NodeServerVerifier {
                 .map_err(|e| format!("cannot verify servers: {e}"))?;
             Some(v)
         };
-        Ok(Self {
-            inner,
-            algorithms: provider.signature_verification_algorithms,
-            roots,
-            ca_intermediates,
-            reject,
-        })
+        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, roots, ca, reject })
     }
 
     /// A leaf that is itself in `ca` (Node's usual way to trust a self-signed server):
@@ -275,13 +320,13 @@ impl NodeServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<(), Error> {
-        let path = with_ca(intermediates, &self.ca_intermediates);
+        let path = with_ca(intermediates, &self.ca.intermediates);
         let chain = match &self.inner {
             Some(v) => v.verify_server_cert(end_entity, &path, server_name, ocsp_response, now).map(|_| ()),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         };
         let chain_end = intermediates.last().unwrap_or(end_entity);
-        let chain = chain.map_err(|e| partial_chain_error(e, chain_end, &self.ca_intermediates));
+        let chain = chain.map_err(|e| partial_chain_error(e, chain_end, &self.ca.intermediates));
         match chain {
             Ok(()) => {}
             // webpki checks the name only once the chain verified: the chain is good, and
@@ -292,6 +337,12 @@ impl NodeServerVerifier {
             Err(e) => self.directly_trusted(end_entity, now).unwrap_or(Err(e))?,
         }
         node_identity(end_entity, server_name)
+    }
+
+    /// The peer's chain as `getPeerCertificate(true)` shows it: linked through `ca` up to the
+    /// anchor, as OpenSSL's verified chain is.
+    pub fn chain_for_display(&self, peer: &[CertificateDer<'static>]) -> Vec<CertificateDer<'static>> {
+        self.ca.complete(peer, true)
     }
 
     /// Whether a failed check ends the handshake (`rejectUnauthorized`).
@@ -357,7 +408,7 @@ pub struct NodeClientVerifier {
     /// webpki's chain checks; None for an empty trust store (Node's `ca: []`).
     inner: Option<Arc<dyn ClientCertVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
-    ca_intermediates: Arc<[CertificateDer<'static>]>,
+    ca: CaCerts,
     reject: bool,
 }
 
@@ -365,7 +416,7 @@ impl NodeClientVerifier {
     /// Asks for a certificate; demands one only when `reject` is set (OpenSSL's FAIL_IF_NO_PEER_CERT).
     pub fn new(
         roots: Arc<rustls::RootCertStore>,
-        ca_intermediates: Arc<[CertificateDer<'static>]>,
+        ca: CaCerts,
         crls: &[CertificateRevocationListDer<'static>],
         provider: &Arc<CryptoProvider>,
         reject: bool,
@@ -380,7 +431,7 @@ impl NodeClientVerifier {
                 .map_err(|e| format!("cannot verify client certificates: {e}"))?;
             Some(v)
         };
-        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, ca_intermediates, reject })
+        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, ca, reject })
     }
 
     fn verify_chain(
@@ -389,13 +440,18 @@ impl NodeClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let path = with_ca(intermediates, &self.ca_intermediates);
+        let path = with_ca(intermediates, &self.ca.intermediates);
         let chain_end = intermediates.last().unwrap_or(end_entity);
         match &self.inner {
             Some(v) => v.verify_client_cert(end_entity, &path, now),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         }
-        .map_err(|e| partial_chain_error(e, chain_end, &self.ca_intermediates))
+        .map_err(|e| partial_chain_error(e, chain_end, &self.ca.intermediates))
+    }
+
+    /// The client's chain as `getPeerCertificate(true)` shows it, linked up to the anchor.
+    pub fn chain_for_display(&self, peer: &[CertificateDer<'static>]) -> Vec<CertificateDer<'static>> {
+        self.ca.complete(peer, true)
     }
 
     /// The verdict for a client's chain: `authorized` / `authorizationError`.
@@ -529,7 +585,7 @@ mod tests {
         }
         let roots = Arc::new(roots);
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        NodeServerVerifier::new(roots, Vec::new().into(), &[], &provider, true).unwrap()
+        NodeServerVerifier::new(roots, CaCerts::default(), &[], &provider, true).unwrap()
     }
 
     fn verdict(

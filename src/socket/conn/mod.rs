@@ -267,19 +267,28 @@ impl<E: SocketEvents> Conn<E> {
     fn on_secure(&mut self) {
         self.phase = Phase::Secure;
         let chain = self.tls.peer_certificates().unwrap_or(&[]);
-        let (verdict, servername): (Option<Result<(), NodeCertError>>, Option<String>) =
-            match (&self.role, &self.tls) {
-                (Role::Client { verifier, server_name, sni, .. }, _) => {
-                    let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
-                    (Some(v), sni.clone())
-                }
-                (Role::Server(side), rustls::Connection::Server(s)) => {
-                    let v = side.client_verifier.as_ref().map(|cv| cv.check(chain));
-                    (v, s.server_name().map(str::to_owned))
-                }
-                (Role::Server(_), _) => (None, None),
-            };
-        let info = info::from_connection(&self.tls, servername.as_deref(), verdict);
+        // The verdict, the name, and the chain getPeerCertificate(true) links up to its anchor.
+        type Facts = (
+            Option<Result<(), NodeCertError>>,
+            Option<String>,
+            Vec<rustls::pki_types::CertificateDer<'static>>,
+        );
+        let (verdict, servername, shown): Facts = match (&self.role, &self.tls) {
+            (Role::Client { verifier, server_name, sni, .. }, _) => {
+                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
+                (Some(v), sni.clone(), verifier.chain_for_display(chain))
+            }
+            (Role::Server(side), rustls::Connection::Server(s)) => {
+                let v = side.client_verifier.as_ref().map(|cv| cv.check(chain));
+                let shown = side
+                    .client_verifier
+                    .as_ref()
+                    .map_or_else(|| chain.to_vec(), |cv| cv.chain_for_display(chain));
+                (v, s.server_name().map(str::to_owned), shown)
+            }
+            (Role::Server(_), _) => (None, None, chain.to_vec()),
+        };
+        let info = info::from_connection(&self.tls, servername.as_deref(), verdict, shown);
         let _ = self.sock.info.set(info);
         self.sock.set_state(State::Secure);
         // A destroy() from another thread may land while the handshake completes: after it
