@@ -278,15 +278,14 @@ impl NodeServerVerifier {
         provider: &Arc<CryptoProvider>,
         reject: bool,
     ) -> Result<Self, String> {
-        let inner = if roots.is_empty() {
-            None
-        } else {
-            let v = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
-                .with_crls(crls.iter().cloned())
-                .build()
-                .map_err(|e| format!("cannot verify servers: {e}"))?;
-            Some(v)
-        };
+        // An empty store (Node's `ca: []`) trusts nothing: no webpki verifier at all.
+        let inner = (!roots.is_empty())
+            .then(|| {
+                let builder = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone());
+                builder.with_crls(crls.iter().cloned()).build()
+            })
+            .transpose()
+            .map_err(|e| format!("cannot verify servers: {e}"))?;
         Ok(Self { inner, algorithms: provider.signature_verification_algorithms, roots, ca, reject })
     }
 
@@ -421,16 +420,13 @@ impl NodeClientVerifier {
         provider: &Arc<CryptoProvider>,
         reject: bool,
     ) -> Result<Self, String> {
-        let inner = if roots.is_empty() {
-            None
-        } else {
-            let v = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
-                .with_crls(crls.iter().cloned())
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| format!("cannot verify client certificates: {e}"))?;
-            Some(v)
-        };
+        let inner = (!roots.is_empty())
+            .then(|| {
+                let builder = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
+                builder.with_crls(crls.iter().cloned()).allow_unauthenticated().build()
+            })
+            .transpose()
+            .map_err(|e| format!("cannot verify client certificates: {e}"))?;
         Ok(Self { inner, algorithms: provider.signature_verification_algorithms, ca, reject })
     }
 
