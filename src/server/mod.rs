@@ -225,11 +225,19 @@ impl<E: ServerEvents> Server<E> {
                     // Node: "listen EADDRINUSE: address already in use 127.0.0.1:8443"
                     NtlsError::new(status, &name, format!("listen {name}: {words} {shown}:{port}"))
                 };
-                self.set_state(ServerState::New);
-                self.lp.handle_closed();
+                // close() while binding: the close it asked for still fires, after the error
+                // (maybe_emit_close gives the loop back the handle count).
+                let closing = self.state() == ServerState::Closing;
+                if !closing {
+                    self.set_state(ServerState::New);
+                    self.lp.handle_closed();
+                }
                 self.events.error(&self, &err);
                 if let Some(done) = done {
                     done(&self, err.status());
+                }
+                if closing {
+                    self.maybe_emit_close();
                 }
             }
         }
