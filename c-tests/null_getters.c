@@ -172,6 +172,11 @@ int main(void) {
     CHECK_INT(ntls_socket_connect(s, o), 0);
     WAIT_FOR(atomic_load(&closes) == 2, 10000);
     not_secure(s, "refused socket, closed:");
+    /* Its user data can still be cleared (a binding does so before freeing its object). */
+    int marker = 0;
+    EXPECT(ntls_socket_set_data(s, &marker) == 0 && ntls_socket_get_data(s) == &marker);
+    EXPECT(ntls_socket_set_data(s, NULL) == 0 && ntls_socket_get_data(s) == NULL);
+    EXPECT(ntls_socket_on_data(s, NULL) == NTLS_ECLOSED); /* callbacks, no: nothing more fires */
     ntls_socket_unref(s);
     ntls_options_unref(o);
 

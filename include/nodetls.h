@@ -824,7 +824,8 @@ int ntls_server_on_error(ntls_server *srv, ntls_server_error_cb cb);
 int ntls_server_on_sni(ntls_server *srv, ntls_server_sni_cb cb);
 
 /**
- * Sets the pointer handed to every callback of this server.
+ * Sets the pointer handed to every callback of this server. Unlike other calls it also
+ * works after `close` (to clear a pointer before freeing what it points to).
  */
 int ntls_server_set_data(ntls_server *srv, void *data);
 
@@ -939,7 +940,8 @@ int ntls_socket_on_drain(ntls_socket *s, ntls_socket_cb cb);
 int ntls_socket_on_timeout(ntls_socket *s, ntls_socket_cb cb);
 
 /**
- * Sets the pointer handed to every callback of this socket.
+ * Sets the pointer handed to every callback of this socket. Unlike other calls it also
+ * works after `close` (to clear a pointer before freeing what it points to).
  */
 int ntls_socket_set_data(ntls_socket *s, void *data);
 

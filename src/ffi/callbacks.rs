@@ -67,6 +67,8 @@ pub(crate) trait HasCallbacks {
     fn table(&self) -> &Mutex<Self::Table>;
     /// The user data in a table.
     fn user(table: &Self::Table) -> *mut c_void;
+    /// Replaces the user data in a table.
+    fn set_user(table: &mut Self::Table, data: *mut c_void);
     /// Whether the handle closed: its callbacks can no longer be changed.
     fn closed(&self) -> bool;
     /// Called with the lock held after a change (a socket notes whether `data` is set).
@@ -80,6 +82,9 @@ impl HasCallbacks for ntls_socket {
     }
     fn user(table: &SocketCallbacks) -> *mut c_void {
         table.user.0
+    }
+    fn set_user(table: &mut SocketCallbacks, data: *mut c_void) {
+        table.user = UserData(data);
     }
     fn closed(&self) -> bool {
         self.state() == crate::socket::State::Closed
@@ -96,6 +101,9 @@ impl HasCallbacks for ntls_server {
     }
     fn user(table: &ServerCallbacks) -> *mut c_void {
         table.user.0
+    }
+    fn set_user(table: &mut ServerCallbacks, data: *mut c_void) {
+        table.user = UserData(data);
     }
     fn closed(&self) -> bool {
         self.state() == crate::server::ServerState::Closed
@@ -118,6 +126,20 @@ pub(crate) unsafe fn set_callback<H: HasCallbacks>(h: *const H, f: impl FnOnce(&
     let mut table = h.table().lock().unwrap_or_else(|e| e.into_inner());
     f(&mut table);
     h.changed(&table);
+    0
+}
+
+/// Sets a handle's user data (`_set_data`); allowed after close too, so that a program or
+/// binding can clear a pointer it is about to free.
+///
+/// # Safety
+/// `h` is NULL or a live handle.
+pub(crate) unsafe fn set_user_data<H: HasCallbacks>(h: *const H, data: *mut c_void) -> c_int {
+    // SAFETY: live handle per the caller.
+    let Some(h) = (unsafe { super::handle(h) }) else {
+        return crate::error::NTLS_EINVAL;
+    };
+    H::set_user(&mut h.table().lock().unwrap_or_else(|e| e.into_inner()), data);
     0
 }
 

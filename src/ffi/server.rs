@@ -4,7 +4,7 @@ use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
 use super::{address_out, borrow_arc, c_str, guard, hand_out, handle, non_null, release_arc, retain_arc};
-use super::{try_arc, try_ref, UserData};
+use super::{try_arc, try_ref};
 use crate::error::*;
 use crate::reactor::LoopCore;
 use crate::server::{CloseDone, ListenDone, Server, ServerState};
@@ -98,11 +98,12 @@ pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut ntls_server, cb: ntls_serv
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.sni = cb) } })
 }
 
-/// Sets the pointer handed to every callback of this server.
+/// Sets the pointer handed to every callback of this server. Unlike other calls it also
+/// works after `close` (to clear a pointer before freeing what it points to).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_set_data(srv: *mut ntls_server, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.user = UserData(data)) } })
+    guard!(NTLS_EPANIC, { unsafe { set_user_data(srv, data) } })
 }
 
 /// The pointer set with `ntls_server_set_data`, or NULL.

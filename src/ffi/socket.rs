@@ -82,11 +82,12 @@ pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut ntls_socket, cb: ntls_so
     guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.timeout = cb) } })
 }
 
-/// Sets the pointer handed to every callback of this socket.
+/// Sets the pointer handed to every callback of this socket. Unlike other calls it also
+/// works after `close` (to clear a pointer before freeing what it points to).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_set_data(s: *mut ntls_socket, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.user = UserData(data)) } })
+    guard!(NTLS_EPANIC, { unsafe { set_user_data(s, data) } })
 }
 
 /// The pointer set with `ntls_socket_set_data`, or NULL.
