@@ -739,6 +739,13 @@ int ntls_options_set_bytes(ntls_options *opts, int key, const uint8_t *data, siz
 int ntls_options_add_bytes(ntls_options *opts, int key, const uint8_t *data, size_t len);
 
 /**
+ * Appends the contents of the file at `path` to a bytes option (`NTLS_OPT_KEY`,
+ * `NTLS_OPT_CERT`, `NTLS_OPT_CA`, `NTLS_OPT_PFX` ...), read now; a file that cannot be read
+ * is its errno status (`NTLS_ENOENT`, `NTLS_EACCES` ...) with words naming it on `opts`.
+ */
+int ntls_options_add_file(ntls_options *opts, int key, const char *path);
+
+/**
  * Appends a PEM key with its own passphrase (Node's `key: [{pem, passphrase}]`); NULL
  * passphrase: the context-wide `passphrase` applies.
  */

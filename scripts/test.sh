@@ -25,6 +25,9 @@ cmake --build build/release
 echo "== install: cmake --install, then find_package, pkg-config, add_subdirectory, FetchContent consumers"
 bash scripts/test-install.sh build/release
 
+echo "== the README's Hello, TLS program, built as written and run"
+bash scripts/test-readme.sh
+
 if [ -d bindings/python ]; then
   echo "== Python"
   NODETLS_LIB="$ROOT/target/release/libnodetls.so" python3 -m pytest -q bindings/python

@@ -162,6 +162,32 @@ unsafe fn set_bytes(
     }
 }
 
+/// Appends the contents of the file at `path` to a bytes option (`NTLS_OPT_KEY`,
+/// `NTLS_OPT_CERT`, `NTLS_OPT_CA`, `NTLS_OPT_PFX` ...), read now; a file that cannot be read
+/// is its errno status (`NTLS_ENOENT`, `NTLS_EACCES` ...) with words naming it on `opts`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_options_add_file(
+    opts: *mut OptionsHandle,
+    key: c_int,
+    path: *const c_char,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        // SAFETY: NUL-terminated per the caller.
+        let path = unsafe { c_str(path) }.map(str::to_owned);
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            update(opts, |o| {
+                let path = path.ok_or_else(|| OptionError::invalid("path is NULL or not UTF-8"))?;
+                let data = std::fs::read(&path).map_err(|e| OptionError {
+                    status: from_io(&e),
+                    message: format!("cannot read '{path}': {e}"),
+                })?;
+                o.set(key, Value::Bytes(vec![data]), true)
+            })
+        }
+    })
+}
+
 /// Appends a PEM key with its own passphrase (Node's `key: [{pem, passphrase}]`); NULL
 /// passphrase: the context-wide `passphrase` applies.
 #[no_mangle]
