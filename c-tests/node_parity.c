@@ -64,20 +64,6 @@ static void on_close(ntls_socket *s, int he, void *d) {
     atomic_fetch_add(&closed, 1);
 }
 
-/* Runs an openssl command with stdin closed (after `linger_ms`); `line_cb` sees each output
- * line. Bounded: every read and the exit wait time out. */
-static void openssl_run(char *const argv[], int linger_ms, void (*line_cb)(const char *, void *), void *arg) {
-    tu_child c;
-    tu_spawn(&c, argv);
-    if (linger_ms) tu_sleep_ms(linger_ms);
-    close(c.in_fd);
-    c.in_fd = -1;
-    char line[512];
-    while (tu_read_line(&c, line, sizeof line, 10000))
-        if (line_cb) line_cb(line, arg);
-    tu_wait_child(&c, 10000);
-}
-
 typedef struct {
     char *cn;
     size_t len;
@@ -88,10 +74,6 @@ static void take_cn(const char *line, void *arg) {
     if (at && strstr(at, "CN = ")) snprintf(o->cn, o->len, "%s", strstr(at, "CN = ") + 5);
 }
 
-static void count_tickets(const char *line, void *arg) {
-    if (strstr(line, "<<<") && strstr(line, "NewSessionTicket")) ++*(int *)arg;
-}
-
 /* The CN of the certificate served for `name`. */
 static void served_for(int port, const char *name, char *cn, size_t len) {
     char connect[64];
@@ -99,7 +81,7 @@ static void served_for(int port, const char *name, char *cn, size_t len) {
     char *argv[] = {"openssl", "s_client", "-connect", connect, "-servername", (char *)name, "-brief", NULL};
     snprintf(cn, len, "(none)");
     cn_out out = {cn, len};
-    openssl_run(argv, 0, take_cn, &out);
+    tu_run_lines(argv, 0, take_cn, &out);
 }
 
 int main(void) {
@@ -142,8 +124,7 @@ int main(void) {
     char connect[64];
     snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
     char *argv[] = {"openssl", "s_client", "-connect", connect, "-tls1_3", "-msg", NULL};
-    int tickets = 0;
-    openssl_run(argv, 300, count_tickets, &tickets); /* the tickets follow the handshake */
+    int tickets = tu_run_count(argv, 300, "<<<", "NewSessionTicket"); /* they follow the handshake */
     printf("TLS 1.3 tickets after a full handshake: %d\n", tickets);
     CHECK_INT(tickets, 2);
 
@@ -167,7 +148,7 @@ int main(void) {
     /* TLS 1.1 (OpenSSL's security level 0 lets it offer that): Node's server says
      * ERR_SSL_UNSUPPORTED_PROTOCOL. */
     char *old[] = {"openssl", "s_client", "-connect", connect, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", NULL};
-    openssl_run(old, 0, NULL, NULL);
+    tu_run_lines(old, 0, NULL, NULL);
     WAIT_FOR(client_error[0] != 0, 5000);
     printf("TLS 1.1 client: tlsClientError %s\n", client_error);
     CHECK_STR(client_error, "ERR_SSL_UNSUPPORTED_PROTOCOL");
@@ -177,7 +158,7 @@ int main(void) {
     client_error[0] = 0;
     char *nocipher[] = {"openssl", "s_client", "-connect", connect, "-servername", "abc.example.org", "-tls1_2",
                         "-cipher", "AES128-SHA", NULL};
-    openssl_run(nocipher, 0, NULL, NULL);
+    tu_run_lines(nocipher, 0, NULL, NULL);
     WAIT_FOR(client_error[0] != 0, 5000);
     printf("no shared cipher: tlsClientError %s, servername %s\n", client_error, client_error_name);
     CHECK_STR(client_error, "ERR_SSL_NO_SHARED_CIPHER");

@@ -421,3 +421,31 @@ void tu_client_free(tu_client *c) {
     ntls_socket_unref(c->s);
     c->s = NULL;
 }
+
+void tu_run_lines(char *const argv[], int linger_ms, void (*line_cb)(const char *line, void *arg), void *arg) {
+    tu_child c;
+    tu_spawn(&c, argv);
+    if (linger_ms) tu_sleep_ms(linger_ms);
+    close(c.in_fd);
+    c.in_fd = -1;
+    char line[512];
+    while (tu_read_line(&c, line, sizeof line, 10000))
+        if (line_cb) line_cb(line, arg);
+    tu_wait_child(&c, 10000);
+}
+
+typedef struct {
+    const char *a, *b;
+    int n;
+} tu_count;
+
+static void count_line(const char *line, void *arg) {
+    tu_count *c = arg;
+    if (strstr(line, c->a) && (!c->b || strstr(line, c->b))) c->n++;
+}
+
+int tu_run_count(char *const argv[], int linger_ms, const char *a, const char *b) {
+    tu_count c = {a, b, 0};
+    tu_run_lines(argv, linger_ms, count_line, &c);
+    return c.n;
+}

@@ -86,6 +86,11 @@ int tu_read_line(tu_child *c, char *buf, size_t len, int ms);
 void tu_write_child(tu_child *c, const char *s);
 /* Waits for the child to exit within `ms` (killing it afterwards); returns its exit status. */
 int tu_wait_child(tu_child *c, int ms);
+/* Runs argv (stdin closed after `linger_ms`), handing each output line to `line_cb` (may be
+ * NULL), until it exits; every read and the exit wait are bounded. */
+void tu_run_lines(char *const argv[], int linger_ms, void (*line_cb)(const char *line, void *arg), void *arg);
+/* The same, returning how many output lines contain `a` (and `b`, unless NULL). */
+int tu_run_count(char *const argv[], int linger_ms, const char *a, const char *b);
 /* Directory of the node peer scripts. */
 const char *tu_peers_dir(void);
 
