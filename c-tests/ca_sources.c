@@ -1,7 +1,10 @@
 /* Where trust comes from, as Node reads it (each answer checked against Node 20):
  * - NODE_EXTRA_CA_CERTS extends the default store (ca unset), read once at first use;
  * - an explicitly empty `ca` (an empty buffer, Node's `ca: []`) trusts nothing, on a client
- *   (UNABLE_TO_VERIFY_LEAF_SIGNATURE) and on a server checking client certificates. */
+ *   (UNABLE_TO_VERIFY_LEAF_SIGNATURE) and on a server checking client certificates.
+ * With the argument "unreadable", NODE_EXTRA_CA_CERTS names a file that does not exist:
+ * nothing is added (Node warns and goes on), nothing is printed, and the default store and
+ * explicit CAs still work. */
 #include "client_util.h"
 
 static char server_auth[96];
@@ -38,7 +41,31 @@ static void client(tu_client *c, int port, const char *ca, int reject, int with_
     tu_client_wait_closed(c, 10000);
 }
 
-int main(void) {
+static int unreadable_extra_file(void) {
+    setenv("NODE_EXTRA_CA_CERTS", "/nonexistent/extra-ca.pem", 1);
+    tu_init(60);
+    ntls_options *so = tu_server_options("server-ec");
+    ntls_server *srv;
+    CHECK_INT(ntls_server_new(NULL, so, &srv), 0);
+    ntls_server_on_secure_connection(srv, on_secure);
+    int port = tu_listen(srv);
+    tu_client c;
+    client(&c, port, NULL, 1, 0); /* default store only: our test CA is not in it */
+    CHECK_STR(c.error_code, "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+    tu_client_free(&c);
+    client(&c, port, "ca-cert.pem", 1, 0); /* an explicit ca is unaffected */
+    CHECK_INT(atomic_load(&c.secure), 1);
+    CHECK_INT(ntls_socket_authorized(c.s), 1);
+    tu_client_free(&c);
+    tu_close_server(srv);
+    ntls_server_unref(srv);
+    ntls_options_unref(so);
+    printf("an unreadable NODE_EXTRA_CA_CERTS adds nothing and breaks nothing\n");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "unreadable") == 0) return unreadable_extra_file();
     /* Before the library reads it: the first context built reads the file. */
     setenv("NODE_EXTRA_CA_CERTS", tu_cert("ca-cert.pem"), 1);
     tu_init(60);
