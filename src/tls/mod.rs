@@ -10,6 +10,7 @@ pub mod keys;
 pub mod server_config;
 pub mod sni;
 pub mod tickets;
+pub mod v1_leaf;
 pub mod verify;
 pub mod versions;
 pub mod x509;

@@ -264,6 +264,7 @@ pub struct NodeServerVerifier {
     inner: Option<Arc<WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
     roots: Arc<rustls::RootCertStore>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
     ca: CaCerts,
     reject: bool,
 }
@@ -286,7 +287,8 @@ impl NodeServerVerifier {
             })
             .transpose()
             .map_err(|e| format!("cannot verify servers: {e}"))?;
-        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, roots, ca, reject })
+        let crls = crls.to_vec();
+        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, roots, crls, ca, reject })
     }
 
     /// A leaf that is itself in `ca` (Node's usual way to trust a self-signed server):
@@ -321,6 +323,9 @@ impl NodeServerVerifier {
     ) -> Result<(), Error> {
         let path = with_ca(intermediates, &self.ca.intermediates);
         let chain = match &self.inner {
+            _ if intermediates.is_empty() && super::v1_leaf::is_v1(end_entity) => {
+                super::v1_leaf::verify(end_entity, &self.roots.roots, &self.crls, &self.algorithms, now)
+            }
             Some(v) => v.verify_server_cert(end_entity, &path, server_name, ocsp_response, now).map(|_| ()),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         };
@@ -384,7 +389,7 @@ impl ServerCertVerifier for NodeServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        super::v1_leaf::tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -393,7 +398,7 @@ impl ServerCertVerifier for NodeServerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        super::v1_leaf::tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -407,6 +412,8 @@ pub struct NodeClientVerifier {
     /// webpki's chain checks; None for an empty trust store (Node's `ca: []`).
     inner: Option<Arc<dyn ClientCertVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
+    roots: Arc<rustls::RootCertStore>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
     ca: CaCerts,
     reject: bool,
 }
@@ -422,12 +429,13 @@ impl NodeClientVerifier {
     ) -> Result<Self, String> {
         let inner = (!roots.is_empty())
             .then(|| {
-                let builder = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
+                let builder = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone());
                 builder.with_crls(crls.iter().cloned()).allow_unauthenticated().build()
             })
             .transpose()
             .map_err(|e| format!("cannot verify client certificates: {e}"))?;
-        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, ca, reject })
+        let (algorithms, crls) = (provider.signature_verification_algorithms, crls.to_vec());
+        Ok(Self { inner, algorithms, roots, crls, ca, reject })
     }
 
     fn verify_chain(
@@ -439,6 +447,10 @@ impl NodeClientVerifier {
         let path = with_ca(intermediates, &self.ca.intermediates);
         let chain_end = intermediates.last().unwrap_or(end_entity);
         match &self.inner {
+            _ if intermediates.is_empty() && super::v1_leaf::is_v1(end_entity) => {
+                super::v1_leaf::verify(end_entity, &self.roots.roots, &self.crls, &self.algorithms, now)
+                    .map(|()| ClientCertVerified::assertion())
+            }
             Some(v) => v.verify_client_cert(end_entity, &path, now),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         }
@@ -495,7 +507,7 @@ impl ClientCertVerifier for NodeClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        super::v1_leaf::tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -504,7 +516,7 @@ impl ClientCertVerifier for NodeClientVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        super::v1_leaf::tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
