@@ -41,10 +41,8 @@ int main(void) {
     CHECK_INT(errno, EMFILE);
 
     double cpu0 = fu_cpu_ms(), t0 = fu_now_ms();
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)e.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a;
+    fu_loopback(&a, e.port);
     for (int i = 0; i < WAITING; i++) {
         CHECK(connect(clients[i], (struct sockaddr *)&a, sizeof a) == 0);
         CHECK(write(clients[i], "\x16\x03\x01", 3) == 3);

@@ -3,7 +3,11 @@
 #include "fault_util.h"
 #include "client_util.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -39,6 +43,24 @@ void fu_echo_once(int port, const char *text) {
     tu_client_wait_closed(&c, 10000);
     CHECK_STR(c.received, text);
     tu_client_free(&c);
+}
+
+void fu_loopback(struct sockaddr_in *a, int port) {
+    memset(a, 0, sizeof *a);
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+int fu_raw_connect(int port) {
+    struct sockaddr_in a;
+    fu_loopback(&a, port);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 void fu_raise_fd_limit(int want) {

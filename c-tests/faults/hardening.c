@@ -11,9 +11,6 @@
 #include "client_util.h"
 #include "fault_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define MAX_CONNECTIONS 20
@@ -57,13 +54,10 @@ static void on_client_error(ntls_server *srv, const ntls_error *e, ntls_socket *
     }
 }
 
-static int raw_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+/* A peer that starts a ClientHello and stalls. */
+static int stalled_peer(int port) {
+    int fd = fu_raw_connect(port);
+    CHECK(fd >= 0);
     CHECK(write(fd, "\x16\x03\x01", 3) == 3);
     return fd;
 }
@@ -84,7 +78,7 @@ int main(void) {
     /* maxConnections: 20 stalled handshakes fill the server; the 21st is closed at once. */
     int stalled[MAX_CONNECTIONS];
     double t0 = fu_now_ms();
-    for (int i = 0; i < MAX_CONNECTIONS; i++) stalled[i] = raw_connect(port);
+    for (int i = 0; i < MAX_CONNECTIONS; i++) stalled[i] = stalled_peer(port);
     WAIT_FOR(ntls_server_connections(srv) == MAX_CONNECTIONS, 2000);
     tu_client over;
     over.send_on_secure = "over";

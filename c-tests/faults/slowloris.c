@@ -7,11 +7,8 @@
 #include "client_util.h"
 #include "fault_util.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define STALLERS 1000
@@ -83,15 +80,10 @@ int main(void) {
     WAIT_FOR(ntls_server_connections(e.srv) == 0, 5000);
     int base_fds = fu_count_fds();
 
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)e.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     double t0 = fu_now_ms();
     for (int i = 0; i < STALLERS; i++) {
-        stallers[i] = socket(AF_INET, SOCK_STREAM, 0);
+        stallers[i] = fu_raw_connect(e.port);
         CHECK(stallers[i] >= 0);
-        CHECK(connect(stallers[i], (struct sockaddr *)&a, sizeof a) == 0);
         fcntl(stallers[i], F_SETFL, O_NONBLOCK);
     }
     atomic_store(&trickling, 1);
