@@ -8,6 +8,7 @@ pub mod curves;
 pub mod dhparam;
 pub mod keys;
 pub mod server_config;
+pub mod sessions;
 pub mod sni;
 pub mod tickets;
 pub mod verify;

@@ -16,6 +16,7 @@ use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
+use crate::tls::sessions::client::SocketSessions;
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
 use mio::net::TcpStream;
@@ -54,6 +55,10 @@ pub enum Role<E: SocketEvents> {
     Client {
         /// Judges `authorized` when `rejectUnauthorized` is false.
         verifier: Arc<NodeServerVerifier>,
+        /// Sessions offered and saved (`session` event, `getSession`).
+        sessions: Arc<SocketSessions>,
+        /// `requestOCSP`.
+        request_ocsp: bool,
         /// The name checked against the certificate.
         server_name: ServerName<'static>,
         /// The SNI sent, if any.
@@ -299,6 +304,24 @@ impl<E: SocketEvents> Conn<E> {
             Role::Server(side) => side.hooks.secure_connection(&self.sock),
         }
         self.take_writes();
+    }
+
+    /// Hands the sessions rustls saved to `getSession()` and the `session` event, after
+    /// `secureConnect` as in Node. A resumed TLS 1.2 handshake saves its session again;
+    /// Node (OpenSSL) emits nothing for it, so neither do we.
+    fn emit_sessions(&mut self) {
+        let Role::Client { sessions, .. } = &self.role else { return };
+        if self.phase != Phase::Secure {
+            return;
+        }
+        let resumed = matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+        for session in sessions.take_arrived() {
+            self.sock.set_session(session.clone());
+            let again = resumed && session.protocol() == c"TLSv1.2";
+            if !again && !self.sock.is_destroyed() {
+                self.sock.events.session(&self.sock, &session);
+            }
+        }
     }
 
     /// Reports an error (to the socket, or to the server before the handshake finished).
