@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod ciphers;
 pub mod client_config;
+pub mod client_hello;
 pub mod context;
 pub mod curves;
 pub mod dhparam;
