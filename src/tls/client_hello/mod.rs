@@ -106,7 +106,7 @@ fn hello_body(r: &mut Reader<'_>) -> Result<ClientHello, ParseError> {
     }
     hello.session_id = r.take(sid)?.to_vec();
     let suites = r.u16()? as usize;
-    if suites % 2 != 0 {
+    if !suites.is_multiple_of(2) {
         return Err(ParseError::Invalid("odd cipher suite list"));
     }
     r.take(suites)?;
