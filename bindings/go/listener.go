@@ -41,9 +41,15 @@ func Listen(network, address string, cfg *Config) (net.Listener, error) {
 	}
 	l := &Listener{srv: srv, network: network, wake: make(chan struct{})}
 	srv.OnSecureConnection(l.secureConnection)
-	result := make(chan error, 2)
-	srv.OnListening(func() { result <- nil })
-	srv.OnError(func(e *Error) { result <- goError(e) })
+	result := make(chan error, 1)
+	answer := func(err error) {
+		select { // listeners never block the loop thread; the first answer is the one
+		case result <- err:
+		default:
+		}
+	}
+	srv.OnListening(func() { answer(nil) })
+	srv.OnError(func(e *Error) { answer(goError(e)) })
 	if err = srv.Listen(host, port); err == nil {
 		err = <-result // the loop thread binds at once and answers either way
 	}
