@@ -18,45 +18,6 @@ import (
 	"time"
 )
 
-// serveGoTLS runs handler for each connection a crypto/tls server on 127.0.0.1 accepts.
-func serveGoTLS(t *testing.T, cert string, configure func(*tls.Config), handler func(*tls.Conn)) string {
-	t.Helper()
-	chain := filepath.Join(certDir, cert+"-chain.pem") // leaf and intermediates, where there are any
-	if _, err := os.Stat(chain); err != nil {
-		chain = filepath.Join(certDir, cert+"-cert.pem")
-	}
-	kp, err := tls.LoadX509KeyPair(chain, filepath.Join(certDir, cert+"-key.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{kp}}
-	if configure != nil {
-		configure(cfg)
-	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(waitLimit))
-				handler(c.(*tls.Conn))
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func clientConfig(t *testing.T) *Config {
 	return &Config{CA: [][]byte{pem(t, "ca-cert.pem")}, ServerName: "localhost"}
 }
