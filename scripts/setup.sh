@@ -18,6 +18,8 @@ have valgrind || need_apt+=(valgrind)
 have node || need_apt+=(nodejs)
 have go || need_apt+=(golang-go)
 have python3 || need_apt+=(python3 python3-pip)
+# The Python binding's packaging test makes a venv with pip in it (Debian ships ensurepip apart).
+have python3 && ! python3 -c "import ensurepip, venv" 2>/dev/null && need_apt+=(python3-venv)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
