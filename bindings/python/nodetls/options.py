@@ -6,6 +6,8 @@ rest: it knows every option and its type, and says in words what is wrong.
 """
 
 import contextlib
+import functools
+import itertools
 import os
 from ctypes import byref, c_void_p
 from typing import Any, Dict, Iterator, Mapping
@@ -13,24 +15,26 @@ from typing import Any, Dict, Iterator, Mapping
 from ._lib import NTLS_EINVAL, lib, text
 from .errors import from_status
 
-#: Words Node spells in capitals inside an option name (``ALPNProtocols``, ``minDHSize``).
-_ACRONYMS = {"alpn": "ALPN", "npn": "NPN", "dh": "DH"}
-
-
+@functools.lru_cache(maxsize=None)
 def node_name(name: str) -> str:
-    """Node's spelling of an option name: ``reject_unauthorized`` -> ``rejectUnauthorized``,
-    ``alpn_protocols`` -> ``ALPNProtocols``, ``min_dh_size`` -> ``minDHSize``. A name
-    without underscores is taken as Node's already."""
+    """Node's spelling of a snake_case name: ``reject_unauthorized`` ->
+    ``rejectUnauthorized``, ``alpn_protocols`` -> ``ALPNProtocols``, ``request_ocsp`` ->
+    ``requestOCSP``. A name without underscores is taken as Node's already.
+
+    Node capitalizes acronyms inconsistently (``ALPNProtocols`` but ``ocspResponse``), so
+    no rule derives them: of the spellings with each word Capitalized or in CAPITALS, the
+    one the library knows as an option wins (it is the authority on option names), else
+    plain camelCase (an event name, or an unknown option the library will name)."""
     if "_" not in name.strip("_"):
         return name
-    words = name.split("_")
-    out = []
-    for i, word in enumerate(words):
-        if word.lower() in _ACRONYMS:
-            out.append(_ACRONYMS[word.lower()])
-        else:
-            out.append(word.lower() if i == 0 else word[:1].upper() + word[1:].lower())
-    return "".join(out)
+    words = [w.lower() for w in name.split("_")]
+    first = (words[0], words[0].upper())
+    rest = [(w[:1].upper() + w[1:], w.upper()) for w in words[1:]]
+    candidates = ["".join(parts) for parts in itertools.product(first, *rest)]
+    for candidate in candidates:
+        if lib.ntls_option_by_name(candidate.encode()) > 0:
+            return candidate
+    return candidates[0]
 
 
 def normalize(options: Mapping[str, Any]) -> Dict[str, Any]:
