@@ -241,7 +241,9 @@ class Server:
     (returns once the server and every connection closed), ``serve_forever``,
     ``is_serving``, ``sockets``, ``close_clients``, ``abort_clients``, ``async with``."""
 
-    def __init__(self, loop, handler, limit, shutdown_timeout, opts):
+    def __init__(self, loop: asyncio.AbstractEventLoop, handler: Handler, limit: int,
+                 shutdown_timeout: float, opts: Dict[str, Any]) -> None:
+        """Made by ``start_server``, which then listens."""
         self._loop = loop
         self._handler = handler
         self._limit = limit

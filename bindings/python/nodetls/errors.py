@@ -173,7 +173,7 @@ def from_status(status: int, words: Optional[str] = None) -> TLSError:
     return make_error(err_name(status), words or strerror(status) or "", status)
 
 
-def from_c_error(err) -> TLSError:
+def from_c_error(err: Optional[int]) -> TLSError:
     """Copies a borrowed ``const ntls_error *``, valid only during its callback."""
     e = make_error(text(lib.ntls_error_code(err)), text(lib.ntls_error_message(err)) or "",
                    lib.ntls_error_status(err))

@@ -28,7 +28,7 @@ class EventEmitter:
     #: latest occurrence is what a late listener wants); subclasses name theirs.
     STICKY = frozenset()
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._ev_lock = threading.Lock()
         self._listeners = {}
         self._happened = {}

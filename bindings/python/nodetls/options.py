@@ -105,7 +105,7 @@ def _set_one(h, name: str, key: int, value: Any) -> int:
     raise TypeError(f"option {name!r}: unsupported value type {type(value).__name__}")
 
 
-def key_of(h, name: str) -> int:
+def key_of(h: Any, name: str) -> int:
     """The ``NTLS_OPT_*`` key of a Node option name; ``InvalidArgument`` (a ValueError) with
     the library's words ("unknown option 'rejectUnauthorised'") for an unknown name."""
     key = lib.ntls_options_key(h, name.encode())
@@ -141,6 +141,6 @@ def build(options: Mapping[str, Any]) -> Iterator[Any]:
         lib.ntls_options_unref(h)
 
 
-def last_error(h) -> str:
+def last_error(h: Any) -> str:
     """The words of the last failure on an options handle."""
     return text(lib.ntls_options_last_error(h)) or ""

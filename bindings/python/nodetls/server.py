@@ -23,7 +23,7 @@ class Server(EventEmitter):
 
     STICKY = frozenset({"listening", "error", "close"})
 
-    def __init__(self, opts):
+    def __init__(self, opts: Dict[str, Any]) -> None:
         """Checks every option and the key material now; see ``create_server``."""
         super().__init__()
         ptr = ctypes.c_void_p()

@@ -26,7 +26,7 @@ class TLSSocket(EventEmitter):
 
     STICKY = frozenset({"secureConnect", "end", "error", "close"})
 
-    def __init__(self, _accepted=None):
+    def __init__(self, _accepted: Optional[int] = None) -> None:
         """An unstarted client socket; call ``connect(**options)`` once listeners are set."""
         super().__init__()
         if _accepted is None:
