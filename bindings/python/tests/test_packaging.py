@@ -69,19 +69,25 @@ def run(cmd, env, cwd, timeout=240):
     return proc
 
 
+def pip(py, *args):
+    """This interpreter's pip acting on the venv of ``py``."""
+    return [sys.executable, "-m", "pip", "--python", py, "--disable-pip-version-check", *args]
+
+
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory):
     """A fresh venv with the wheel installed (built from NODETLS_LIB's library, or the
     repository's build); yields (venv python, wheel path, work dir)."""
     work = tmp_path_factory.mktemp("wheel")
     before = tree(PKG)
-    run([sys.executable, "-m", "venv", str(work / "venv")], clean_env(), str(work))
+    # No pip inside the venv (ensurepip would add seconds): this pip drives it (--python).
+    run([sys.executable, "-m", "venv", "--without-pip", str(work / "venv")], clean_env(),
+        str(work))
     py = str(work / "venv" / "bin" / "python")
     env = clean_env(NODETLS_LIB=BUILT)
-    run([py, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), PKG], env,
-        str(work))
+    run(pip(py, "wheel", "-q", "--no-deps", "-w", str(work / "dist"), PKG), env, str(work))
     (wheel,) = (work / "dist").iterdir()
-    run([py, "-m", "pip", "install", "-q", str(wheel)], clean_env(), str(work))
+    run(pip(py, "install", "-q", str(wheel)), clean_env(), str(work))
     # The build happened in a temporary copy: the source tree is as it was.
     assert tree(PKG) == before
     yield py, wheel, work
@@ -158,7 +164,7 @@ def test_wheel_from_cargo_build_out_of_tree(venv, tmp_path):
     warm target/, so the build is a no-op) says where."""
     py, _, work = venv
     before = tree(PKG)
-    proc = run([py, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path), PKG],
+    proc = run(pip(py, "wheel", "-v", "--no-deps", "-w", str(tmp_path), PKG),
                clean_env(CARGO_TARGET_DIR=os.path.join(ROOT, "target")), str(work))
     assert "nodetls build: cargo build --release --locked" in proc.stdout + proc.stderr
     (wheel,) = tmp_path.glob("*.whl")
