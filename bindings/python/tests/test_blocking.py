@@ -167,7 +167,9 @@ def test_close_returns_once_queued_data_reached_the_kernel():
     t = threading.Thread(target=sink, daemon=True)
     t.start()
     data = b"z" * (8 << 20)
-    s = nodetls.create_connection(("localhost", lsock.getsockname()[1]), timeout=WAIT, ca=CA)
+    # A high-water mark above the data: sendall returns with all of it still queued.
+    s = nodetls.create_connection(("localhost", lsock.getsockname()[1]), timeout=WAIT, ca=CA,
+                                  high_water_mark=64 << 20)
     s.sendall(data)
     s.close()
     s.tls.destroy()
