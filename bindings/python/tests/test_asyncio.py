@@ -296,3 +296,29 @@ def test_wait_closed_waits_for_open_connections_and_close_clients_ends_them():
         await asyncio.wait_for(server.wait_closed(), WAIT)
 
     run(main())
+
+
+def test_the_same_asyncio_code_runs_over_plain_tcp_and_nodetls():
+    """Code written against asyncio's streams, given the module to use: only the import
+    (and the TLS options) change."""
+    async def app(streams, host, server_tls, client_tls):
+        async def shout(reader, writer):
+            line = await reader.readline()
+            writer.write(line.upper())
+            await writer.drain()
+            writer.close()
+            await writer.wait_closed()
+
+        server = await streams.start_server(shout, "127.0.0.1", 0, **server_tls)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            reader, writer = await streams.open_connection(host, port, **client_tls)
+            writer.write(b"hello\n")
+            await writer.drain()
+            got = await reader.readline()
+            writer.close()
+            await writer.wait_closed()
+        return got
+
+    assert run(app(asyncio, "127.0.0.1", {}, {})) == b"HELLO\n"
+    assert run(app(tls_asyncio, "localhost", dict(key=KEY, cert=CERT), dict(ca=CA))) == b"HELLO\n"
