@@ -4,7 +4,9 @@ or a path, context managers, exceptions that are the built-ins users catch."""
 import errno
 import os
 import re
+import socket
 import ssl
+import struct
 import subprocess
 import threading
 from pathlib import Path
@@ -195,3 +197,54 @@ def test_a_str_is_pem_text_never_a_path():
         nodetls.create_server(key=cert_path("server-ec-key.pem"),
                               cert=Path(cert_path("server-ec-cert.pem")))
     assert "PEM" in str(info.value)
+
+
+def test_unknown_host_is_socket_gaierror():
+    s = nodetls.connect(port=443, host="nodetls-test.invalid")
+    err, = s.wait("error", WAIT)
+    assert isinstance(err, socket.gaierror) and isinstance(err, nodetls.TLSError)
+    assert (err.code, err.errno) == ("ENOTFOUND", socket.EAI_NONAME)
+    s.wait("close", WAIT)
+
+
+def test_write_after_end_is_broken_pipe_error():
+    with SSLEchoServer() as peer:
+        s = nodetls.connect(port=peer.port, host="localhost", ca=pem("ca-cert.pem"))
+        s.resume()
+        s.wait("secureConnect", WAIT)
+        s.end()
+        assert s.write(b"late") is False  # as Node: false, then the error event
+        err, = s.wait("error", WAIT)
+        assert isinstance(err, BrokenPipeError) and err.code == "ERR_STREAM_WRITE_AFTER_END"
+        s.wait("close", WAIT)
+
+
+def test_peer_reset_is_connection_reset_error():
+    """A Python ssl peer that finishes the handshake, then closes with SO_LINGER 0 (RST)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_path("server-ec-cert.pem"), cert_path("server-ec-key.pem"))
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+
+    def reset():
+        raw, _ = lsock.accept()
+        tls = ctx.wrap_socket(raw, server_side=True)
+        tls.recv(4)  # the client's first bytes: the handshake is done on both sides
+        tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        tls.close()
+
+    t = threading.Thread(target=reset, daemon=True)
+    t.start()
+    try:
+        s = nodetls.connect(port=lsock.getsockname()[1], host="localhost", ca=pem("ca-cert.pem"))
+        s.on("data", lambda d: None)
+        s.wait("secureConnect", WAIT)
+        s.write(b"ping")
+        err, = s.wait("error", WAIT)
+        assert isinstance(err, ConnectionResetError) and err.code == "ECONNRESET"
+        assert err.errno == errno.ECONNRESET
+        s.wait("close", WAIT)
+    finally:
+        t.join(WAIT)
+        lsock.close()
