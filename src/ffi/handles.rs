@@ -317,4 +317,28 @@ mod tests {
         let total: usize = REGISTRY.iter().map(|s| s.lock().unwrap().entries.len()).sum();
         assert!(total < SHARDS * FIRST_SWEEP * 3, "{total} entries left after sweeps");
     }
+
+    /// What a call pays for its handle check: `get` (lookup, type check, upgrade, drop) on
+    /// one of 1,000 live handles, from two threads at once.
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib lookup_cost -- --ignored --nocapture"]
+    fn lookup_cost() {
+        let objects: Vec<_> = (0..1000).map(|i| Arc::new(i as u64)).collect();
+        let ptrs: Vec<usize> = objects.iter().map(|o| lend(o) as usize).collect();
+        const ROUNDS: usize = 2000;
+        let start = std::time::Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..ROUNDS {
+                        for p in &ptrs {
+                            assert!(get(*p as *const u64).is_some());
+                        }
+                    }
+                });
+            }
+        });
+        let per_call = start.elapsed().as_nanos() as f64 / (ROUNDS * ptrs.len()) as f64;
+        println!("handle lookup: {per_call:.1} ns per call per thread, 2 threads");
+    }
 }
