@@ -196,6 +196,23 @@ static void check_lent_handles(void) {
     CHECK_INT(ntls_cert_unref(FOREIGN(ntls_cert)), NTLS_EINVAL);
     CHECK_INT(ntls_socket_get_peer_certificate(FOREIGN(ntls_socket), 0, &cert), NTLS_EINVAL);
 
+    /* the session: TLS 1.3 tickets come after secureConnect */
+    ntls_session *sess = NULL;
+    WAIT_FOR(ntls_socket_get_session(c.s, &sess) == 0, 10000);
+    CHECK(ntls_session_protocol(sess) != NULL);
+    CHECK_INT(ntls_session_ref(sess), 0);
+    CHECK_INT(ntls_session_unref(sess), 0);
+    CHECK_INT(ntls_session_unref(sess), 0);
+    CHECK_INT(ntls_session_unref(sess), NTLS_EINVAL); /* the socket keeps it, the program does not */
+    CHECK(ntls_session_protocol(FOREIGN(ntls_session)) == NULL);
+    CHECK_INT(ntls_session_is_resumable(FOREIGN(ntls_session)), 0);
+    CHECK_INT(ntls_session_unref(FOREIGN(ntls_session)), NTLS_EINVAL);
+    ntls_options *so2;
+    CHECK_INT(ntls_options_new(&so2), 0);
+    CHECK_INT(ntls_options_set_session(so2, FOREIGN(ntls_session)), NTLS_EINVAL);
+    CHECK_STR(ntls_options_last_error(so2), "session is not a live handle");
+    CHECK_INT(ntls_options_unref(so2), 0);
+
     ntls_socket_destroy(c.s);
     tu_client_wait_closed(&c, 10000);
     tu_client_free(&c);

@@ -20,7 +20,10 @@ impl OptionsHandle {
 }
 
 /// Runs `f` on the options behind a handle, leaving words on it when it fails.
-fn update(opts: *mut OptionsHandle, f: impl FnOnce(&mut Options) -> Result<(), OptionError>) -> c_int {
+pub(crate) fn update(
+    opts: *mut OptionsHandle,
+    f: impl FnOnce(&mut Options) -> Result<(), OptionError>,
+) -> c_int {
     let Some(h) = handle(opts) else {
         return NTLS_EINVAL;
     };

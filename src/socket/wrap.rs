@@ -40,19 +40,27 @@ impl<E: SocketEvents> Socket<E> {
             let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
             let conn = rustls::ServerConnection::new(st.config.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let side = ServerSide {
-                hooks: Arc::new(OwnHooks(self.clone())),
-                client_verifier: st.client_verifier,
-                handshake_deadline: Instant::now() + Duration::from_millis(ms),
-            };
+            let side = ServerSide::new(
+                Arc::new(OwnHooks(self.clone())),
+                st.client_verifier,
+                Instant::now() + Duration::from_millis(ms),
+                None,
+            );
             (conn.into(), Role::Server(side))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;
             let ct = client_config::build(o).map_err(fail)?;
             let conn = rustls::ClientConnection::new(ct.config.clone(), server_name.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let role =
-                Role::Client { verifier: ct.verifier, server_name, sni, addrs: Vec::new(), next_addr: 0 };
+            let role = Role::Client {
+                verifier: ct.verifier,
+                sessions: ct.sessions,
+                request_ocsp: ct.request_ocsp,
+                server_name,
+                sni,
+                addrs: Vec::new(),
+                next_addr: 0,
+            };
             (conn.into(), role)
         };
         self.apply_stream_options(o).map_err(fail)?;
