@@ -432,9 +432,18 @@ pub unsafe extern "C" fn ntls_socket_wrap_fd(
             State::Closed => return NTLS_ECLOSED,
             _ => return NTLS_EALREADY,
         }
-        // SAFETY: the caller hands over a connected TCP socket; from here we own it, and a
+        // SAFETY: the caller promises `fd` is an open descriptor for the call.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        if let Err(e) = crate::socket::transport::family_of(&borrowed) {
+            return s.fail_call(from_io(&e), "wrap_fd: the descriptor is not a TCP or Unix stream socket");
+        }
+        // SAFETY: the caller hands over a connected stream socket; from here we own it, and a
         // failed wrap closes it (the stream is dropped).
-        let stream = unsafe { <std::net::TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let stream = match crate::socket::transport::Stream::from_fd(fd) {
+            Ok(st) => st,
+            Err(e) => return s.fail_call(from_io(&e), &e.to_string()),
+        };
         o.with(|o| status(s.wrap_stream(stream, o)))
     })
 }

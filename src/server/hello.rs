@@ -9,7 +9,7 @@ use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
-use mio::net::TcpStream;
+use crate::socket::transport::Stream;
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use std::io::Write;
@@ -22,7 +22,7 @@ use std::time::Instant;
 pub struct HelloPhase<E: ServerEvents> {
     server: Arc<Server<E>>,
     sock: Arc<Socket<E::Socket>>,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     acceptor: Acceptor,
     pending: Option<(Accepted, Arc<Request>)>,
     deadline: Instant,
@@ -34,7 +34,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         cx: &mut Cx<'_>,
         server: Arc<Server<E>>,
         sock: Arc<Socket<E::Socket>>,
-        mut stream: TcpStream,
+        mut stream: Stream,
     ) {
         let token = cx.reserve();
         let deadline = Instant::now() + server.handshake_timeout;

@@ -6,6 +6,7 @@ mod connect;
 pub mod events;
 pub mod info;
 pub(crate) mod no_sigpipe;
+pub mod transport;
 mod wrap;
 mod write_queue;
 
@@ -368,10 +369,10 @@ impl<E: SocketEvents> Socket<E> {
         self.info.get()
     }
 
-    /// Records a connected stream's addresses (once).
-    pub fn note_addresses(&self, stream: &mio::net::TcpStream) {
-        if let (Ok(local), Ok(remote)) = (stream.local_addr(), stream.peer_addr()) {
-            let _ = self.addresses.set(Addresses { local, remote });
+    /// Records a connected stream's addresses (once; a Unix socket has none).
+    pub fn note_addresses(&self, stream: &transport::Stream) {
+        if let Some(a) = stream.addresses() {
+            let _ = self.addresses.set(a);
         }
     }
 

@@ -5,6 +5,7 @@
 //! in, records out), `idle` (deadlines), `states` (where each half is).
 
 mod dial;
+pub use dial::{Dest, LocalBind};
 mod idle;
 mod reading;
 mod states;
@@ -18,7 +19,7 @@ use crate::error::{NtlsError, NTLS_ECERT, NTLS_ECONNRESET, NTLS_ETLS, NTLS_EWRIT
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
-use mio::net::TcpStream;
+use crate::socket::transport::Stream;
 use mio::Interest;
 use rustls::pki_types::ServerName;
 use states::{Inbound, Outbound, Phase};
@@ -59,10 +60,14 @@ pub enum Role<E: SocketEvents> {
         server_name: ServerName<'static>,
         /// The SNI sent, if any.
         sni: Option<String>,
-        /// Resolved addresses, tried in order.
-        addrs: Vec<SocketAddr>,
+        /// Resolved addresses (or the `path`), tried in order.
+        addrs: Vec<Dest>,
         /// The next address to try.
         next_addr: usize,
+        /// `localAddress`/`localPort`, when given.
+        local: Option<LocalBind>,
+        /// The local end actually bound, for the words of a failed connect.
+        bound: Option<SocketAddr>,
     },
     /// An accepted connection.
     Server(ServerSide<E>),
@@ -71,7 +76,7 @@ pub enum Role<E: SocketEvents> {
 /// A TLS connection being driven by the loop.
 pub struct Conn<E: SocketEvents> {
     sock: Arc<Socket<E>>,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     tls: rustls::Connection,
     role: Role<E>,
     phase: Phase,
@@ -93,12 +98,12 @@ pub struct Conn<E: SocketEvents> {
     idle: IdleTimer,
 }
 
-/// Starts driving an already-connected TCP stream (an accepted or a wrapped one).
+/// Starts driving an already-connected stream (an accepted or a wrapped one).
 /// The caller has counted the handle with `handle_started`.
 pub fn start_connected<E: SocketEvents>(
     cx: &mut Cx<'_>,
     sock: Arc<Socket<E>>,
-    stream: TcpStream,
+    stream: Stream,
     tls: rustls::Connection,
     role: Role<E>,
     no_delay: bool,
@@ -129,7 +134,7 @@ pub fn start_connected<E: SocketEvents>(
 impl<E: SocketEvents> Conn<E> {
     fn new(
         sock: Arc<Socket<E>>,
-        stream: Option<TcpStream>,
+        stream: Option<Stream>,
         mut tls: rustls::Connection,
         role: Role<E>,
         connected: bool,

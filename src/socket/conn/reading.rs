@@ -8,7 +8,7 @@ use super::{Conn, Role};
 use crate::error::NtlsError;
 use crate::socket::SocketEvents;
 use crate::tls::alerts::tls_error;
-use mio::net::TcpStream;
+use crate::socket::transport::Stream;
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::Ordering;
@@ -45,7 +45,7 @@ impl<E: SocketEvents> Conn<E> {
         result
     }
 
-    fn read_from(&mut self, stream: &mut TcpStream, buf: &mut [u8]) -> Result<bool, NtlsError> {
+    fn read_from(&mut self, stream: &mut Stream, buf: &mut [u8]) -> Result<bool, NtlsError> {
         for _ in 0..READS_PER_TURN {
             let Inbound::Open { more, fin } = self.inbound else { return Ok(false) };
             if !(more || fin) || !self.may_read() {
