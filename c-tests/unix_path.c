@@ -127,7 +127,7 @@ int main(void) {
     /* openssl s_client -unix. */
     {
         char *argv[] = {"openssl", "s_client", "-unix", path, "-servername", "localhost", "-CAfile",
-                        (char *)tu_cert("ca-cert.pem"), "-verify_return_error", "-quiet", NULL};
+                        (char *)tu_cert("ca-cert.pem"), "-verify_return_error", "-quiet", "-no_ign_eof", NULL};
         tu_child c;
         tu_spawn(&c, argv);
         tu_write_child(&c, "line through s_client -unix\n");

@@ -227,6 +227,11 @@ typedef struct ntls_socket ntls_socket;
 #define NTLS_EWRITE_AFTER_END -4206
 
 /**
+ * The first descriptor systemd socket activation passes (`SD_LISTEN_FDS_START`).
+ */
+#define NTLS_LISTEN_FDS_START 3
+
+/**
  * Major version.
  */
 #define NTLS_VERSION_MAJOR 0
@@ -440,11 +445,6 @@ typedef struct ntls_socket ntls_socket;
  * `keepAliveInitialDelay`: milliseconds idle before the first probe, with `keepAlive` (int).
  */
 #define NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY 65
-
-/**
- * The first descriptor systemd passes (`SD_LISTEN_FDS_START`).
- */
-#define LISTEN_FDS_START 3
 
 /**
  * Node's default backlog.

@@ -259,7 +259,8 @@ pub unsafe extern "C" fn ntls_server_accept_fd(srv: *mut ntls_server, fd: c_int)
 }
 
 /// The first descriptor systemd socket activation passes (`SD_LISTEN_FDS_START`).
-pub const NTLS_LISTEN_FDS_START: c_int = crate::server::activation::LISTEN_FDS_START;
+pub const NTLS_LISTEN_FDS_START: c_int = 3;
+const _: () = assert!(NTLS_LISTEN_FDS_START == crate::server::activation::LISTEN_FDS_START);
 
 /// `sd_listen_fds(unset_environment)` without libsystemd: the number of listening
 /// descriptors systemd (or any socket-activation launcher) passed to this process, numbered

@@ -4,7 +4,7 @@
 use std::ffi::c_int;
 
 /// The first descriptor systemd passes (`SD_LISTEN_FDS_START`).
-pub const LISTEN_FDS_START: c_int = 3;
+pub(crate) const LISTEN_FDS_START: c_int = 3;
 
 /// How many descriptors were passed to this process: 0 when the variables are unset or
 /// meant for another process (a parent that did not clear them), `EINVAL` when they are
