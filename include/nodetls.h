@@ -447,11 +447,6 @@ typedef struct ntls_socket ntls_socket;
 #define NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY 65
 
 /**
- * Node's default backlog.
- */
-#define BACKLOG 511
-
-/**
  * `ntls_cert`: a certificate object; its strings live as long as the handle.
  */
 typedef struct ntls_cert ntls_cert;
@@ -1093,6 +1088,42 @@ int ntls_socket_renegotiate(ntls_socket *s);
  * `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
  */
 int ntls_socket_set_no_delay(ntls_socket *s, int enable);
+
+/**
+ * `socket.setKeepAlive(enable, initialDelay)`: SO_KEEPALIVE on (non-zero) or off; with a
+ * delay of 1000 ms or more, TCP_KEEPIDLE of the delay in whole seconds, TCP_KEEPINTVL 1 s and
+ * TCP_KEEPCNT 10, as libuv sets them (a shorter delay leaves the system's idle time). Called
+ * before the connection is up, it applies once it is. No effect on a Unix socket.
+ */
+int ntls_socket_set_keep_alive(ntls_socket *s, int enable, uint64_t initial_delay_ms);
+
+/**
+ * `socket.destroySoon()`: ends the socket (`ntls_socket_end`, unless already called), then
+ * closes it once the queued writes and close_notify have reached the kernel, without
+ * waiting for the peer's end; `close` reports no error, and `end` is not emitted unless the
+ * peer's end arrived before. Write callbacks complete with 0 as their bytes are flushed.
+ */
+int ntls_socket_destroy_soon(ntls_socket *s);
+
+/**
+ * `socket.bufferSize` (`writableLength`): bytes written and not yet handed to the kernel
+ * (0 before any write); `NTLS_EINVAL` for NULL, `NTLS_ECLOSED` after close (Node's
+ * `undefined`).
+ */
+int64_t ntls_socket_buffer_size(const ntls_socket *s);
+
+/**
+ * `socket.readable`: 1 from the start (connect or wrap) until the peer's end is emitted,
+ * the socket is destroyed or it closes; else 0 (also before the start and for NULL).
+ */
+int ntls_socket_readable(const ntls_socket *s);
+
+/**
+ * `socket.writable`: 1 from the start until `end` or `destroy` is called, or the socket
+ * ends itself after the peer's end (without `allowHalfOpen`, once the `end` callback has
+ * returned), or it closes; else 0 (also before the start and for NULL).
+ */
+int ntls_socket_writable(const ntls_socket *s);
 
 /**
  * The words of the last failed call on this socket; "" if none. Like every string the

@@ -3,7 +3,9 @@
 use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
-use super::{address_out, borrow_arc, path_out, c_str, guard, hand_out, handle, non_null, release_arc, retain_arc};
+use super::{
+    address_out, borrow_arc, c_str, guard, hand_out, handle, non_null, path_out, release_arc, retain_arc,
+};
 use super::{try_arc, try_ref};
 use crate::error::*;
 use crate::reactor::LoopCore;
@@ -188,7 +190,8 @@ pub unsafe extern "C" fn ntls_server_listen_fd(
         let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
         let listening = socket2::SockRef::from(&borrowed).is_listener();
         if crate::socket::transport::family_of(&borrowed).is_err() || !matches!(listening, Ok(true)) {
-            return srv.fail_call(NTLS_EINVAL, "listen_fd: the descriptor is not a listening TCP or Unix socket");
+            return srv
+                .fail_call(NTLS_EINVAL, "listen_fd: the descriptor is not a listening TCP or Unix socket");
         }
         if srv.state() != ServerState::New {
             let status = if srv.state() == ServerState::Listening { NTLS_EALREADY } else { NTLS_ECLOSED };
@@ -233,7 +236,10 @@ pub unsafe extern "C" fn ntls_server_accept_fd(srv: *mut ntls_server, fd: c_int)
         let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
         let listening = socket2::SockRef::from(&borrowed).is_listener();
         if crate::socket::transport::family_of(&borrowed).is_err() || !matches!(listening, Ok(false)) {
-            return srv.fail_call(NTLS_EINVAL, "accept_fd: the descriptor is not a connected TCP or Unix stream socket");
+            return srv.fail_call(
+                NTLS_EINVAL,
+                "accept_fd: the descriptor is not a connected TCP or Unix stream socket",
+            );
         }
         if matches!(srv.state(), ServerState::Closing | ServerState::Closed) {
             return srv.fail_call(NTLS_ECLOSED, "server is closed");

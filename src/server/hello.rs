@@ -8,8 +8,8 @@ use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
-use crate::socket::{start_connected, Role, ServerSide, Socket};
 use crate::socket::transport::Stream;
+use crate::socket::{start_connected, Role, ServerSide, Socket};
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use std::io::Write;
@@ -30,12 +30,7 @@ pub struct HelloPhase<E: ServerEvents> {
 
 impl<E: ServerEvents> HelloPhase<E> {
     /// Registers the stream and waits for the ClientHello.
-    pub fn start(
-        cx: &mut Cx<'_>,
-        server: Arc<Server<E>>,
-        sock: Arc<Socket<E::Socket>>,
-        mut stream: Stream,
-    ) {
+    pub fn start(cx: &mut Cx<'_>, server: Arc<Server<E>>, sock: Arc<Socket<E::Socket>>, mut stream: Stream) {
         let token = cx.reserve();
         let deadline = Instant::now() + server.handshake_timeout;
         if let Err(e) = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE) {

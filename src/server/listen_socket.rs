@@ -13,7 +13,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 
 /// Node's default backlog.
-pub const BACKLOG: i32 = 511;
+pub(crate) const BACKLOG: i32 = 511;
 
 /// What `server.address()` answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,16 @@ pub enum ListenAddr {
     Ip(SocketAddr),
     /// The path of a Unix socket (Node answers the string).
     Path(PathBuf),
+}
+
+impl ListenAddr {
+    /// The TCP port; 0 for a Unix socket.
+    pub fn port(&self) -> u16 {
+        match self {
+            ListenAddr::Ip(a) => a.port(),
+            ListenAddr::Path(_) => 0,
+        }
+    }
 }
 
 /// A bound, listening, non-blocking socket.

@@ -81,6 +81,9 @@ pub(super) fn serve<E: ServerEvents>(srv: &Arc<Server<E>>, cx: &mut Cx<'_>, stre
     }
     let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
     sock.set_high_water_mark(srv.high_water_mark);
+    if let Some(delay) = srv.keep_alive {
+        let _ = sock.set_keep_alive(true, delay);
+    }
     sock.note_addresses(&stream);
     srv.events.connection(srv, &sock);
     if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() {

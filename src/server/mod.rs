@@ -48,6 +48,8 @@ pub struct Server<E: ServerEvents> {
     tls: ServerTls,
     max_connections: Option<u64>,
     high_water_mark: Option<u64>,
+    /// `keepAlive` (with `keepAliveInitialDelay`): applied to every connection.
+    keep_alive: Option<u64>,
     handshake_timeout: Duration,
     no_delay: bool,
     allow_half_open: bool,
@@ -99,6 +101,10 @@ impl<E: ServerEvents> Server<E> {
             tls,
             max_connections: o.non_negative(NTLS_OPT_MAX_CONNECTIONS)?,
             high_water_mark: o.non_negative(NTLS_OPT_HIGH_WATER_MARK)?,
+            keep_alive: {
+                let delay = o.non_negative(NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY)?.unwrap_or(0);
+                o.bool_or(NTLS_OPT_KEEP_ALIVE, false).then_some(delay)
+            },
             handshake_timeout: Duration::from_millis(handshake_ms),
             no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
             allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),

@@ -88,9 +88,9 @@ impl Plan {
 fn local_bind(o: &Options) -> Result<Option<LocalBind>, OptionError> {
     let ip = match o.str(NTLS_OPT_LOCAL_ADDRESS) {
         None => None,
-        Some(a) => Some(
-            a.parse::<IpAddr>().map_err(|_| OptionError::invalid(format!("Invalid IP address: {a}")))?,
-        ),
+        Some(a) => {
+            Some(a.parse::<IpAddr>().map_err(|_| OptionError::invalid(format!("Invalid IP address: {a}")))?)
+        }
     };
     let port = match o.int(NTLS_OPT_LOCAL_PORT) {
         None => None,

@@ -46,15 +46,20 @@ impl Stream {
         }
     }
 
-    /// SO_KEEPALIVE, and TCP_KEEPIDLE when `idle_secs` > 0 (Node's `setKeepAlive`); a Unix
-    /// socket has no keep-alive probes, so nothing is done, as libuv does for pipes.
+    /// Node's `setKeepAlive`, as libuv does it: SO_KEEPALIVE, and with a delay of a second
+    /// or more TCP_KEEPIDLE (whole seconds), TCP_KEEPINTVL 1 and TCP_KEEPCNT 10. A Unix
+    /// socket has no keep-alive probes: nothing to do.
     pub fn set_keep_alive(&self, on: bool, idle_secs: u32) -> io::Result<()> {
         let Stream::Tcp(s) = self else { return Ok(()) };
         let sock = SockRef::from(s);
         sock.set_keepalive(on)?;
         if on && idle_secs > 0 {
-            let idle = std::time::Duration::from_secs(u64::from(idle_secs));
-            sock.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(idle))?;
+            let secs = |n| std::time::Duration::from_secs(n);
+            let params = socket2::TcpKeepalive::new()
+                .with_time(secs(u64::from(idle_secs)))
+                .with_interval(secs(1))
+                .with_retries(10);
+            sock.set_tcp_keepalive(&params)?;
         }
         Ok(())
     }

@@ -52,8 +52,7 @@ impl<E: SocketEvents> Socket<E> {
             let ct = client_config::build(o).map_err(fail)?;
             let conn = rustls::ClientConnection::new(ct.config.clone(), server_name.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let role =
-                Role::Client {
+            let role = Role::Client {
                 verifier: ct.verifier,
                 server_name,
                 sni,

@@ -35,8 +35,11 @@ pub struct LocalBind {
 
 impl LocalBind {
     fn address_for(&self, peer: SocketAddr) -> SocketAddr {
-        let unspecified =
-            if peer.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
+        let unspecified = if peer.is_ipv4() {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        };
         SocketAddr::new(self.ip.unwrap_or(unspecified), self.port)
     }
 }

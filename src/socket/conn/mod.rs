@@ -17,9 +17,9 @@ use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECERT, NTLS_ECONNRESET, NTLS_ETLS, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
+use crate::socket::transport::Stream;
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
-use crate::socket::transport::Stream;
 use mio::Interest;
 use rustls::pki_types::ServerName;
 use states::{Inbound, Outbound, Phase};
@@ -234,6 +234,8 @@ impl<E: SocketEvents> Conn<E> {
             Ok(()) if self.outbound == Outbound::Shut && self.inbound == Inbound::Ended => {
                 self.close(cx, false)
             }
+            // destroySoon(): everything queued and the end are on the wire.
+            Ok(()) if self.outbound == Outbound::Shut && self.sock.destroying_soon() => self.close(cx, false),
             Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => {
                 // Node's client sees the stream end first, then the error.
                 if matches!(self.role, Role::Client { .. }) && !self.sock.is_destroyed() {
@@ -257,6 +259,10 @@ impl<E: SocketEvents> Conn<E> {
         }
         if let (Some(enable), Some(stream)) = (self.sock.take_no_delay_request(), self.stream.as_ref()) {
             let _ = stream.set_nodelay(enable);
+        }
+        if let (Some((on, secs)), Some(stream)) = (self.sock.take_keep_alive_request(), self.stream.as_ref())
+        {
+            let _ = stream.set_keep_alive(on, secs);
         }
         self.take_writes();
         let more = self.read()?;

@@ -6,9 +6,9 @@
 use super::states::{Inbound, Phase};
 use super::{Conn, Role};
 use crate::error::NtlsError;
+use crate::socket::transport::Stream;
 use crate::socket::SocketEvents;
 use crate::tls::alerts::tls_error;
-use crate::socket::transport::Stream;
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::Ordering;
@@ -170,6 +170,7 @@ impl<E: SocketEvents> Conn<E> {
             return;
         }
         self.inbound = Inbound::Ended;
+        self.sock.peer_ended.store(true, Ordering::SeqCst);
         if !self.sock.is_destroyed() {
             self.sock.events.end(&self.sock);
         }
