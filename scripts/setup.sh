@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for building and testing nodetls, checking first
-# what is there: Debian packages through apt-get, cbindgen through cargo, pytest through pip.
+# what is there: Debian packages through apt-get (testssl.sh among them), cbindgen through
+# cargo, pytest, sslyze and tlslite-ng through pip.
 set -euo pipefail
 
 need_apt=()
@@ -19,6 +20,7 @@ have systemd-socket-activate || need_apt+=(systemd)
 have node || need_apt+=(nodejs)
 have go || need_apt+=(golang-go)
 have python3 || need_apt+=(python3 python3-pip)
+have testssl || need_apt+=(testssl.sh)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
@@ -39,5 +41,23 @@ if [ $cb_ok -eq 0 ]; then
   cargo install cbindgen --version 0.29.4 --locked --quiet
 fi
 
+# bindings/go's go.mod says go 1.26.0 (golang.org/x/net v0.62.0, for the HTTP/2 tests,
+# needs it): Go 1.21 or newer fetches that toolchain from the module proxy by itself;
+# Debian's older golang-go cannot.
+go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [ "${go_minor:-0}" -lt 21 ]; then
+  echo "setup: bindings/go needs Go 1.21 or newer (1.26 is used); this is $(go env GOVERSION)" >&2
+  exit 1
+fi
+
 python3 -c "import pytest" 2>/dev/null || python3 -m pip install --quiet pytest
+# The scanner and the independent TLS peer of the fault suite (c-tests/faults/scanners.py).
+py_need=()
+python3 -c "import sslyze" 2>/dev/null || py_need+=(sslyze)
+python3 -c "import tlslite" 2>/dev/null || py_need+=(tlslite-ng)
+if [ ${#py_need[@]} -gt 0 ]; then
+  echo "setup: installing ${py_need[*]} (pip)"
+  python3 -m pip install --quiet "${py_need[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${py_need[@]}"
+fi
 echo "setup: ready"

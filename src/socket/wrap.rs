@@ -41,11 +41,12 @@ impl<E: SocketEvents> Socket<E> {
             let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
             let conn = rustls::ServerConnection::new(st.config.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let side = ServerSide {
-                hooks: Arc::new(OwnHooks(self.clone())),
-                client_verifier: st.client_verifier,
-                handshake_deadline: Instant::now() + Duration::from_millis(ms),
-            };
+            let side = ServerSide::new(
+                Arc::new(OwnHooks(self.clone())),
+                st.client_verifier,
+                Instant::now() + Duration::from_millis(ms),
+                None,
+            );
             (conn.into(), Role::Server(side))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;
@@ -54,6 +55,8 @@ impl<E: SocketEvents> Socket<E> {
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
             let role = Role::Client {
                 verifier: ct.verifier,
+                sessions: ct.sessions,
+                request_ocsp: ct.request_ocsp,
                 server_name,
                 sni,
                 addrs: Vec::new(),

@@ -94,6 +94,18 @@ impl SecureContext {
     pub fn versions(&self) -> &[&'static SupportedProtocolVersion] {
         &self.versions
     }
+
+    /// Whether `other` trusts the same servers and presents the same certificates: the
+    /// same anchors, `ca`, CRLs and chains (a resumed session adopts the verdict of the
+    /// handshake that made it, so it may only move between contexts that would agree).
+    pub fn same_trust(&self, other: &SecureContext) -> bool {
+        let chains = |c: &SecureContext| c.keys.iter().map(|k| k.cert.clone()).collect::<Vec<_>>();
+        self.roots.roots == other.roots.roots
+            && self.ca.roots == other.ca.roots
+            && self.ca.intermediates == other.ca.intermediates
+            && self.crls == other.crls
+            && chains(self) == chains(other)
+    }
 }
 
 /// The crypto provider narrowed to `ciphers` (Node's default list when unset) and `ecdhCurve`.
@@ -229,14 +241,15 @@ fn load_keys(o: &Options) -> Result<Vec<Arc<CertifiedKey>>, OptionError> {
         let own = key_passphrases.get(i).and_then(|p| p.as_deref()).map(str::as_bytes);
         let key = keys::parse_private_key(pem, own.or(passphrase), &what).map_err(key_error)?;
         let mut last = None;
-        let found =
-            chains.iter().find_map(|chain| match keys::certified_key(chain.clone(), key.clone_key()) {
+        let found = chains.iter().find_map(|chain| {
+            match keys::certified_key(chain.clone(), keys::SecretKey::new(key.clone_key())) {
                 Ok(ck) => Some(ck),
                 Err(e) => {
                     last = Some(e);
                     None
                 }
-            });
+            }
+        });
         match (found, last) {
             (Some(ck), _) => out.push(ck),
             (None, Some(KeyError::KeyMismatch(_))) | (None, None) => {
