@@ -114,7 +114,10 @@ pub fn start<E: SocketEvents>(sock: Arc<Socket<E>>, lp: Loop, plan: Plan, cx: &m
     resolve::resolve(&lp, cx, &host, plan.port, move |cx, result| match result {
         Ok(_) if sock.is_destroyed() => give_up(&sock, None),
         Ok(addrs) => {
+            // An IP literal is not looked up, so Node ignores `family` for it.
+            let literal = plan.host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok();
             let wanted = |a: &SocketAddr| match plan.family {
+                _ if literal => true,
                 4 => a.is_ipv4(),
                 6 => a.is_ipv6(),
                 _ => true,

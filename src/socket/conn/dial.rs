@@ -62,6 +62,11 @@ impl From<io::Error> for DialError {
 /// for the error's words.
 fn connect_bound(peer: SocketAddr, local: LocalBind) -> Result<(TcpStream, SocketAddr), DialError> {
     let want = local.address_for(peer);
+    if want.is_ipv4() != peer.is_ipv4() {
+        // libuv refuses the mix itself (the kernel would say EAFNOSUPPORT): Node's EINVAL.
+        let e = io::Error::from_raw_os_error(libc::EINVAL);
+        return Err(DialError::Fatal(NtlsError::from_io(&e, "bind", &want.ip().to_string())));
+    }
     let sock = socket2::Socket::new(Domain::for_address(peer), Type::STREAM, Some(Protocol::TCP))?;
     // libuv sets SO_REUSEADDR before a client's bind too.
     sock.set_reuse_address(true)?;

@@ -271,7 +271,10 @@ impl<E: SocketEvents> Conn<E> {
                 self.close(cx, false)
             }
             // destroySoon(): everything queued and the end are on the wire.
-            Ok(()) if self.outbound == Outbound::Shut && self.sock.destroying_soon() => self.close(cx, false),
+            Ok(()) if self.outbound == Outbound::Shut && self.sock.destroying_soon() => {
+                self.discard_input();
+                self.close(cx, false)
+            }
             Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => {
                 // Node's client sees the stream end first, then the error.
                 if matches!(self.role, Role::Client { .. }) && !self.sock.is_destroyed() {

@@ -88,6 +88,23 @@ impl<E: SocketEvents> Conn<E> {
         Ok(true)
     }
 
+    /// Reads and drops what the peer sent and nobody will read (a socket closing through
+    /// `destroySoon`): closing with unread bytes makes the kernel send a reset, which can
+    /// discard our own last records before the peer has read them.
+    pub(super) fn discard_input(&mut self) {
+        let Some(stream) = self.stream.as_mut() else { return };
+        READ_BUF.with(|b| {
+            let mut buf = b.borrow_mut();
+            for _ in 0..READS_PER_TURN {
+                match stream.read(&mut buf) {
+                    Ok(n) if n > 0 => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    _ => return,
+                }
+            }
+        });
+    }
+
     /// Whether reading is allowed now: always while handshaking, then only while flowing.
     fn may_read(&self) -> bool {
         self.phase != Phase::Secure || self.sock.flowing()
