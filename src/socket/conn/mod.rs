@@ -132,7 +132,12 @@ pub struct Conn<E: SocketEvents> {
     allow_half_open: bool,
     no_delay: bool,
     idle: IdleTimer,
+    /// `destroySoon`: when the wait for the peer's end gives up.
+    linger_until: Option<Instant>,
 }
+
+/// How long a `destroySoon` socket whose end is flushed waits for the peer's.
+const DESTROY_SOON_LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Starts driving an already-connected stream (an accepted or a wrapped one).
 /// The caller has counted the handle with `handle_started`.
@@ -195,6 +200,7 @@ impl<E: SocketEvents> Conn<E> {
             allow_half_open,
             no_delay: true,
             idle: IdleTimer::new(),
+            linger_until: None,
         }
     }
 
@@ -272,8 +278,7 @@ impl<E: SocketEvents> Conn<E> {
             }
             // destroySoon(): everything queued and the end are on the wire.
             Ok(()) if self.outbound == Outbound::Shut && self.sock.destroying_soon() => {
-                self.discard_input();
-                self.close(cx, false)
+                self.linger(cx, token)
             }
             Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => {
                 // Node's client sees the stream end first, then the error.
@@ -313,6 +318,29 @@ impl<E: SocketEvents> Conn<E> {
             self.sock.lp.kick(token);
         }
         Ok(())
+    }
+
+    /// `destroySoon()` once our end is flushed: close when the peer has finished too, or
+    /// after `DESTROY_SOON_LINGER`, dropping what it sends meanwhile. Closing at once would
+    /// let any byte the peer sends afterwards (a session ticket, its close_notify) meet a
+    /// closed socket, whose reset makes the kernel throw away our records still queued for
+    /// the wire (Node then saw 144 KiB of a 1 MiB write).
+    fn linger(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        let peer_done = self.inbound.finished() || self.discard_input();
+        let now = Instant::now();
+        let until = match self.linger_until {
+            Some(at) => at,
+            None => {
+                let at = now + DESTROY_SOON_LINGER;
+                cx.set_timer(token, at);
+                self.linger_until = Some(at);
+                at
+            }
+        };
+        if peer_done || now >= until {
+            return self.close(cx, false);
+        }
+        Next::Keep
     }
 
     /// The handshake finished: judge the peer, record the facts, emit the secure event.

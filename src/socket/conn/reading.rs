@@ -89,20 +89,21 @@ impl<E: SocketEvents> Conn<E> {
     }
 
     /// Reads and drops what the peer sent and nobody will read (a socket closing through
-    /// `destroySoon`): closing with unread bytes makes the kernel send a reset, which can
-    /// discard our own last records before the peer has read them.
-    pub(super) fn discard_input(&mut self) {
-        let Some(stream) = self.stream.as_mut() else { return };
+    /// `destroySoon`); true once the peer has finished (EOF or a failed read).
+    pub(super) fn discard_input(&mut self) -> bool {
+        let Some(stream) = self.stream.as_mut() else { return true };
         READ_BUF.with(|b| {
             let mut buf = b.borrow_mut();
             for _ in 0..READS_PER_TURN {
                 match stream.read(&mut buf) {
-                    Ok(n) if n > 0 => {}
+                    Ok(0) => return true,
+                    Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    _ => return,
+                    Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
                 }
             }
-        });
+            false
+        })
     }
 
     /// Whether reading is allowed now: always while handshaking, then only while flowing.
