@@ -12,6 +12,8 @@ pub mod cert;
 pub mod ciphers;
 pub mod context;
 pub mod error;
+pub mod identity;
+pub mod logging;
 pub mod loops;
 pub mod options;
 pub mod request;

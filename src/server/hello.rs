@@ -153,12 +153,15 @@ impl<E: ServerEvents> HelloPhase<E> {
                 Ok(c) => c,
                 Err(e) => return self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message)),
             },
-            None => (tls.config.clone(), tls.client_verifier.clone()),
+            None => tls.default_config(),
         };
+        // Anything noted now belongs to this connection (its Conn takes it at launch).
+        let _ = crate::tls::handshake::notes::take();
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
             Err((e, alert)) => {
-                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""))
+                let _ = crate::tls::handshake::notes::take();
+                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""));
             }
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };

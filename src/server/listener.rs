@@ -90,13 +90,14 @@ impl<E: ServerEvents> Listener<E> {
             super::hello::HelloPhase::start(cx, srv.clone(), sock, stream);
             return;
         }
-        let Ok(tls) = rustls::ServerConnection::new(srv.tls.config.clone()) else {
+        let (config, client_verifier) = srv.tls.default_config();
+        let Ok(tls) = rustls::ServerConnection::new(config) else {
             return;
         };
         srv.connections.fetch_add(1, Ordering::SeqCst);
         let side = ServerSide {
             hooks: Arc::new(Hooks(srv.clone())),
-            client_verifier: srv.tls.client_verifier.clone(),
+            client_verifier,
             handshake_deadline: Instant::now() + srv.handshake_timeout,
         };
         srv.lp.handle_started();

@@ -25,6 +25,8 @@ pub trait SocketEvents: Send + Sync + Sized + 'static {
     fn drain(&self, s: &Socket<Self>);
     /// `timeout`: idle for the time set with `set_timeout`.
     fn timeout(&self, s: &Socket<Self>);
+    /// `keylog`: one NSS key-log line (ending in a newline) of a client's handshake.
+    fn keylog(&self, _s: &Socket<Self>, _line: &[u8]) {}
 }
 
 /// A finished write's callback: the status is 0 or a negative `NTLS_E*`.

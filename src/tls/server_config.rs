@@ -1,6 +1,7 @@
 //! rustls server configuration from a context and the server's own options.
 
 use super::context::SecureContext;
+use super::handshake::keylog::NodeKeyLog;
 use super::sni::{NodeCertResolver, SniTable};
 use super::tickets::{NodeTicketer, DEFAULT_SESSION_TIMEOUT, TICKET_KEYS_LEN};
 use super::verify::NodeClientVerifier;
@@ -8,7 +9,8 @@ use crate::options::keys::*;
 use crate::options::{OptionError, Options};
 use rustls::server::NoClientAuth;
 use rustls::ServerConfig;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The server options that shape every config a server builds (the default one, and
 /// one per context an SNICallback answers with).
@@ -24,11 +26,14 @@ pub struct ServerParams {
     pub honor_cipher_order: bool,
     /// Session tickets: `ticketKeys` (or random ones) and `sessionTimeout`.
     pub ticketer: Arc<NodeTicketer>,
+    /// The key log of every config the server builds (`keylog`, `SSLKEYLOGFILE`).
+    pub keylog: Arc<NodeKeyLog>,
 }
 
 impl ServerParams {
-    /// Reads and checks the server options.
-    pub fn from_options(o: &Options) -> Result<Self, OptionError> {
+    /// Reads and checks the server options; key-log lines reach the `keylog` event while
+    /// `keylog_wanted` is set.
+    pub fn from_options(o: &Options, keylog_wanted: Arc<AtomicBool>) -> Result<Self, OptionError> {
         Ok(ServerParams {
             request_cert: o.bool_or(NTLS_OPT_REQUEST_CERT, false),
             reject_unauthorized: o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true),
@@ -36,6 +41,7 @@ impl ServerParams {
             // Node's tls.Server defaults it to true (checked against Node 20).
             honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, true),
             ticketer: Arc::new(ticketer(o)?),
+            keylog: NodeKeyLog::new(keylog_wanted),
         })
     }
 }
@@ -43,10 +49,9 @@ impl ServerParams {
 /// What a server needs per connection besides the rustls config.
 #[derive(Debug)]
 pub struct ServerTls {
-    /// The config every accepted connection starts from.
-    pub config: Arc<ServerConfig>,
-    /// Client-certificate checks, when `requestCert` is set.
-    pub client_verifier: Option<Arc<NodeClientVerifier>>,
+    /// The config every accepted connection starts from, and its client-certificate
+    /// checks; `setSecureContext` replaces both (connections keep the ones they began with).
+    default: RwLock<ContextConfig>,
     /// Contexts added with `addContext`, chosen by the client's server name.
     pub sni: SniTable,
     /// The server options, for configs built later.
@@ -56,6 +61,19 @@ pub struct ServerTls {
 }
 
 impl ServerTls {
+    /// The config (and client verifier) a new connection without a chosen context uses.
+    pub fn default_config(&self) -> ContextConfig {
+        self.default.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// `server.setSecureContext(options)`: a new default context from `o`'s
+    /// createSecureContext options, for the connections accepted from now on.
+    pub fn set_secure_context(&self, o: &Options) -> Result<(), OptionError> {
+        let cfg = config(SecureContext::from_options(o)?, &self.params)?;
+        *self.default.write().unwrap_or_else(|e| e.into_inner()) = cfg;
+        Ok(())
+    }
+
     /// The config for a context other than the server's own (built once per context): its
     /// certificates, trust store and CRLs, with the server's `requestCert`,
     /// `rejectUnauthorized`, ALPN and tickets (as OpenSSL's `SSL_set_SSL_CTX` keeps the
@@ -72,13 +90,12 @@ impl ServerTls {
 }
 
 /// Builds the server side of `tls.createServer(options)`.
-pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
+pub fn build(o: &Options, keylog_wanted: Arc<AtomicBool>) -> Result<ServerTls, OptionError> {
     let ctx: Arc<SecureContext> = SecureContext::from_options(o)?;
-    let params = ServerParams::from_options(o)?;
-    let (config, client_verifier) = config(ctx, &params)?;
+    let params = ServerParams::from_options(o, keylog_wanted)?;
+    let default = config(ctx, &params)?;
     Ok(ServerTls {
-        config,
-        client_verifier,
+        default: RwLock::new(default),
         sni: SniTable::default(),
         params,
         by_context: Mutex::new(Vec::new()),
@@ -113,6 +130,7 @@ fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, Op
     config.alpn_protocols = p.alpn.clone();
     config.ignore_client_order = p.honor_cipher_order;
     config.ticketer = p.ticketer.clone();
+    config.key_log = p.keylog.clone();
     // OpenSSL (and so Node) sends two TLS 1.3 tickets after a full handshake.
     config.send_tls13_tickets = 2;
     Ok((Arc::new(config), client_verifier))
