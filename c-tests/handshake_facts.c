@@ -116,33 +116,91 @@ static void against_node_client(const char *max_version) {
     ntls_server_unref(srv);
 }
 
-/* Our client against openssl s_server -keymatexport: the same material, both versions. */
+/* Our client against openssl s_server -keymatexport -keylogfile: the same material, and
+ * the same key-log lines from our keylog event, from SSLKEYLOGFILE and from openssl. */
 static char client_ekm[256];
+static char client_keylog[8192];
+static atomic_int client_lines;
+static void client_keylog_cb(ntls_socket *s, const uint8_t *line, size_t len, void *d) {
+    (void)s, (void)d;
+    CHECK(len > 2 && line[len - 1] == '\n');
+    CHECK(client_ekm[0] == 0); /* before secureConnect */
+    strncat(client_keylog, (const char *)line, len);
+    atomic_fetch_add(&client_lines, 1);
+}
+
+/* Every line of `sub` (newline-separated, '#' lines skipped) is a line of `all`. */
+static int lines_within(const char *sub, const char *all) {
+    int n = 0;
+    char *copy = strdup(sub);
+    for (char *l = strtok(copy, "\n"); l; l = strtok(NULL, "\n")) {
+        if (l[0] == '#') continue;
+        if (!strstr(all, l)) {
+            fprintf(stderr, "line not found: %s\nin:\n%s\n", l, all);
+            exit(1);
+        }
+        n++;
+    }
+    free(copy);
+    return n;
+}
+static char client_cert_fp[128]; /* the client's certificate, or "" for none */
 static void ekm_on_secure(ntls_socket *s, void *d) {
     (void)d;
     uint8_t out[20];
     CHECK_INT(ntls_socket_export_keying_material(s, out, 20, LABEL, NULL, 0), 0);
-    hex(out, 20, client_ekm);
     ntls_cert *own = NULL;
-    CHECK_INT(ntls_socket_get_certificate(s, &own), NTLS_ENOENT); /* no certificate of ours */
+    if (client_cert_fp[0]) {
+        /* Ours, whether the server asked for it or not (OpenSSL's current certificate). */
+        CHECK_INT(ntls_socket_get_certificate(s, &own), 0);
+        CHECK_STR(ntls_cert_fingerprint256(own), client_cert_fp);
+        ntls_cert_unref(own);
+    } else {
+        CHECK_INT(ntls_socket_get_certificate(s, &own), NTLS_ENOENT); /* no certificate of ours */
+    }
+    hex(out, 20, client_ekm);
     ntls_socket_end(s);
 }
 
-static void against_openssl_server(const char *version_flag, const char *version) {
+/* The SHA-256 fingerprint of a test certificate, as openssl prints it. */
+static void fingerprint_of(const char *name, char *out, size_t len) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "openssl x509 -in '%s' -noout -fingerprint -sha256", tu_cert(name));
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    char line[256] = "";
+    CHECK(fgets(line, sizeof line, p) != NULL);
+    pclose(p);
+    char *eq = strchr(line, '=');
+    CHECK(eq != NULL);
+    eq[strcspn(eq, "\n")] = 0;
+    snprintf(out, len, "%s", eq + 1);
+}
+
+static void against_openssl_server(const char *version_flag, const char *version, const char *client_cert, int ask) {
     int port = tu_closed_port();
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
+    char openssl_log[] = "/tmp/nodetls-facts-ossl-XXXXXX", our_log[] = "/tmp/nodetls-facts-ours-XXXXXX";
+    close(mkstemp(openssl_log));
+    close(mkstemp(our_log));
     char *argv[] = {"openssl", "s_server", "-accept", ps, "-naccept", "1", "-cert",
                     (char *)tu_cert("server-ec-cert.pem"), "-key", (char *)tu_cert("server-ec-key.pem"),
-                    (char *)version_flag, "-keymatexport", LABEL, "-keymatexportlen", "20", NULL};
+                    (char *)version_flag, "-keymatexport", LABEL, "-keymatexportlen", "20",
+                    /* without `ask`, the NULL ends argv here: openssl asks for no certificate */
+                    "-keylogfile", openssl_log, ask ? "-verify" : NULL, "1", "-CAfile", (char *)tu_cert("ca-cert.pem"),
+                    NULL};
     tu_child c;
     tu_spawn(&c, argv);
     char line[512];
     CHECK(tu_read_line(&c, line, sizeof line, 10000)); /* "Using default temp DH parameters" / ACCEPT */
     while (!strstr(line, "ACCEPT")) CHECK(tu_read_line(&c, line, sizeof line, 10000));
     memset(client_ekm, 0, sizeof client_ekm);
+    memset(client_keylog, 0, sizeof client_keylog);
+    atomic_store(&client_lines, 0);
     ntls_socket *s;
     CHECK_INT(ntls_socket_new(NULL, &s), 0);
+    CHECK_INT(ntls_socket_on_keylog(s, client_keylog_cb), 0);
     uint8_t tmp[4];
     CHECK_INT(ntls_socket_export_keying_material(s, tmp, 4, LABEL, NULL, 0), NTLS_ENOTCONN);
     ntls_socket_on_secure_connect(s, ekm_on_secure);
@@ -153,7 +211,18 @@ static void against_openssl_server(const char *version_flag, const char *version
     ntls_options_set_string(o, NTLS_OPT_HOST, "127.0.0.1");
     ntls_options_set_string(o, NTLS_OPT_SERVERNAME, "localhost");
     tu_add_pem(o, NTLS_OPT_CA, "ca-cert.pem");
-    CHECK_INT(ntls_socket_connect(s, o), 0);
+    client_cert_fp[0] = 0;
+    if (client_cert) {
+        char key[64], cert[64];
+        snprintf(key, sizeof key, "%s-key.pem", client_cert);
+        snprintf(cert, sizeof cert, "%s-cert.pem", client_cert);
+        tu_add_pem(o, NTLS_OPT_KEY, key);
+        tu_add_pem(o, NTLS_OPT_CERT, cert);
+        fingerprint_of(cert, client_cert_fp, sizeof client_cert_fp);
+    }
+    CHECK_INT(setenv("SSLKEYLOGFILE", our_log, 1), 0);
+    CHECK_INT(ntls_socket_connect(s, o), 0); /* reads SSLKEYLOGFILE */
+    unsetenv("SSLKEYLOGFILE");
     ntls_options_unref(o);
     char want[256] = "";
     for (int i = 0; i < 60 && !want[0]; i++) {
@@ -164,8 +233,18 @@ static void against_openssl_server(const char *version_flag, const char *version
     WAIT_FOR(client_ekm[0] != 0, 5000);
     for (char *p = want; *p; p++) *p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
     CHECK_STR(client_ekm, want);
-    printf("%s: our client and openssl s_server export the same keying material\n", version);
     tu_wait_child(&c, 5000);
+    char *theirs = tu_read_file(openssl_log, NULL), *ours = tu_read_file(our_log, NULL);
+    int n = lines_within(theirs, client_keylog);
+    CHECK_INT(n, atomic_load(&client_lines));
+    CHECK_INT(lines_within(ours, client_keylog), n);
+    CHECK_INT(n, strcmp(version, "TLSv1.3") == 0 ? 5 : 1);
+    free(theirs);
+    free(ours);
+    unlink(openssl_log);
+    unlink(our_log);
+    printf("%s: our client and openssl s_server export the same keying material and log the same %d lines"
+           " (keylog event and SSLKEYLOGFILE)\n", version, n);
     ntls_socket_unref(s);
 }
 
@@ -173,8 +252,11 @@ int main(void) {
     tu_init(60);
     against_node_client("TLSv1.3");
     against_node_client("TLSv1.2");
-    against_openssl_server("-tls1_3", "TLSv1.3");
-    against_openssl_server("-tls1_2", "TLSv1.2");
+    against_openssl_server("-tls1_3", "TLSv1.3", NULL, 0);
+    against_openssl_server("-tls1_2", "TLSv1.2", NULL, 0);
+    against_openssl_server("-tls1_3", "TLSv1.3", "client", 1);
+    against_openssl_server("-tls1_2", "TLSv1.2", "client", 0);
+    printf("getCertificate on our client: the certificate sent (asked), the configured one (not asked)\n");
     printf("handshake facts ok\n");
     return 0;
 }
