@@ -1183,7 +1183,8 @@ int ntls_socket_get_cipher(const ntls_socket *s,
 int ntls_socket_get_ephemeral_key_info(const ntls_socket *s, const char **name, int *size);
 
 /**
- * `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
+ * `alpnProtocol`: the agreed protocol; NULL when none was agreed (Node's `false`) and before
+ * the handshake finished (Node's `null`: `ntls_socket_get_cipher` failing tells which).
  */
 const char *ntls_socket_alpn_protocol(const ntls_socket *s);
 

@@ -14,9 +14,6 @@ use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use std::io::Write;
 
-/// A fatal handshake_failure alert record (TLS 1.2 record version, as OpenSSL sends it
-/// before any key is agreed).
-const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;
@@ -144,7 +141,7 @@ impl<E: ServerEvents> HelloPhase<E> {
             // A context without a certificate can sign nothing: OpenSSL answers with a
             // handshake_failure alert (rustls would send access_denied).
             if let Some(stream) = self.stream.as_ref() {
-                let _ = NoSigPipe(stream).write_all(&HANDSHAKE_FAILURE_ALERT);
+                let _ = NoSigPipe(stream).write_all(&crate::tls::alerts::HANDSHAKE_FAILURE_ALERT);
             }
             return self.fail(cx, crate::tls::alerts::ssl_error("no suitable signature algorithm"));
         }

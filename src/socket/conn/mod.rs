@@ -15,7 +15,7 @@ use super::events::WriteDone;
 use super::info;
 use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
-use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EWRITE_AFTER_END};
+use crate::error::{NtlsError, NTLS_ECERT, NTLS_ECONNRESET, NTLS_ETLS, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
@@ -24,6 +24,7 @@ use mio::Interest;
 use rustls::pki_types::ServerName;
 use states::{Inbound, Outbound, Phase};
 use std::collections::VecDeque;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -333,8 +334,16 @@ impl<E: SocketEvents> Conn<E> {
             return self.close(cx, false);
         }
         if let Some(stream) = self.stream.as_mut() {
-            // Best effort: let the peer see rustls's alert.
-            let _ = self.tls.write_tls(&mut NoSigPipe(stream));
+            // Best effort: let the peer see the alert (OpenSSL's where it differs).
+            match crate::tls::alerts::openssl_alert(&self.tls, &err) {
+                Some(alert) => {
+                    let _ = self.tls.write_tls(&mut io::sink());
+                    let _ = NoSigPipe(stream).write_all(alert);
+                }
+                None => {
+                    let _ = self.tls.write_tls(&mut NoSigPipe(stream));
+                }
+            }
         }
         if let rustls::Connection::Server(s) = &self.tls {
             self.sock.note_requested_name(s.server_name().unwrap_or(""));
@@ -342,6 +351,16 @@ impl<E: SocketEvents> Conn<E> {
         match &self.role {
             Role::Server(side) if self.phase != Phase::Secure => side.hooks.client_error(&err, &self.sock),
             _ => self.sock.events.error(&self.sock, &err),
+        }
+        if self.phase == Phase::Secure && matches!(err.status(), NTLS_ETLS | NTLS_ECERT) {
+            // Node destroys a secure socket only for a transport error: after a TLS error
+            // (a bad record, the peer's alert) OpenSSL's reads return 0, so the stream ends
+            // and closes cleanly (`end`, then `close` with had_error false).
+            if self.inbound != Inbound::Ended && !self.sock.is_destroyed() {
+                self.inbound = Inbound::Ended;
+                self.sock.events.end(&self.sock);
+            }
+            return self.close(cx, false);
         }
         self.close(cx, true)
     }
