@@ -442,9 +442,37 @@ typedef struct ntls_socket ntls_socket;
 #define NTLS_OPT_REUSE_PORT 34
 
 /**
+ * `session`: a session from `ntls_socket_get_session` or the `session` event to resume
+ * (`ntls_options_set_session`).
+ */
+#define NTLS_OPT_SESSION 40
+
+/**
+ * `requestOCSP`: a client asks for the server's stapled OCSP response (bool).
+ */
+#define NTLS_OPT_REQUEST_OCSP 41
+
+/**
+ * `ocspResponse`: a DER OCSP response a server staples for its certificate, one per `cert`
+ * in order (bytes, several).
+ */
+#define NTLS_OPT_OCSP_RESPONSE 42
+
+/**
+ * OpenSSL's `SSL_OP_NO_TICKET` for `secureOptions` (Node's `crypto.constants`): no session
+ * tickets; sessions resume by ID (TLS 1.2) and stateful tickets (TLS 1.3).
+ */
+#define NTLS_SSL_OP_NO_TICKET 16384
+
+/**
  * `ntls_cert`: a certificate object; its strings live as long as the handle.
  */
 typedef struct ntls_cert ntls_cert;
+
+/**
+ * `ntls_session`: one resumable session, valid in this process.
+ */
+typedef struct ntls_session ntls_session;
 
 /**
  * State shared between the loop thread and every thread that calls into it (`ntls_loop`).
@@ -535,9 +563,42 @@ typedef void (*ntls_server_keylog_cb)(ntls_server *srv,
                                       void *data);
 
 /**
+ * `newSession`: `(server, id, id_len, session, session_len, request, data)`: store the
+ * session's bytes under its ID (both borrowed for the call; the bytes are rustls's own
+ * encoding, the same in every process of the same nodetls), then finish the request with
+ * `ntls_request_session_done(req, NULL, 0)`; `secureConnection` waits for it.
+ * `ntls_request_fail` ends the connection (`ERR_TLS_SESSION_STORE`).
+ */
+typedef void (*ntls_server_new_session_cb)(ntls_server *srv,
+                                           const uint8_t *id,
+                                           size_t id_len,
+                                           const uint8_t *session,
+                                           size_t session_len,
+                                           ntls_request *req,
+                                           void *data);
+
+/**
+ * `resumeSession`: `(server, id, id_len, request, data)`: the client offers the session
+ * stored under `id` (borrowed for the call). Answer with `ntls_request_session_done(req,
+ * bytes, len)`, or with NULL and 0 for none (a full handshake); `ntls_request_fail` ends
+ * the connection (`tlsClientError` with `ERR_TLS_SESSION_STORE`).
+ */
+typedef void (*ntls_server_resume_session_cb)(ntls_server *srv,
+                                              const uint8_t *id,
+                                              size_t id_len,
+                                              ntls_request *req,
+                                              void *data);
+
+/**
  * `listen`'s callback: `(server, status, data)`.
  */
 typedef void (*ntls_server_status_cb)(ntls_server *srv, int status, void *data);
+
+/**
+ * `session` (client): `(socket, session, data)`; the session is borrowed for the call
+ * (take `ntls_session_ref` to keep it for a later connect's `ntls_options_set_session`).
+ */
+typedef void (*ntls_socket_session_cb)(ntls_socket *s, ntls_session *session, void *data);
 
 /**
  * `secureConnect`, `end`, `drain`, `timeout`: `(socket, data)`.
@@ -899,6 +960,13 @@ int ntls_option_by_name(const char *name);
 int ntls_request_sni_done(ntls_request *req, ntls_context *ctx);
 
 /**
+ * Answers `resumeSession` with the stored session's bytes (copied; NULL and 0: none, a
+ * full handshake), or `newSession` (stored; pass NULL and 0). Any thread; a second answer
+ * is `NTLS_EALREADY`.
+ */
+int ntls_request_session_done(ntls_request *req, const uint8_t *session, size_t len);
+
+/**
  * Fails the handshake waiting on the request (`tlsClientError` gets `message`). Any thread.
  */
 int ntls_request_fail(ntls_request *req, const char *message);
@@ -961,6 +1029,20 @@ int ntls_server_on_keylog(ntls_server *srv, ntls_server_keylog_cb cb);
  * words on `opts` and the server. Contexts added with `addContext` stay as they are.
  */
 int ntls_server_set_secure_context(ntls_server *srv, const ntls_options *opts);
+
+/**
+ * `newSession`: a session was made; store it in the program's store (another process's
+ * `resumeSession` may answer with it). Setting this or `resumeSession` replaces the
+ * server's own session cache by the program's store. Set it before `listen`.
+ */
+int ntls_server_on_new_session(ntls_server *srv, ntls_server_new_session_cb cb);
+
+/**
+ * `resumeSession`: a client offers a stored session (a TLS 1.2 session ID; a TLS 1.3
+ * stateful ticket, when `secureOptions` has `SSL_OP_NO_TICKET`); the handshake waits for
+ * `ntls_request_session_done`. Set it before `listen`.
+ */
+int ntls_server_on_resume_session(ntls_server *srv, ntls_server_resume_session_cb cb);
 
 /**
  * Sets the pointer handed to every callback of this server. Unlike other calls it also
@@ -1030,6 +1112,55 @@ void ntls_server_ref(ntls_server *srv);
  * Drops a reference; a listening server keeps running until closed.
  */
 void ntls_server_unref(ntls_server *srv);
+
+/**
+ * `session` (client): each session the server gives after the handshake (every TLS 1.3
+ * ticket; the TLS 1.2 session of a full handshake), after `secureConnect` as in Node.
+ */
+int ntls_socket_on_session(ntls_socket *s, ntls_socket_session_cb cb);
+
+/**
+ * `getSession()`: the connection's newest session as a new reference the caller releases
+ * with `ntls_session_unref`. `NTLS_ENOENT` when the server gave none (yet: TLS 1.3
+ * tickets arrive after `secureConnect`), `NTLS_ENOTCONN` after close.
+ */
+int ntls_socket_get_session(const ntls_socket *s, ntls_session **out);
+
+/**
+ * `getTLSTicket()`: always `NTLS_ENOTSUP`. rustls keeps the ticket bytes of a session
+ * private, so they cannot be shown.
+ */
+int ntls_socket_get_tls_ticket(const ntls_socket *s, uint8_t *buf, size_t len);
+
+/**
+ * The `session` option of `tls.connect`: offer `session` for resumption. The options keep
+ * their own reference. A session is offered only where its handshake judged servers as
+ * the new options do (same `ca`, `crl`, `rejectUnauthorized`, certificate); elsewhere, and
+ * once a TLS 1.3 ticket was offered, the connect makes a full handshake.
+ */
+int ntls_options_set_session(ntls_options *opts, ntls_session *session);
+
+/**
+ * Adds a reference to a session.
+ */
+void ntls_session_ref(ntls_session *session);
+
+/**
+ * Drops a reference to a session (from `ntls_socket_get_session` or `ntls_session_ref`).
+ */
+void ntls_session_unref(ntls_session *session);
+
+/**
+ * `"TLSv1.3"` or `"TLSv1.2"`: the protocol of the handshake that made the session; NULL
+ * for NULL. Static.
+ */
+const char *ntls_session_protocol(const ntls_session *session);
+
+/**
+ * 1 while a connect can still offer the session: always for TLS 1.2; for a TLS 1.3 ticket
+ * until one connect offered it (a ticket is single-use). 0 for NULL.
+ */
+int ntls_session_is_resumable(const ntls_session *session);
 
 /**
  * Makes an unstarted socket on `loop` (NULL: the default loop). Set callbacks, then

@@ -5,6 +5,7 @@ use crate::error::NtlsError;
 use crate::request::Request;
 use crate::server::{Server, ServerEvents};
 use crate::socket::{Socket, SocketEvents};
+use crate::tls::sessions::client::ClientSession;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -31,6 +32,15 @@ pub type ntls_socket_keylog_cb =
     Option<unsafe extern "C" fn(s: *mut ntls_socket, line: *const u8, len: usize, data: *mut c_void)>;
 /// A write's completion: `(socket, status, arg)`.
 pub type ntls_write_cb = Option<unsafe extern "C" fn(s: *mut ntls_socket, status: c_int, arg: *mut c_void)>;
+
+/// `session` (client): `(socket, session, data)`; the session is borrowed for the call
+/// (take `ntls_session_ref` to keep it for a later connect's `ntls_options_set_session`).
+pub type ntls_socket_session_cb =
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, session: *mut ClientSession, data: *mut c_void)>;
+/// `OCSPResponse` (client with `requestOCSP`): `(socket, der, length, data)`, the DER OCSP
+/// response the server stapled, borrowed for the call; NULL and 0 when it stapled none.
+pub type ntls_socket_ocsp_cb =
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, der: *const u8, len: usize, data: *mut c_void)>;
 
 /// `listening`, `close`: `(server, data)`.
 pub type ntls_server_cb = Option<unsafe extern "C" fn(srv: *mut ntls_server, data: *mut c_void)>;
@@ -67,6 +77,35 @@ pub type ntls_server_keylog_cb = Option<
         s: *mut ntls_socket,
         line: *const u8,
         len: usize,
+        data: *mut c_void,
+    ),
+>;
+/// `newSession`: `(server, id, id_len, session, session_len, request, data)`: store the
+/// session's bytes under its ID (both borrowed for the call; the bytes are rustls's own
+/// encoding, the same in every process of the same nodetls), then finish the request with
+/// `ntls_request_session_done(req, NULL, 0)`; `secureConnection` waits for it.
+/// `ntls_request_fail` ends the connection (`ERR_TLS_SESSION_STORE`).
+pub type ntls_server_new_session_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        id: *const u8,
+        id_len: usize,
+        session: *const u8,
+        session_len: usize,
+        req: *mut Request,
+        data: *mut c_void,
+    ),
+>;
+/// `resumeSession`: `(server, id, id_len, request, data)`: the client offers the session
+/// stored under `id` (borrowed for the call). Answer with `ntls_request_session_done(req,
+/// bytes, len)`, or with NULL and 0 for none (a full handshake); `ntls_request_fail` ends
+/// the connection (`tlsClientError` with `ERR_TLS_SESSION_STORE`).
+pub type ntls_server_resume_session_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        id: *const u8,
+        id_len: usize,
+        req: *mut Request,
         data: *mut c_void,
     ),
 >;
@@ -180,6 +219,8 @@ pub struct SocketCallbacks {
     pub drain: ntls_socket_cb,
     pub timeout: ntls_socket_cb,
     pub keylog: ntls_socket_keylog_cb,
+    pub session: ntls_socket_session_cb,
+    pub ocsp_response: ntls_socket_ocsp_cb,
     pub user: UserData,
 }
 
@@ -277,6 +318,23 @@ impl SocketEvents for CSocketEvents {
             unsafe { f(sp(s), line.as_ptr(), line.len(), t.user.0) }
         }
     }
+
+    fn session(&self, s: &ntls_socket, session: &Arc<ClientSession>) {
+        let t = self.get();
+        // SAFETY: the session is kept alive by `session` for the call, as documented.
+        if let Some(f) = t.session {
+            unsafe { f(sp(s), Arc::as_ptr(session).cast_mut(), t.user.0) }
+        }
+    }
+
+    fn ocsp_response(&self, s: &ntls_socket, response: Option<&[u8]>) {
+        let t = self.get();
+        let (p, len) = response.map_or((std::ptr::null(), 0), |r| (r.as_ptr(), r.len()));
+        // SAFETY: the bytes are valid for the duration of the call, as documented.
+        if let Some(f) = t.ocsp_response {
+            unsafe { f(sp(s), p, len, t.user.0) }
+        }
+    }
 }
 
 /// A server's C callbacks and user data.
@@ -290,6 +348,8 @@ pub struct ServerCallbacks {
     pub error: ntls_server_error_cb,
     pub sni: ntls_server_sni_cb,
     pub keylog: ntls_server_keylog_cb,
+    pub new_session: ntls_server_new_session_cb,
+    pub resume_session: ntls_server_resume_session_cb,
     pub user: UserData,
 }
 
@@ -384,6 +444,40 @@ impl ServerEvents for CServerEvents {
             }
             None => {
                 req.finish(crate::request::Answer::Context(None));
+            }
+        }
+    }
+
+    fn has_session_store(&self) -> bool {
+        let t = self.get();
+        t.new_session.is_some() || t.resume_session.is_some()
+    }
+
+    fn new_session(&self, srv: &ntls_server, id: &[u8], session: &[u8], req: Arc<Request>) {
+        let t = self.get();
+        match t.new_session {
+            Some(f) => {
+                let req = super::request::hand_to_program(req);
+                // SAFETY: the program's callback; the bytes outlive the call, and it owns
+                // `req` until it finishes it.
+                unsafe { f(srvp(srv), id.as_ptr(), id.len(), session.as_ptr(), session.len(), req, t.user.0) }
+            }
+            None => {
+                req.finish(crate::request::Answer::Session(None));
+            }
+        }
+    }
+
+    fn resume_session(&self, srv: &ntls_server, id: &[u8], req: Arc<Request>) {
+        let t = self.get();
+        match t.resume_session {
+            Some(f) => {
+                let req = super::request::hand_to_program(req);
+                // SAFETY: as in new_session.
+                unsafe { f(srvp(srv), id.as_ptr(), id.len(), req, t.user.0) }
+            }
+            None => {
+                req.finish(crate::request::Answer::Session(None));
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod loops;
 pub mod options;
 pub mod request;
 pub mod server;
+pub mod session;
 pub mod socket;
 pub mod version;
 

@@ -78,6 +78,10 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
     fn keylog(&self, s: &Socket<E::Socket>, line: &[u8]) {
         self.0.events.keylog(&self.0, s, line);
     }
+
+    fn new_session(&self, id: &[u8], data: &[u8], req: Arc<crate::request::Request>) {
+        self.0.events.new_session(&self.0, id, data, req);
+    }
 }
 
 impl<E: ServerEvents> Hooks<E> {

@@ -45,11 +45,12 @@ impl<E: SocketEvents> Socket<E> {
             let (config, client_verifier) = st.default_config();
             let conn = rustls::ServerConnection::new(config)
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let side = ServerSide {
-                hooks: Arc::new(OwnHooks(self.clone())),
+            let side = ServerSide::new(
+                Arc::new(OwnHooks(self.clone())),
                 client_verifier,
-                handshake_deadline: Instant::now() + Duration::from_millis(ms),
-            };
+                Instant::now() + Duration::from_millis(ms),
+                None,
+            );
             (conn.into(), Role::Server(side))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;
@@ -58,6 +59,8 @@ impl<E: SocketEvents> Socket<E> {
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
             let role = Role::Client {
                 verifier: ct.verifier,
+                sessions: ct.sessions,
+                request_ocsp: ct.request_ocsp,
                 server_name,
                 sni,
                 addrs: Vec::new(),

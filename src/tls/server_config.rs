@@ -28,6 +28,9 @@ pub struct ServerParams {
     pub ticketer: Arc<NodeTicketer>,
     /// The key log of every config the server builds (`keylog`, `SSLKEYLOGFILE`).
     pub keylog: Arc<NodeKeyLog>,
+    /// Whether tickets are issued (not with `SSL_OP_NO_TICKET` in `secureOptions`: then
+    /// TLS 1.2 resumes by session ID and TLS 1.3 by stateful tickets, from the store).
+    pub tickets: bool,
 }
 
 impl ServerParams {
@@ -42,16 +45,22 @@ impl ServerParams {
             honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, true),
             ticketer: Arc::new(ticketer(o)?),
             keylog: NodeKeyLog::new(keylog_wanted),
+            tickets: o.int(NTLS_OPT_SECURE_OPTIONS).unwrap_or(0) & NTLS_SSL_OP_NO_TICKET == 0,
         })
     }
 }
 
+/// OpenSSL's `SSL_OP_NO_TICKET` for `secureOptions` (Node's `crypto.constants`): no session
+/// tickets; sessions resume by ID (TLS 1.2) and stateful tickets (TLS 1.3).
+pub const NTLS_SSL_OP_NO_TICKET: i64 = 0x4000;
+
 /// What a server needs per connection besides the rustls config.
 #[derive(Debug)]
 pub struct ServerTls {
-    /// The config every accepted connection starts from, and its client-certificate
-    /// checks; `setSecureContext` replaces both (connections keep the ones they began with).
-    default: RwLock<ContextConfig>,
+    /// The server's own context and the config every accepted connection starts from
+    /// (with its client-certificate checks); `setSecureContext` replaces them, and
+    /// connections keep the ones they began with.
+    default: RwLock<(Arc<SecureContext>, ContextConfig)>,
     /// Contexts added with `addContext`, chosen by the client's server name.
     pub sni: SniTable,
     /// The server options, for configs built later.
@@ -63,14 +72,20 @@ pub struct ServerTls {
 impl ServerTls {
     /// The config (and client verifier) a new connection without a chosen context uses.
     pub fn default_config(&self) -> ContextConfig {
-        self.default.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.default.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    /// The server's own context (the one `default_config` serves).
+    pub fn default_context(&self) -> Arc<SecureContext> {
+        self.default.read().unwrap_or_else(|e| e.into_inner()).0.clone()
     }
 
     /// `server.setSecureContext(options)`: a new default context from `o`'s
     /// createSecureContext options, for the connections accepted from now on.
     pub fn set_secure_context(&self, o: &Options) -> Result<(), OptionError> {
-        let cfg = config(SecureContext::from_options(o)?, &self.params)?;
-        *self.default.write().unwrap_or_else(|e| e.into_inner()) = cfg;
+        let ctx = SecureContext::from_options(o)?;
+        let cfg = config(ctx.clone(), &self.params)?;
+        *self.default.write().unwrap_or_else(|e| e.into_inner()) = (ctx, cfg);
         Ok(())
     }
 
@@ -93,9 +108,9 @@ impl ServerTls {
 pub fn build(o: &Options, keylog_wanted: Arc<AtomicBool>) -> Result<ServerTls, OptionError> {
     let ctx: Arc<SecureContext> = SecureContext::from_options(o)?;
     let params = ServerParams::from_options(o, keylog_wanted)?;
-    let default = config(ctx, &params)?;
+    let default = config(ctx.clone(), &params)?;
     Ok(ServerTls {
-        default: RwLock::new(default),
+        default: RwLock::new((ctx, default)),
         sni: SniTable::default(),
         params,
         by_context: Mutex::new(Vec::new()),
@@ -129,7 +144,9 @@ fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, Op
     let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver(ctx)));
     config.alpn_protocols = p.alpn.clone();
     config.ignore_client_order = p.honor_cipher_order;
-    config.ticketer = p.ticketer.clone();
+    if p.tickets {
+        config.ticketer = p.ticketer.clone();
+    }
     config.key_log = p.keylog.clone();
     // OpenSSL (and so Node) sends two TLS 1.3 tickets after a full handshake.
     config.send_tls13_tickets = 2;
