@@ -61,10 +61,18 @@ static void srv_secure(ntls_server *srv, ntls_socket *s, void *d) {
     ntls_socket_on_data(s, echo);
 }
 
-static ntls_server *facts_server(int *port) {
+/* With `via_sni`, the certificate comes from an addContext context: the connection then
+ * starts in the hello phase, whose accepted ClientHello already made keys. */
+static ntls_server *facts_server(int *port, int via_sni) {
     ntls_options *o = tu_server_options("server-ec");
     ntls_server *srv;
     CHECK_INT(ntls_server_new(NULL, o, &srv), 0);
+    if (via_sni) {
+        ntls_context *ctx;
+        CHECK_INT(ntls_context_new(o, &ctx), 0);
+        CHECK_INT(ntls_server_add_context(srv, "localhost", ctx), 0);
+        ntls_context_unref(ctx);
+    }
     ntls_options_unref(o);
     CHECK_INT(ntls_server_on_keylog(srv, srv_keylog), 0);
     CHECK_INT(ntls_server_on_secure_connection(srv, srv_secure), 0);
@@ -73,10 +81,10 @@ static ntls_server *facts_server(int *port) {
 }
 
 /* Node's client against our server: same keylog lines, same exported keys, our certificate. */
-static void against_node_client(const char *max_version) {
+static void against_node_client(const char *max_version, int via_sni) {
     memset(&srv_seen, 0, sizeof srv_seen);
     int port;
-    ntls_server *srv = facts_server(&port);
+    ntls_server *srv = facts_server(&port, via_sni);
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
     char script[512];
@@ -110,8 +118,8 @@ static void against_node_client(const char *max_version) {
     }
     CHECK_INT(node_lines, strcmp(max_version, "TLSv1.3") == 0 ? 5 : 1);
     CHECK_INT(atomic_load(&srv_seen.lines), node_lines);
-    printf("%s: Node client and our server agree on %d keylog lines, exported keys and certificate\n",
-           max_version, node_lines);
+    printf("%s%s: Node client and our server agree on %d keylog lines, exported keys and certificate\n",
+           max_version, via_sni ? " (addContext)" : "", node_lines);
     tu_close_server(srv);
     ntls_server_unref(srv);
 }
@@ -213,11 +221,9 @@ static void against_openssl_server(const char *version_flag, const char *version
     tu_add_pem(o, NTLS_OPT_CA, "ca-cert.pem");
     client_cert_fp[0] = 0;
     if (client_cert) {
-        char key[64], cert[64];
-        snprintf(key, sizeof key, "%s-key.pem", client_cert);
+        char cert[64];
         snprintf(cert, sizeof cert, "%s-cert.pem", client_cert);
-        tu_add_pem(o, NTLS_OPT_KEY, key);
-        tu_add_pem(o, NTLS_OPT_CERT, cert);
+        tu_add_key_cert(o, client_cert);
         fingerprint_of(cert, client_cert_fp, sizeof client_cert_fp);
     }
     CHECK_INT(setenv("SSLKEYLOGFILE", our_log, 1), 0);
@@ -248,10 +254,78 @@ static void against_openssl_server(const char *version_flag, const char *version
     ntls_socket_unref(s);
 }
 
+
+/* Many handshakes at once on one server: each connection's key-log lines all carry one
+ * client random, and no line reaches another connection's socket (the note pad is taken
+ * by the connection rustls was serving). */
+#define CONCURRENT_CLIENTS 4
+#define PER_CLIENT 10
+static struct {
+    char random[CONCURRENT_CLIENTS * PER_CLIENT * 2][65];
+    const void *socket[CONCURRENT_CLIENTS * PER_CLIENT * 2];
+    int lines[CONCURRENT_CLIENTS * PER_CLIENT * 2];
+    int n;
+    atomic_int bad;
+} per_conn;
+
+static void busy_keylog(ntls_server *srv, ntls_socket *s, const uint8_t *line, size_t len, void *d) {
+    (void)srv, (void)d;
+    const char *sp = memchr(line, ' ', len);
+    CHECK(sp && (size_t)(sp - (const char *)line) + 65 < len);
+    char random[65];
+    memcpy(random, sp + 1, 64);
+    random[64] = 0;
+    int i = 0;
+    while (i < per_conn.n && strcmp(per_conn.random[i], random) != 0) i++;
+    if (i == per_conn.n) {
+        CHECK(per_conn.n < CONCURRENT_CLIENTS * PER_CLIENT * 2);
+        snprintf(per_conn.random[i], 65, "%s", random);
+        per_conn.socket[i] = s;
+        per_conn.n++;
+    }
+    if (per_conn.socket[i] != s) atomic_fetch_add(&per_conn.bad, 1);
+    per_conn.lines[i]++;
+}
+
+static void many_at_once(void) {
+    memset(&per_conn, 0, sizeof per_conn);
+    ntls_options *o = tu_server_options("server-ec");
+    ntls_server *srv;
+    CHECK_INT(ntls_server_new(NULL, o, &srv), 0);
+    ntls_options_unref(o);
+    CHECK_INT(ntls_server_on_keylog(srv, busy_keylog), 0);
+    int port = tu_listen(srv);
+    char ps[16], count[16], script[512];
+    snprintf(ps, sizeof ps, "%d", port);
+    snprintf(count, sizeof count, "%d", PER_CLIENT);
+    snprintf(script, sizeof script, "%s/quick_client.js", tu_peers_dir());
+    tu_child c[CONCURRENT_CLIENTS];
+    for (int i = 0; i < CONCURRENT_CLIENTS; i++) {
+        char *argv[] = {"node", script, ps, count, NULL};
+        tu_spawn(&c[i], argv);
+    }
+    for (int i = 0; i < CONCURRENT_CLIENTS; i++) {
+        char line[512], v[16];
+        CHECK(tu_read_line(&c[i], line, sizeof line, 20000));
+        CHECK(tu_json(line, "secure", v, sizeof v));
+        CHECK_INT(atoi(v), PER_CLIENT);
+        tu_wait_child(&c[i], 5000);
+    }
+    tu_close_server(srv);
+    ntls_server_unref(srv);
+    CHECK_INT(per_conn.n, CONCURRENT_CLIENTS * PER_CLIENT);
+    for (int i = 0; i < per_conn.n; i++) CHECK_INT(per_conn.lines[i], 5);
+    CHECK_INT(atomic_load(&per_conn.bad), 0);
+    printf("%d concurrent handshakes: 5 lines each, every line on its own connection's socket\n", per_conn.n);
+}
+
 int main(void) {
     tu_init(60);
-    against_node_client("TLSv1.3");
-    against_node_client("TLSv1.2");
+    against_node_client("TLSv1.3", 0);
+    against_node_client("TLSv1.2", 0);
+    against_node_client("TLSv1.3", 1);
+    against_node_client("TLSv1.2", 1);
+    many_at_once();
     against_openssl_server("-tls1_3", "TLSv1.3", NULL, 0);
     against_openssl_server("-tls1_2", "TLSv1.2", NULL, 0);
     against_openssl_server("-tls1_3", "TLSv1.3", "client", 1);

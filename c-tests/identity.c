@@ -25,15 +25,30 @@ static ntls_error *check_cb(const char *host, const ntls_cert *cert, void *data)
     CHECK_STR(ntls_cert_subjectaltname(cert), "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     switch (check.how) {
     case ACCEPT: return NULL;
-    case DEFAULT: return ntls_check_server_identity(host, cert);
+    case DEFAULT: {
+        /* The default's error is the program's to read (and to return or free). */
+        ntls_error *e = ntls_check_server_identity(host, cert);
+        if (e) CHECK_STR(ntls_error_code(e), "ERR_TLS_CERT_ALTNAME_INVALID");
+        return e;
+    }
     case OWN_CODE: return ntls_error_new("MY_CODE", "not the server we pinned");
     case OWN_NO_CODE: return ntls_error_new(NULL, "nope");
     }
     return NULL;
 }
 
+static ntls_session *offer, *saved; /* the session to offer; the first one a connect saved */
+static void on_session(ntls_socket *s, ntls_session *session, void *d) {
+    (void)s, (void)d;
+    if (!saved) {
+        ntls_session_ref(session);
+        saved = session;
+    }
+}
+
 static struct {
     atomic_int secure, closed, errors;
+    int reused;
     char code[64], message[256], reason[256], host[64];
     int authorized;
     char authorization_error[64];
@@ -41,6 +56,7 @@ static struct {
 
 static void on_secure(ntls_socket *s, void *d) {
     (void)d;
+    seen.reused = ntls_socket_is_session_reused(s);
     seen.authorized = ntls_socket_authorized(s);
     const char *ae = ntls_socket_authorization_error(s);
     snprintf(seen.authorization_error, sizeof seen.authorization_error, "%s", ae ? ae : "");
@@ -70,6 +86,7 @@ static void connect_once(int port, const char *servername, verdict how, int set_
     ntls_socket_on_secure_connect(s, on_secure);
     ntls_socket_on_error(s, on_error);
     ntls_socket_on_close(s, on_close);
+    ntls_socket_on_session(s, on_session);
     ntls_socket_resume(s);
     ntls_options *o;
     ntls_options_new(&o);
@@ -79,6 +96,7 @@ static void connect_once(int port, const char *servername, verdict how, int set_
     ntls_options_set_bool(o, NTLS_OPT_REJECT_UNAUTHORIZED, reject);
     tu_add_pem(o, NTLS_OPT_CA, ca);
     if (set_check) CHECK_INT(ntls_options_set_check_server_identity(o, check_cb, &check), 0);
+    if (offer) CHECK_INT(ntls_options_set_session(o, offer), 0);
     CHECK_INT(ntls_socket_connect(s, o), 0);
     ntls_options_unref(o);
     WAIT_FOR(atomic_load(&seen.closed), 10000);
@@ -90,7 +108,14 @@ int main(void) {
     CHECK_INT(ntls_options_set_check_server_identity(NULL, check_cb, NULL), NTLS_EINVAL);
     CHECK(ntls_check_server_identity(NULL, NULL) == NULL);
     CHECK(ntls_error_new("X", NULL) == NULL);
-    ntls_error_free(NULL);
+    CHECK_INT(ntls_error_free(NULL), NTLS_EINVAL);
+    ntls_error *own = ntls_error_new("MY_CODE", "words");
+    CHECK_STR(ntls_error_code(own), "MY_CODE");
+    CHECK_STR(ntls_error_message(own), "words");
+    CHECK_INT(ntls_error_status(own), NTLS_ECERT);
+    CHECK_INT(ntls_error_free(own), 0);
+    CHECK_INT(ntls_error_free(own), NTLS_EINVAL); /* twice */
+    CHECK(ntls_error_code(own) == NULL);
 
     char script[512];
     snprintf(script, sizeof script, "%s/node_server.js", tu_peers_dir());
@@ -155,6 +180,22 @@ int main(void) {
     CHECK_INT(atomic_load(&check.calls), 0);
     CHECK_INT(seen.authorized, 0);
     printf("unverified chain (%s): callback not called\n", seen.authorization_error);
+
+    /* A resumed session is not judged again: Node calls no checkServerIdentity then. */
+    for (int reject = 0; reject <= 1; reject++) {
+        saved = NULL;
+        connect_once(port, "localhost", reject ? ACCEPT : OWN_CODE, 1, reject, "ca-cert.pem");
+        CHECK_INT(atomic_load(&check.calls), 1);
+        CHECK(saved != NULL);
+        offer = saved;
+        connect_once(port, "localhost", ACCEPT, 1, reject, "ca-cert.pem");
+        CHECK_INT(seen.reused, 1);
+        CHECK_INT(atomic_load(&check.calls), 0);
+        CHECK_INT(atomic_load(&seen.secure), 1);
+        ntls_session_unref(offer);
+        offer = NULL;
+    }
+    printf("resumed sessions: callback not called (rejectUnauthorized false and true)\n");
 
     close(node.in_fd);
     tu_wait_child(&node, 5000);

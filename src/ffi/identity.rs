@@ -3,7 +3,7 @@
 
 use super::cert::{chain_handle, CertHandle};
 use super::options::OptionsHandle;
-use super::{c_str, guard, UserData};
+use super::{c_str, guard, handles, UserData};
 use crate::error::{NtlsError, NTLS_ECERT, NTLS_EPANIC};
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
@@ -44,23 +44,29 @@ pub unsafe extern "C" fn ntls_options_set_check_server_identity(
                         "unreadable certificate",
                     ));
                 };
+                let cert = Arc::new(cert);
                 let host = crate::error::cstring(host);
-                // SAFETY: the program's callback; it hands over the error it returns.
-                let err = unsafe { f(host.as_ptr(), &cert, data.0) };
+                // SAFETY: the program's callback, with a certificate lent for the call.
+                let err = unsafe { f(host.as_ptr(), handles::lend(&cert), data.0) };
                 if err.is_null() {
                     return Ok(());
                 }
-                // SAFETY: a non-NULL result is an error made by this library, given up by the program.
-                Err(*unsafe { Box::from_raw(err) })
+                // The program gives its error up by returning it; anything that is no error
+                // of ours fails the connection all the same.
+                Err(match handles::take_back(err.cast_const()) {
+                    Ok(e) => Arc::unwrap_or_clone(e),
+                    Err(_) => NtlsError::new(
+                        NTLS_ECERT,
+                        "ERR_TLS_CERT_ALTNAME_INVALID",
+                        "checkServerIdentity returned no error of nodetls",
+                    ),
+                })
             }) as crate::tls::verify::IdentityCheck
         });
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            super::options::update(opts, |o| {
-                o.set_check_server_identity(check);
-                Ok(())
-            })
-        }
+        super::options::update(opts, |o| {
+            o.set_check_server_identity(check);
+            Ok(())
+        })
     })
 }
 
@@ -75,12 +81,12 @@ pub unsafe extern "C" fn ntls_check_server_identity(
     cert: *const CertHandle,
 ) -> *mut NtlsError {
     guard!(std::ptr::null_mut(), {
-        // SAFETY: a NUL-terminated string and a live handle, per the caller.
-        let (Some(host), Some(cert)) = (unsafe { c_str(hostname) }, unsafe { cert.as_ref() }) else {
+        // SAFETY: a NUL-terminated string, per the caller.
+        let (Some(host), Some(cert)) = (unsafe { c_str(hostname) }, handles::get(cert)) else {
             return std::ptr::null_mut();
         };
         match crate::tls::verify::check_identity(host, cert.cert()) {
-            Some(e) => Box::into_raw(Box::new(e)),
+            Some(e) => handles::hand_out(Arc::new(e)),
             None => std::ptr::null_mut(),
         }
     })
@@ -95,20 +101,16 @@ pub unsafe extern "C" fn ntls_error_new(code: *const c_char, message: *const c_c
         // SAFETY: NUL-terminated strings, per the caller.
         let (code, message) = (unsafe { c_str(code) }.unwrap_or(""), unsafe { c_str(message) });
         match message {
-            Some(m) => Box::into_raw(Box::new(NtlsError::new(NTLS_ECERT, code, m))),
+            Some(m) => handles::hand_out(Arc::new(NtlsError::new(NTLS_ECERT, code, m))),
             None => std::ptr::null_mut(),
         }
     })
 }
 
-/// Frees an error made by `ntls_error_new` or `ntls_check_server_identity` (never one
-/// handed to a callback). NULL is ignored.
+/// Frees an error made by `ntls_error_new` or `ntls_check_server_identity`: 0, or
+/// `NTLS_EINVAL` for anything else (an error handed to a callback, one freed already, one a
+/// check callback returned). NULL is `NTLS_EINVAL` too.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_error_free(err: *mut NtlsError) {
-    guard!((), {
-        if !err.is_null() {
-            // SAFETY: an error this library allocated, given up by the caller.
-            drop(unsafe { Box::from_raw(err) });
-        }
-    })
+pub unsafe extern "C" fn ntls_error_free(err: *mut NtlsError) -> c_int {
+    guard!(NTLS_EPANIC, { handles::unref(err.cast_const()) })
 }

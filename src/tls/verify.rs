@@ -400,6 +400,7 @@ impl NodeServerVerifier {
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
+        check_identity: bool,
     ) -> Result<(), Error> {
         let path = with_ca(intermediates, &self.ca.intermediates);
         let chain = match &self.inner {
@@ -416,6 +417,9 @@ impl NodeServerVerifier {
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => {}
             Err(e) => self.directly_trusted(end_entity, now).unwrap_or(Err(e))?,
+        }
+        if !check_identity {
+            return Ok(());
         }
         let Some(check) = &self.identity else { return node_identity(end_entity, server_name) };
         let mut chain = vec![end_entity.clone().into_owned()];
@@ -440,11 +444,19 @@ impl NodeServerVerifier {
     }
 
     /// The verdict for a finished handshake's chain: `authorized` / `authorizationError`.
-    pub fn check(&self, chain: &[CertificateDer<'_>], name: &ServerName<'_>) -> Result<(), NodeCertError> {
+    /// A resumed session's name is not checked again (Node calls no `checkServerIdentity`
+    /// when the server resumed the session).
+    pub fn check(
+        &self,
+        chain: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        resumed: bool,
+    ) -> Result<(), NodeCertError> {
         let (leaf, rest) = chain
             .split_first()
             .ok_or_else(|| NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "peer sent no certificate"))?;
-        self.verify(leaf, rest, name, &[], UnixTime::now()).map_err(|e| node_error(&e, chain, &name.to_str()))
+        self.verify(leaf, rest, name, &[], UnixTime::now(), !resumed)
+            .map_err(|e| node_error(&e, chain, &name.to_str()))
     }
 }
 
@@ -462,7 +474,7 @@ impl ServerCertVerifier for NodeServerVerifier {
             // program's checkServerIdentity runs once, as in Node).
             return Ok(ServerCertVerified::assertion());
         }
-        match self.verify(end_entity, intermediates, server_name, ocsp_response, now) {
+        match self.verify(end_entity, intermediates, server_name, ocsp_response, now, true) {
             Ok(()) => Ok(ServerCertVerified::assertion()),
             Err(e) => {
                 let mut chain = vec![end_entity.clone()];
@@ -684,7 +696,7 @@ mod tests {
         host: &str,
     ) -> Result<(), &'static str> {
         let name = ServerName::try_from(host.to_owned()).unwrap();
-        v.check(std::slice::from_ref(cert), &name).map_err(|e| e.code)
+        v.check(std::slice::from_ref(cert), &name, false).map_err(|e| e.code)
     }
 
     #[test]

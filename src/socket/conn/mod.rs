@@ -330,7 +330,8 @@ impl<E: SocketEvents> Conn<E> {
         );
         let (verdict, servername, shown): Facts = match (&self.role, &self.tls) {
             (Role::Client { verifier, server_name, sni, .. }, _) => {
-                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
+                let resumed = matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name, resumed) };
                 (Some(v), sni.clone(), verifier.chain_for_display(chain))
             }
             (Role::Server(side), rustls::Connection::Server(s)) => {
