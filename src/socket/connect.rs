@@ -43,7 +43,10 @@ pub fn server_name(o: &Options) -> Result<(ServerName<'static>, Option<String>),
 
 impl Plan {
     /// Checks `host`, `port`, `servername` and the TLS options.
-    pub fn from_options(o: &Options) -> Result<Plan, OptionError> {
+    pub fn from_options(
+        o: &Options,
+        keylog_wanted: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Result<Plan, OptionError> {
         let host = o.str(NTLS_OPT_HOST).unwrap_or("localhost").to_owned();
         // With `path`, Node ignores host and port (the name checked is still `host`'s).
         let path = o.str(NTLS_OPT_PATH).map(PathBuf::from);
@@ -68,7 +71,7 @@ impl Plan {
             }
         };
         let (server_name, sni) = server_name(o)?;
-        let tls = client_config::build(o)?;
+        let tls = client_config::build(o, keylog_wanted)?;
         Ok(Plan {
             host,
             port,
@@ -159,6 +162,7 @@ fn dial<E: SocketEvents>(sock: Arc<Socket<E>>, plan: Plan, addrs: Vec<Dest>, cx:
         next_addr: 0,
         local: plan.local,
         bound: None,
+        default_cert: plan.tls.default_cert,
     };
     Conn::start_client(sock, tls.into(), role, plan.no_delay, plan.allow_half_open, cx);
 }
