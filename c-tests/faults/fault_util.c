@@ -22,6 +22,17 @@ int fu_count_fds(void) {
     return n - 1;
 }
 
+long fu_rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    CHECK(f != NULL);
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
+
 double fu_cpu_ms(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -4,6 +4,8 @@
 
 /* Open descriptors of this process (entries of /proc/self/fd, less the one reading it). */
 int fu_count_fds(void);
+/* Resident memory of this process (VmRSS), in KiB. */
+long fu_rss_kib(void);
 /* CPU time (user + system) of the whole process so far, in ms. */
 double fu_cpu_ms(void);
 /* A monotonic clock in ms. */

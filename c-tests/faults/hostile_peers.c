@@ -2,7 +2,8 @@
  * against an echo server, each checked against what Node 20's tls.Server shows for the same
  * peer (run with that script against Node: the expected lines below are Node's events):
  * the server's events and their err.code, then no leak: connections back to 0 and the
- * process's descriptors back to their count. Each scenario runs ROUNDS times. */
+ * process's descriptors back to their count. Each scenario runs ROUNDS times; the peers that
+ * get as far as a handshake run again speaking TLS 1.2 only. */
 #include "client_util.h"
 #include "fault_util.h"
 
@@ -27,6 +28,12 @@ static const fault faults[] = {
      "tlsClientError(ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC)"},
     {"half_close", "secure end(100000) close(0)", "peer: echoed 100000 of 100000 bytes, then eof", NULL},
     {"close_notify_then_data", "secure end(6) close(0)", "peer: sent 'before', close_notify, 'after'", NULL},
+    /* The same peers speaking TLS 1.2 only. */
+    {"reset_mid_record_tls12", "secure error(ECONNRESET) close(1)", "peer: reset after", NULL},
+    {"truncated_handshake_tls12", "tlsClientError(ECONNRESET)", "peer: eof 0", NULL},
+    {"repeated_hello_tls12", "tlsClientError(ERR_SSL_WRONG_VERSION_NUMBER)", NULL, NULL},
+    {"half_close_tls12", "secure end(100000) close(0)", "peer: echoed 100000 of 100000 bytes, then eof", NULL},
+    {"close_notify_then_data_tls12", "secure end(6) close(0)", "peer: sent 'before', close_notify, 'after'", NULL},
 };
 
 int main(void) {
@@ -56,10 +63,10 @@ int main(void) {
             const char *expected = t->differs ? t->differs : t->events;
             int ok = strcmp(log, expected) == 0 && (!t->peer || strncmp(line, t->peer, strlen(t->peer)) == 0);
             if (r == 0 || !ok)
-                printf("%-24s %s: server %s | %s%s%s\n", t->scenario, ok ? "ok  " : "FAIL", log, line,
+                printf("%-30s %s: server %s | %s%s%s\n", t->scenario, ok ? "ok  " : "FAIL", log, line,
                        t->differs ? " | Node 20: " : "", t->differs ? t->events : "");
             if (!ok) {
-                printf("%-24s      Node 20: %s%s%s\n", "", t->events, t->peer ? " | " : "", t->peer ? t->peer : "");
+                printf("%-30s      Node 20: %s%s%s\n", "", t->events, t->peer ? " | " : "", t->peer ? t->peer : "");
                 failed++;
                 break;
             }

@@ -79,6 +79,7 @@ int main(void) {
     latency(e.port, clients, &base_median, &base_max);
     WAIT_FOR(ntls_server_connections(e.srv) == 0, 5000);
     int base_fds = fu_count_fds();
+    long rss0 = fu_rss_kib();
 
     double t0 = fu_now_ms();
     for (int i = 0; i < STALLERS; i++) {
@@ -90,6 +91,10 @@ int main(void) {
     pthread_t th;
     pthread_create(&th, NULL, trickle, NULL);
     WAIT_FOR(ntls_server_connections(e.srv) >= STALLERS, 5000);
+    tu_sleep_ms(300); /* every staller has sent a byte or two of its hello */
+    double per_staller = (double)(fu_rss_kib() - rss0) / STALLERS;
+    printf("%d stalled handshakes held: process RSS +%.1f KiB each\n", STALLERS, per_staller);
+    CHECK(per_staller < 64);
     double load_median, load_max;
     latency(e.port, clients, &load_median, &load_max);
     double served_within = fu_now_ms() - t0;

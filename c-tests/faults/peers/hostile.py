@@ -92,8 +92,15 @@ class Memory:
         return got
 
 
+TLS12 = False  # the scenario's name ends in _tls12: the peer speaks TLS 1.2 only
+
+
+def version():
+    return ssl.TLSVersion.TLSv1_2 if TLS12 else None
+
+
 def client_hello(port):
-    m = Memory(port)
+    m = Memory(port, version())
     try:
         m.tls.do_handshake()
     except ssl.SSLWantReadError:
@@ -106,7 +113,7 @@ def payload(n, seed):
 
 
 def reset_mid_record(port):
-    m = Memory(port)
+    m = Memory(port, version())
     m.handshake()
     rec = m.records(payload(12000, 1))
     m.sock.sendall(rec[: len(rec) // 2])
@@ -157,7 +164,7 @@ def repeated_hello(port):
 
 
 def half_close(port):
-    m = Memory(port)
+    m = Memory(port, version())
     m.handshake()
     data = payload(100000, 3)
     m.sock.sendall(m.records(data))
@@ -174,6 +181,8 @@ def close_notify_then_data(port):
     s = raw(port)
     c = TLSConnection(s)
     settings = HandshakeSettings()
+    if TLS12:
+        settings.maxVersion = (3, 3)
     c.handshakeClientCert(settings=settings, serverName="localhost")
     c.write(b"before")
     for _ in c._sendMsg(Alert().create(AlertDescription.close_notify, AlertLevel.warning)):
@@ -200,4 +209,6 @@ SCENARIOS = {f.__name__: f for f in (reset_mid_record, truncated_handshake, garb
 
 if __name__ == "__main__":
     name, port = sys.argv[1], int(sys.argv[2])
+    if name.endswith("_tls12"):
+        TLS12, name = True, name[: -len("_tls12")]
     print("peer: " + SCENARIOS[name](port), flush=True)

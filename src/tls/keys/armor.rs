@@ -23,37 +23,80 @@ impl Block<'_> {
 
     /// Decodes the block's base64 with `PemObject`, presenting it under `as_label` (which must
     /// be a label `PemObject` knows) and without its headers, which `PemObject` refuses.
+    /// A private key's base64 is the key: `PemObject` gathers it in a buffer it frees without
+    /// wiping, so for a key block `PemObject` judges a copy whose base64 letters are masked
+    /// (the same lines, the same errors and words) and the real base64 is decoded here, into
+    /// memory that is wiped.
     pub fn decode(&self, as_label: &str) -> Result<Zeroizing<Vec<u8>>, pem::Error> {
+        let secret = self.label.ends_with("PRIVATE KEY");
         // Rebuilt text may hold an unencrypted key's base64: wiped like the key.
         let mut text = Zeroizing::new(Vec::with_capacity(self.text.len() + 32));
+        let mut masked = Vec::with_capacity(if secret { self.text.len() + 32 } else { 0 });
+        let mut base64 = Zeroizing::new(Vec::with_capacity(if secret { self.text.len() } else { 0 }));
         let mut body = lines(self.text);
         let begin = body.next().unwrap_or_default();
+        // A BEGIN or END line goes to both texts as it is.
+        let frame = |text: &mut Vec<u8>, masked: &mut Vec<u8>, line: &[u8]| {
+            push_line(text, line.iter().copied());
+            if secret {
+                push_line(masked, line.iter().copied());
+            }
+        };
         if as_label == self.label {
             // As written, so PemObject judges the BEGIN line itself.
-            text.extend_from_slice(begin);
-            text.push(b'\n');
+            frame(&mut text, &mut masked, begin);
         } else {
-            text.extend_from_slice(format!("-----BEGIN {as_label}-----\n").as_bytes());
+            frame(&mut text, &mut masked, format!("-----BEGIN {as_label}-----").as_bytes());
         }
         let end = format!("-----END {}-----", self.label);
         for line in body.skip(self.header_lines()) {
             if line.starts_with(end.as_bytes()) {
-                text.extend_from_slice(format!("-----END {as_label}-----\n").as_bytes());
+                frame(&mut text, &mut masked, format!("-----END {as_label}-----").as_bytes());
                 break;
             }
             if line.starts_with(b"-----") {
                 break; // another block begins: PemObject reports the missing END
             }
-            text.extend_from_slice(line);
-            text.push(b'\n');
+            push_line(&mut text, line.iter().copied());
+            if secret {
+                push_line(&mut masked, line.iter().map(|&b| if is_base64_letter(b) { b'A' } else { b }));
+                base64.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+            }
         }
-        let (_, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(&text)?;
-        Ok(Zeroizing::new(der))
+        if !secret {
+            let (_, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(&text)?;
+            return Ok(Zeroizing::new(der));
+        }
+        <(SectionKind, Vec<u8>)>::from_pem_slice(&masked)?;
+        match decode_base64(&base64) {
+            Some(der) => Ok(der),
+            // Base64 that PemObject's decoder takes and the base64 crate's refuses (stray bits
+            // after the last symbol): PemObject decodes it, unwiped, rather than fail.
+            None => <(SectionKind, Vec<u8>)>::from_pem_slice(&text).map(|(_, der)| Zeroizing::new(der)),
+        }
     }
 
     fn header_lines(&self) -> usize {
         lines(self.text).skip(1).take_while(|l| is_header_line(l)).count()
     }
+}
+
+fn push_line(out: &mut Vec<u8>, line: impl Iterator<Item = u8>) {
+    out.extend(line);
+    out.push(b'\n');
+}
+
+fn is_base64_letter(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// Standard base64 decoded straight into wiped memory (no intermediate buffer).
+fn decode_base64(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    use base64::Engine;
+    let mut der = Zeroizing::new(vec![0u8; text.len() / 4 * 3 + 3]);
+    let n = base64::engine::general_purpose::STANDARD.decode_slice(text, &mut der[..]).ok()?;
+    der.truncate(n);
+    Some(der)
 }
 
 /// Every block in `pem`, in order.
