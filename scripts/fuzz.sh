@@ -43,6 +43,8 @@ def ders(pem):
     return [base64.b64decode(b) for b in re.findall(rb"-----BEGIN [A-Z0-9 ]*CERTIFICATE-----(.*?)-----END", pem, re.S)]
 for name in sorted(os.listdir(certs)):
     path = os.path.join(certs, name)
+    if not os.path.isfile(path):
+        continue
     data = open(path, "rb").read()
     if name.endswith(".pfx"):
         for choice in (3, 11):
@@ -68,6 +70,7 @@ PY
 [ "$mode" = seeds ] && exit 0
 
 cd fuzz
+cargo fmt --check
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo +nightly fuzz list)

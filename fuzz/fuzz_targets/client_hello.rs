@@ -33,6 +33,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(parse(&longer).as_ref(), Ok(hello), "bytes after the hello changed it");
     }
     if rustls_accepts(wire) {
-        assert!(!matches!(parsed, Err(ParseError::Invalid(_))), "rustls accepts a hello the parser refuses: {parsed:?}");
+        assert!(
+            !matches!(parsed, Err(ParseError::Invalid(_))),
+            "rustls accepts a hello the parser refuses: {parsed:?}"
+        );
     }
 });

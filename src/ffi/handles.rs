@@ -271,7 +271,10 @@ mod tests {
         assert!(get(p).is_some(), "one reference left");
         assert_eq!(unref(p), 0);
         assert!(get(p).is_none());
-        assert!(!REGISTRY.iter().any(|s| s.lock().unwrap().entries.contains_key(&(p as usize))), "entry gone");
+        assert!(
+            !REGISTRY.iter().any(|s| s.lock().unwrap().entries.contains_key(&(p as usize))),
+            "entry gone"
+        );
         assert_eq!(unref(p), NTLS_EINVAL, "a second unref");
         assert_eq!(add_ref(p), NTLS_EINVAL);
     }
