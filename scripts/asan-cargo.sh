@@ -21,3 +21,5 @@ for f in libnodetls.so libnodetls.a; do
   cp -p "$target_dir/$triple/$profile/$f" "$target_dir/$profile/$f.tmp"
   mv "$target_dir/$profile/$f.tmp" "$target_dir/$profile/$f"
 done
+# The SONAME link build.rs makes beside the library (in the target triple's directory here).
+ln -sfn libnodetls.so "$target_dir/$profile/libnodetls.so.0"
