@@ -93,6 +93,12 @@ pub const OPTIONS: &[OptionDef] = &[
     def(NTLS_OPT_SESSION, "session", Kind::Session),
     def(NTLS_OPT_REQUEST_OCSP, "requestOCSP", Kind::Bool),
     def(NTLS_OPT_OCSP_RESPONSE, "ocspResponse", Kind::Bytes),
+    def(NTLS_OPT_PATH, "path", Kind::Str),
+    def(NTLS_OPT_FAMILY, "family", Kind::Int),
+    def(NTLS_OPT_LOCAL_ADDRESS, "localAddress", Kind::Str),
+    def(NTLS_OPT_LOCAL_PORT, "localPort", Kind::Int),
+    def(NTLS_OPT_KEEP_ALIVE, "keepAlive", Kind::Bool),
+    def(NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY, "keepAliveInitialDelay", Kind::Int),
 ];
 
 /// The row of a key, if the key exists.
@@ -143,6 +149,7 @@ impl OptionError {
 pub struct Options {
     values: BTreeMap<c_int, Value>,
     key_passphrases: Vec<Option<String>>,
+    check_server_identity: Option<crate::tls::verify::IdentityCheck>,
     last_error: LastError,
 }
 
@@ -198,6 +205,16 @@ impl Options {
         self.key_passphrases.resize(index, None);
         self.key_passphrases.push(passphrase);
         Ok(())
+    }
+
+    /// `checkServerIdentity`: the program's host-name check (None: Node's own).
+    pub fn set_check_server_identity(&mut self, check: Option<crate::tls::verify::IdentityCheck>) {
+        self.check_server_identity = check;
+    }
+
+    /// The program's `checkServerIdentity`, if it set one.
+    pub fn check_server_identity(&self) -> Option<&crate::tls::verify::IdentityCheck> {
+        self.check_server_identity.as_ref()
     }
 
     /// Each key's own passphrase, by position in `key` (None: use `passphrase`).
@@ -312,6 +329,7 @@ impl Clone for Options {
         Self {
             values: self.values.clone(),
             key_passphrases: self.key_passphrases.clone(),
+            check_server_identity: self.check_server_identity.clone(),
             last_error: LastError::default(),
         }
     }

@@ -13,11 +13,11 @@ use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
+use crate::socket::transport::Stream;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
 use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
 use crate::tls::sessions::server_store::{ConnSessionStore, StoredSession};
-use mio::net::TcpStream;
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use std::io::{self, Read, Write};
@@ -42,7 +42,7 @@ enum Stage {
 pub struct HelloPhase<E: ServerEvents> {
     server: Arc<Server<E>>,
     sock: Arc<Socket<E::Socket>>,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     acceptor: Acceptor,
     /// The bytes read so far, while the store needs the fields `Accepted` lacks.
     raw: Option<Vec<u8>>,
@@ -58,12 +58,7 @@ pub struct HelloPhase<E: ServerEvents> {
 
 impl<E: ServerEvents> HelloPhase<E> {
     /// Registers the stream and waits for the ClientHello.
-    pub fn start(
-        cx: &mut Cx<'_>,
-        server: Arc<Server<E>>,
-        sock: Arc<Socket<E::Socket>>,
-        mut stream: TcpStream,
-    ) {
+    pub fn start(cx: &mut Cx<'_>, server: Arc<Server<E>>, sock: Arc<Socket<E::Socket>>, mut stream: Stream) {
         let token = cx.reserve();
         let deadline = Instant::now() + server.handshake_timeout;
         let raw = server.events.has_session_store().then(Vec::new);
@@ -179,7 +174,8 @@ impl<E: ServerEvents> HelloPhase<E> {
             return None;
         }
         let tickets = self.server.tls.params.tickets;
-        let ctx = self.ctx.as_ref().unwrap_or(&self.server.tls.ctx);
+        let own = self.server.tls.default_context();
+        let ctx = self.ctx.as_ref().unwrap_or(&own);
         let tls13 = hello.offers_tls13() && ctx.versions().contains(&&rustls::version::TLS13);
         if tls13 {
             return (!tickets).then(|| hello.psk_identities.first().cloned()).flatten();
@@ -245,8 +241,10 @@ impl<E: ServerEvents> HelloPhase<E> {
                 Ok(c) => c,
                 Err(e) => return self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message)),
             },
-            None => (tls.config.clone(), tls.client_verifier.clone()),
+            None => tls.default_config(),
         };
+        // Anything noted now belongs to this connection (its Conn takes it at launch).
+        let _ = crate::tls::handshake::notes::take();
         // The program's store: this connection's own config, whose storage holds the
         // answer to `resumeSession` and collects what `newSession` is told.
         let store = self.server.events.has_session_store().then(|| {
@@ -259,7 +257,8 @@ impl<E: ServerEvents> HelloPhase<E> {
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
             Err((e, alert)) => {
-                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""))
+                let _ = crate::tls::handshake::notes::take();
+                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""));
             }
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };

@@ -1,6 +1,7 @@
-//! `new tls.TLSSocket(socket, options)`: TLS over a TCP connection the program made.
+//! `new tls.TLSSocket(socket, options)`: TLS over a connection (TCP or Unix) the program made.
 
 use super::conn::{start_connected, Role, ServerHooks, ServerSide};
+use super::transport::Stream;
 use super::{connect, Socket, SocketEvents, State};
 use crate::error::*;
 use crate::options::keys::*;
@@ -24,32 +25,37 @@ impl<E: SocketEvents> ServerHooks<E> for OwnHooks<E> {
     }
 
     fn connection_closed(&self) {}
+
+    fn keylog(&self, s: &Socket<E>, line: &[u8]) {
+        self.0.events.keylog(s, line);
+    }
 }
 
 impl<E: SocketEvents> Socket<E> {
     /// Starts TLS on a connected stream; `isServer` picks the side.
-    pub fn wrap_stream(self: &Arc<Self>, stream: std::net::TcpStream, o: &Options) -> Result<(), c_int> {
+    pub fn wrap_stream(self: &Arc<Self>, stream: Stream, o: &Options) -> Result<(), c_int> {
         self.check_open()?;
         if self.state() != State::New {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
         }
         let fail = |e: crate::options::OptionError| self.option_failure(o, e);
         let (tls, role): (rustls::Connection, Role<E>) = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
-            let st = server_config::build(o).map_err(fail)?;
+            let st = server_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
             let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT).map_err(fail)?;
             let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
-            let conn = rustls::ServerConnection::new(st.config.clone())
+            let (config, client_verifier) = st.default_config();
+            let conn = rustls::ServerConnection::new(config)
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
             let side = ServerSide::new(
                 Arc::new(OwnHooks(self.clone())),
-                st.client_verifier,
+                client_verifier,
                 Instant::now() + Duration::from_millis(ms),
                 None,
             );
             (conn.into(), Role::Server(side))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;
-            let ct = client_config::build(o).map_err(fail)?;
+            let ct = client_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
             let conn = rustls::ClientConnection::new(ct.config.clone(), server_name.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
             let role = Role::Client {
@@ -60,12 +66,13 @@ impl<E: SocketEvents> Socket<E> {
                 sni,
                 addrs: Vec::new(),
                 next_addr: 0,
+                local: None,
+                bound: None,
+                default_cert: ct.default_cert,
             };
             (conn.into(), role)
         };
         self.apply_stream_options(o).map_err(fail)?;
-        stream.set_nonblocking(true).map_err(|e| self.fail_call(from_io(&e), &e.to_string()))?;
-        let stream = mio::net::TcpStream::from_std(stream);
         let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
         let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);
         self.begin()?;

@@ -5,6 +5,8 @@
 //! in, records out), `idle` (deadlines), `states` (where each half is).
 
 mod dial;
+pub use dial::{Dest, LocalBind};
+mod handshake_notes;
 mod idle;
 mod new_session;
 mod reading;
@@ -17,11 +19,11 @@ use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECERT, NTLS_ECONNRESET, NTLS_ETLS, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
+use crate::socket::transport::Stream;
 use crate::tls::sessions::client::SocketSessions;
 use crate::tls::sessions::server_store::ConnSessionStore;
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
-use mio::net::TcpStream;
 use mio::Interest;
 use rustls::pki_types::ServerName;
 use states::{Inbound, Outbound, Phase};
@@ -40,6 +42,8 @@ pub trait ServerHooks<E: SocketEvents>: Send + Sync {
     fn client_error(&self, err: &NtlsError, s: &Socket<E>);
     /// A connection closed (for `connections` and the server's own `close`).
     fn connection_closed(&self);
+    /// The server's `keylog` event: a key-log line of this connection's handshake.
+    fn keylog(&self, s: &Socket<E>, line: &[u8]);
     /// `newSession`: the program stores a session rustls saved; finish `req` once stored.
     fn new_session(&self, _id: &[u8], _data: &[u8], req: Arc<crate::request::Request>) {
         req.finish(crate::request::Answer::Session(None));
@@ -95,10 +99,17 @@ pub enum Role<E: SocketEvents> {
         server_name: ServerName<'static>,
         /// The SNI sent, if any.
         sni: Option<String>,
-        /// Resolved addresses, tried in order.
-        addrs: Vec<SocketAddr>,
+        /// Resolved addresses (or the `path`), tried in order.
+        addrs: Vec<Dest>,
+        /// Our certificate when the server asks for none (`getCertificate()`, as OpenSSL
+        /// answers with the configured one).
+        default_cert: Option<Arc<rustls::sign::CertifiedKey>>,
         /// The next address to try.
         next_addr: usize,
+        /// `localAddress`/`localPort`, when given.
+        local: Option<LocalBind>,
+        /// The local end actually bound, for the words of a failed connect.
+        bound: Option<SocketAddr>,
     },
     /// An accepted connection.
     Server(ServerSide<E>),
@@ -107,14 +118,20 @@ pub enum Role<E: SocketEvents> {
 /// A TLS connection being driven by the loop.
 pub struct Conn<E: SocketEvents> {
     sock: Arc<Socket<E>>,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     tls: rustls::Connection,
     role: Role<E>,
     phase: Phase,
     inbound: Inbound,
     outbound: Outbound,
-    /// The first bytes the peer sent, to recognise plain HTTP on a TLS port.
-    first_bytes: [u8; 4],
+    /// The first bytes the peer sent (plain HTTP on a TLS port; a ServerHello's random).
+    hello_in: handshake_notes::HelloPrefix,
+    /// The first bytes we sent (our ServerHello's random).
+    hello_out: handshake_notes::HelloPrefix,
+    /// The exporter's secrets, noted by the key log until the handshake ends.
+    secrets: Vec<crate::tls::handshake::notes::Secret>,
+    /// The certificate a resolver chose for us.
+    own_cert: Option<Arc<rustls::sign::CertifiedKey>>,
     /// Bytes read from TCP (`bytesRead` counts plaintext, as Node's TLSSocket does).
     wire_read: u64,
     /// Ciphertext read but not yet fed to rustls, kept while the socket is paused.
@@ -127,14 +144,19 @@ pub struct Conn<E: SocketEvents> {
     allow_half_open: bool,
     no_delay: bool,
     idle: IdleTimer,
+    /// `destroySoon`: when the wait for the peer's end gives up.
+    linger_until: Option<Instant>,
 }
 
-/// Starts driving an already-connected TCP stream (an accepted or a wrapped one).
+/// How long a `destroySoon` socket whose end is flushed waits for the peer's.
+const DESTROY_SOON_LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Starts driving an already-connected stream (an accepted or a wrapped one).
 /// The caller has counted the handle with `handle_started`.
 pub fn start_connected<E: SocketEvents>(
     cx: &mut Cx<'_>,
     sock: Arc<Socket<E>>,
-    stream: TcpStream,
+    stream: Stream,
     tls: rustls::Connection,
     role: Role<E>,
     no_delay: bool,
@@ -165,7 +187,7 @@ pub fn start_connected<E: SocketEvents>(
 impl<E: SocketEvents> Conn<E> {
     fn new(
         sock: Arc<Socket<E>>,
-        stream: Option<TcpStream>,
+        stream: Option<Stream>,
         mut tls: rustls::Connection,
         role: Role<E>,
         connected: bool,
@@ -180,7 +202,10 @@ impl<E: SocketEvents> Conn<E> {
             phase: if connected { Phase::Handshaking } else { Phase::Dialing },
             inbound: Inbound::Open { more: true, fin: false },
             outbound: Outbound::Open,
-            first_bytes: [0; 4],
+            hello_in: Default::default(),
+            hello_out: Default::default(),
+            secrets: Vec::new(),
+            own_cert: None,
             wire_read: 0,
             stash: Vec::new(),
             accepted: 0,
@@ -190,6 +215,7 @@ impl<E: SocketEvents> Conn<E> {
             allow_half_open,
             no_delay: true,
             idle: IdleTimer::new(),
+            linger_until: None,
         }
     }
 
@@ -216,6 +242,8 @@ impl<E: SocketEvents> Conn<E> {
 
     fn launch(mut self, cx: &mut Cx<'_>, token: usize) {
         self.sock.token.store(token, Ordering::SeqCst);
+        // An accepted ClientHello may already have made keys (`Accepted::into_connection`).
+        self.take_notes();
         match self.drive(cx, token, Ready::default()) {
             Next::Keep => cx.install(token, Box::new(self)),
             Next::Remove => cx.release(token),
@@ -265,6 +293,10 @@ impl<E: SocketEvents> Conn<E> {
             Ok(()) if self.outbound == Outbound::Shut && self.inbound == Inbound::Ended => {
                 self.close(cx, false)
             }
+            // destroySoon(): everything queued and the end are on the wire.
+            Ok(()) if self.outbound == Outbound::Shut && self.sock.destroying_soon() => {
+                self.linger(cx, token)
+            }
             Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => {
                 // Node's client sees the stream end first, then the error.
                 if matches!(self.role, Role::Client { .. }) && !self.sock.is_destroyed() {
@@ -289,6 +321,10 @@ impl<E: SocketEvents> Conn<E> {
         if let (Some(enable), Some(stream)) = (self.sock.take_no_delay_request(), self.stream.as_ref()) {
             let _ = stream.set_nodelay(enable);
         }
+        if let (Some((on, secs)), Some(stream)) = (self.sock.take_keep_alive_request(), self.stream.as_ref())
+        {
+            let _ = stream.set_keep_alive(on, secs);
+        }
         self.take_writes();
         let more = self.read()?;
         self.settle_new_sessions()?;
@@ -299,6 +335,29 @@ impl<E: SocketEvents> Conn<E> {
             self.sock.lp.kick(token);
         }
         Ok(())
+    }
+
+    /// `destroySoon()` once our end is flushed: close when the peer has finished too, or
+    /// after `DESTROY_SOON_LINGER`, dropping what it sends meanwhile. Closing at once would
+    /// let any byte the peer sends afterwards (a session ticket, its close_notify) meet a
+    /// closed socket, whose reset makes the kernel throw away our records still queued for
+    /// the wire (Node then saw 144 KiB of a 1 MiB write).
+    fn linger(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        let peer_done = self.inbound.finished() || self.discard_input();
+        let now = Instant::now();
+        let until = match self.linger_until {
+            Some(at) => at,
+            None => {
+                let at = now + DESTROY_SOON_LINGER;
+                cx.set_timer(token, at);
+                self.linger_until = Some(at);
+                at
+            }
+        };
+        if peer_done || now >= until {
+            return self.close(cx, false);
+        }
+        Next::Keep
     }
 
     /// The handshake finished: judge the peer, record the facts, emit the secure event.
@@ -313,7 +372,8 @@ impl<E: SocketEvents> Conn<E> {
         );
         let (verdict, servername, shown): Facts = match (&self.role, &self.tls) {
             (Role::Client { verifier, server_name, sni, .. }, _) => {
-                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
+                let resumed = matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name, resumed) };
                 (Some(v), sni.clone(), verifier.chain_for_display(chain))
             }
             (Role::Server(side), rustls::Connection::Server(s)) => {
@@ -326,7 +386,14 @@ impl<E: SocketEvents> Conn<E> {
             }
             (Role::Server(_), _) => (None, None, chain.to_vec()),
         };
-        let info = info::from_connection(&self.tls, servername.as_deref(), verdict, shown);
+        let own_cert = match (&self.own_cert, &self.role) {
+            (Some(k), _) => Some(k.clone()),
+            (None, Role::Client { default_cert, .. }) => default_cert.clone(),
+            (None, Role::Server(_)) => None,
+        };
+        let mut info = info::from_connection(&self.tls, servername.as_deref(), verdict, shown);
+        info.own_cert = own_cert.and_then(|k| k.cert.first().cloned());
+        info.exporter = self.exporter();
         let _ = self.sock.info.set(info);
         self.sock.set_state(State::Secure);
         // A destroy() from another thread may land while the handshake completes: after it

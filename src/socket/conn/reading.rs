@@ -6,9 +6,9 @@
 use super::states::{Inbound, Phase};
 use super::{Conn, Role};
 use crate::error::NtlsError;
+use crate::socket::transport::Stream;
 use crate::socket::SocketEvents;
 use crate::tls::alerts::tls_error;
-use mio::net::TcpStream;
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::Ordering;
@@ -45,7 +45,7 @@ impl<E: SocketEvents> Conn<E> {
         result
     }
 
-    fn read_from(&mut self, stream: &mut TcpStream, buf: &mut [u8]) -> Result<bool, NtlsError> {
+    fn read_from(&mut self, stream: &mut Stream, buf: &mut [u8]) -> Result<bool, NtlsError> {
         for _ in 0..READS_PER_TURN {
             let Inbound::Open { more, fin } = self.inbound else { return Ok(false) };
             if !(more || fin) || !self.may_read() {
@@ -60,9 +60,8 @@ impl<E: SocketEvents> Conn<E> {
                     return Ok(false);
                 }
                 Ok(n) => {
-                    if self.wire_read == 0 {
-                        let k = n.min(4);
-                        self.first_bytes[..k].copy_from_slice(&buf[..k]);
+                    if self.phase != Phase::Secure && !self.hello_in.full() {
+                        self.hello_in.add(&buf[..n]);
                     }
                     self.wire_read += n as u64;
                     self.touch();
@@ -86,6 +85,24 @@ impl<E: SocketEvents> Conn<E> {
             }
         }
         Ok(true)
+    }
+
+    /// Reads and drops what the peer sent and nobody will read (a socket closing through
+    /// `destroySoon`); true once the peer has finished (EOF or a failed read).
+    pub(super) fn discard_input(&mut self) -> bool {
+        let Some(stream) = self.stream.as_mut() else { return true };
+        READ_BUF.with(|b| {
+            let mut buf = b.borrow_mut();
+            for _ in 0..READS_PER_TURN {
+                match stream.read(&mut buf) {
+                    Ok(0) => return true,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
+                }
+            }
+            false
+        })
     }
 
     /// Whether reading is allowed now: always while handshaking, then only while flowing.
@@ -113,9 +130,13 @@ impl<E: SocketEvents> Conn<E> {
 
     /// Processes records; notices the end of the handshake.
     fn process(&mut self) -> Result<(), NtlsError> {
-        if let Err(e) = self.tls.process_new_packets() {
+        let processed = self.tls.process_new_packets();
+        if self.phase != Phase::Secure {
+            self.take_notes();
+        }
+        if let Err(e) = processed {
             if let (true, Some((code, words))) =
-                (self.phase != Phase::Secure, plaintext_protocol(&self.first_bytes))
+                (self.phase != Phase::Secure, plaintext_protocol(&self.hello_in.first4()))
             {
                 return Err(NtlsError::new(crate::error::NTLS_ETLS, code, words));
             }
@@ -171,6 +192,7 @@ impl<E: SocketEvents> Conn<E> {
             return;
         }
         self.inbound = Inbound::Ended;
+        self.sock.peer_ended.store(true, Ordering::SeqCst);
         if !self.sock.is_destroyed() {
             self.sock.events.end(&self.sock);
         }
