@@ -56,6 +56,17 @@ if [ "${go_minor:-0}" -lt 21 ]; then
   exit 1
 fi
 
+# The fuzz targets and the sanitizer runs (scripts/fuzz.sh, asan.sh, miri.sh): the nightly
+# toolchain with rust-src (-Zbuild-std) and miri, and cargo-fuzz.
+if have rustup; then
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  installed=$(rustup component list --toolchain nightly --installed)
+  for c in rust-src miri; do
+    echo "$installed" | grep -q "^$c" || rustup component add "$c" --toolchain nightly
+  done
+fi
+have cargo-fuzz || { echo "setup: installing cargo-fuzz"; cargo install cargo-fuzz --locked --quiet; }
+
 python3 -c "import pytest" 2>/dev/null || python3 -m pip install --quiet pytest
 # The scanner and the independent TLS peer of the fault suite (c-tests/faults/scanners.py).
 py_need=()

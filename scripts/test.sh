@@ -22,6 +22,9 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release
 (cd build/release && ctest --output-on-failure --timeout 120)
 
+echo "== fuzz smoke: every cargo fuzz target 12 s from its seeds (scripts/fuzz.sh for long runs)"
+bash scripts/fuzz.sh smoke 12
+
 echo "== install: cmake --install, then find_package, pkg-config, add_subdirectory, FetchContent consumers"
 bash scripts/test-install.sh build/release
 

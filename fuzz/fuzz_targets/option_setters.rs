@@ -56,16 +56,27 @@ fuzz_target!(|input: Input| {
                 Setter::Bool(k, v) => ntls_options_set_bool(o, key(k), *v),
                 Setter::Int(k, v) => ntls_options_set_int(o, key(k), *v),
                 Setter::Str(k, v) => ntls_options_set_string(o, key(k), nodetls_fuzz::c_string(v).as_ptr()),
-                Setter::AddStr(k, v) => ntls_options_add_string(o, key(k), nodetls_fuzz::c_string(v).as_ptr()),
+                Setter::AddStr(k, v) => {
+                    ntls_options_add_string(o, key(k), nodetls_fuzz::c_string(v).as_ptr())
+                }
                 Setter::Bytes(k, v) => ntls_options_set_bytes(o, key(k), v.as_ptr(), v.len()),
                 Setter::AddBytes(k, v) => ntls_options_add_bytes(o, key(k), v.as_ptr(), v.len()),
                 Setter::AddKey(pem, pass) => {
                     let pass = pass.as_deref().map(nodetls_fuzz::c_string);
-                    ntls_options_add_key(o, pem.as_ptr(), pem.len(), pass.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()))
+                    ntls_options_add_key(
+                        o,
+                        pem.as_ptr(),
+                        pem.len(),
+                        pass.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+                    )
                 }
                 Setter::ByName(name) => {
                     let k = ntls_options_key(o, nodetls_fuzz::c_string(name).as_ptr());
-                    if k < 0 { k } else { 0 }
+                    if k < 0 {
+                        k
+                    } else {
+                        0
+                    }
                 }
                 Setter::Context(k) => {
                     let mut ctx = std::ptr::null_mut();

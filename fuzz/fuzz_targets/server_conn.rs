@@ -79,5 +79,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     drop(tcp);
-    assert!(wait_idle(server.srv, Duration::from_secs(10)), "the server kept a connection 10 s after its client left");
+    assert!(
+        wait_idle(server.srv, Duration::from_secs(10)),
+        "the server kept a connection 10 s after its client left"
+    );
 });

@@ -65,7 +65,7 @@ pub fn listen(srv: *mut ntls_server) -> Option<u16> {
         if ntls_server_listen(srv, c"127.0.0.1".as_ptr(), 0, None) != 0 {
             return None;
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             let mut port: c_int = 0;
             if ntls_server_address(srv, std::ptr::null_mut(), 0, &mut port, std::ptr::null_mut()) == 0 {

@@ -170,6 +170,18 @@ pub unsafe extern "C" fn ntls_cert_unref(c: *mut CertHandle) -> c_int {
     guard!(NTLS_EPANIC, { release_arc(c.cast_const()) })
 }
 
+/// A certificate handle made from DER (the first certificate, linked to the rest when
+/// `detailed`), as `ntls_socket_get_peer_certificate` would make it: for the fuzz targets,
+/// which call the `ntls_cert_*` getters on certificates no handshake produced.
+#[cfg(feature = "fuzzing")]
+pub fn fuzzing_cert_handle(
+    ders: &[rustls::pki_types::CertificateDer<'_>],
+    detailed: bool,
+) -> Option<*mut CertHandle> {
+    let cert = if detailed { PeerCert::from_chain(ders) } else { PeerCert::from_der(ders.first()?) }.ok()?;
+    Some(super::handles::hand_out(Arc::new(CertHandle { cert, detailed, json: OnceLock::new() })))
+}
+
 /// Node's `err.cert`: the peer's certificate of a host-name mismatch
 /// (`ERR_TLS_CERT_ALTNAME_INVALID`), as a new handle the caller releases with
 /// `ntls_cert_unref`; `NTLS_ENOENT` when the error carries none.

@@ -4,9 +4,11 @@
 //!
 //! An entry holds a `Weak` to its object and the references the program holds (`_new` gives
 //! one, `_ref` adds one, `_unref` drops one), kept here as one strong `Arc` rather than as
-//! leaked counts inside the object. While an entry exists its `Weak` keeps the allocation,
-//! so a freed handle's address cannot be reused by a new one: it stays a dead entry (and
-//! `NTLS_EINVAL`) until a sweep, which runs when a shard has doubled since the last one.
+//! leaked counts inside the object. The entry of an object freed by the program's last
+//! `_unref` goes at once; one freed later inside the library (a socket after its `close`)
+//! stays a dead entry, whose `Weak` keeps the allocation so its address is not reused (the
+//! pointer is `NTLS_EINVAL`), until a sweep, which runs when a shard has doubled since the
+//! last one.
 //! Objects lent for the length of a callback only (`ntls_error`) are entries of their own
 //! kind, removed when the callback returns.
 //!
@@ -154,12 +156,24 @@ pub(crate) fn add_ref<T: Send + Sync + 'static>(p: *const T) -> c_int {
 /// (a second `_unref`, a handle only lent to a callback) or the pointer is not a handle.
 pub(crate) fn unref<T: Send + Sync + 'static>(p: *const T) -> c_int {
     match take(p, false) {
-        Ok(last) => {
-            // The program's last reference may be the object's: free it outside the lock.
-            drop(last);
+        Ok(obj) => {
+            // The program's last reference may be the object's: free it outside the lock,
+            // then its entry at once (a freed address is then simply unknown).
+            drop(obj);
+            forget_if_freed(address(p));
             0
         }
         Err(_) => NTLS_EINVAL,
+    }
+}
+
+/// Removes the entry of an object that was just freed, so that its allocation goes too.
+fn forget_if_freed(addr: usize) {
+    let mut shard = shard(addr);
+    if let Some(Entry::Counted { object, .. }) = shard.entries.get(&addr) {
+        if object.strong_count() == 0 {
+            shard.entries.remove(&addr);
+        }
     }
 }
 
@@ -257,6 +271,10 @@ mod tests {
         assert!(get(p).is_some(), "one reference left");
         assert_eq!(unref(p), 0);
         assert!(get(p).is_none());
+        assert!(
+            !REGISTRY.iter().any(|s| s.lock().unwrap().entries.contains_key(&(p as usize))),
+            "entry gone"
+        );
         assert_eq!(unref(p), NTLS_EINVAL, "a second unref");
         assert_eq!(add_ref(p), NTLS_EINVAL);
     }

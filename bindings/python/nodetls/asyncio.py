@@ -47,7 +47,14 @@ CLIENTS_GRACE = 2.0
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Union[Awaitable[None], None]]
 
 
-def _with_half_open(opts: Dict[str, Any]) -> Dict[str, Any]:
+def _tls_options(opts: Dict[str, Any]) -> Dict[str, Any]:
+    """The TLS options, with ``allowHalfOpen`` on unless given. asyncio's ``ssl=`` may be
+    None or True (TLS is always on here); an ``ssl.SSLContext`` cannot be carried over:
+    its settings are OpenSSL's, so the options must say them."""
+    ssl_arg = opts.pop("ssl", None)
+    if ssl_arg not in (None, True):
+        raise TypeError("nodetls.asyncio takes TLS options as keyword arguments (key=, cert=, "
+                        "ca=, servername=...), not ssl=" + type(ssl_arg).__name__)
     opts = _options.normalize(opts)
     opts.setdefault("allowHalfOpen", True)
     return opts
@@ -252,7 +259,7 @@ class Server:
         self._serving = False
         self._serve_forever_fut: Optional[asyncio.Future] = None
         self._closed = loop.create_future()
-        self._tls = _EventServer(_with_half_open(opts))
+        self._tls = _EventServer(_tls_options(opts))
         self._tls.on("secureConnection", self._from_library)
         self._tls.on("close", lambda: self._post(self._library_closed))
         self._address: Optional[Dict[str, Any]] = None
@@ -420,7 +427,7 @@ async def open_connection(host: Optional[str] = None, port: Optional[int] = None
     tls.once("error", lambda err: transport._post(failed, err))
     tls.once("close", lambda had_error: transport._post(closed, had_error))
     try:
-        tls.connect(port, host, **_with_half_open(opts))
+        tls.connect(port, host, **_tls_options(opts))
     except BaseException:
         tls._abandon()
         raise

@@ -37,12 +37,17 @@ def node_name(name: str) -> str:
     return candidates[0]
 
 
+#: Python's ``ssl`` spelling of an option, where it has its own name for it.
+_PYTHON_NAMES = {"server_hostname": "servername"}
+
+
 def normalize(options: Mapping[str, Any]) -> Dict[str, Any]:
-    """The options under Node's names; the same option given twice is a TypeError."""
+    """The options under Node's names; the same option given twice is a TypeError.
+    ``server_hostname`` (Python's ``ssl`` name) is taken for ``servername``."""
     out: Dict[str, Any] = {}
     given: Dict[str, str] = {}
     for name, value in options.items():
-        node = node_name(name)
+        node = _PYTHON_NAMES.get(name) or node_name(name)
         if node in out:
             raise TypeError(f"option {node!r} given twice (as {given[node]!r} and {name!r})")
         out[node] = value

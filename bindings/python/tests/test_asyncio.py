@@ -5,6 +5,7 @@ import asyncio
 import errno
 import os
 import ssl
+import time
 
 import pytest
 
@@ -251,7 +252,11 @@ def test_cancelled_open_connection_destroys_the_attempt():
         await asyncio.wait_for(server.wait_closed(), WAIT)  # no connection left behind
 
     run(main())
-    assert not [o for o in _loop.live_objects() if isinstance(o, nodetls.TLSSocket)]
+    # The destroyed attempt's close event comes from the library's thread: wait for it.
+    deadline = time.monotonic() + WAIT
+    while [o for o in _loop.live_objects() if isinstance(o, nodetls.TLSSocket)]:
+        assert time.monotonic() < deadline, "the cancelled attempt never closed"
+        time.sleep(0.01)
 
 
 def test_serve_forever_and_async_with():
@@ -322,3 +327,26 @@ def test_the_same_asyncio_code_runs_over_plain_tcp_and_nodetls():
 
     assert run(app(asyncio, "127.0.0.1", {}, {})) == b"HELLO\n"
     assert run(app(tls_asyncio, "localhost", dict(key=KEY, cert=CERT), dict(ca=CA))) == b"HELLO\n"
+
+
+def test_asyncio_ssl_arguments_a_port_brings_along():
+    """ssl=True and server_hostname= (asyncio's spelling) work; an SSLContext is refused
+    with words saying what to pass instead."""
+    async def main():
+        server = await tls_asyncio.start_server(stream_echo, "127.0.0.1", 0, key=KEY,
+                                                cert=CERT, ssl=None)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await tls_asyncio.open_connection("127.0.0.1", port, ssl=True,
+                                                          server_hostname="localhost", ca=CA)
+        assert writer.get_extra_info("servername") == "localhost"
+        writer.write(b"sni")
+        assert await reader.readexactly(3) == b"sni"
+        writer.close()
+        await writer.wait_closed()
+        with pytest.raises(TypeError, match="not ssl=SSLContext"):
+            await tls_asyncio.open_connection("127.0.0.1", port,
+                                              ssl=ssl.create_default_context())
+        server.close()
+        await server.wait_closed()
+
+    run(main())
