@@ -144,7 +144,12 @@ impl HasCallbacks for ntls_socket {
         self.state() == crate::socket::State::Closed
     }
     fn changed(&self, table: &SocketCallbacks) {
-        self.events().has_data.store(table.data.is_some(), std::sync::atomic::Ordering::Release);
+        let had = self.events().has_data.swap(table.data.is_some(), std::sync::atomic::Ordering::AcqRel);
+        if table.data.is_some() && !had {
+            // A listener that starts the flow (Node's on('data')): bytes already waiting
+            // must be read now, not on the connection's next readiness.
+            self.kick();
+        }
     }
 }
 

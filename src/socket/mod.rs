@@ -297,7 +297,7 @@ impl<E: SocketEvents> Socket<E> {
     }
 
     /// Asks the loop to look at this socket's shared state.
-    fn kick(&self) {
+    pub(crate) fn kick(&self) {
         if self.driving.load(Ordering::Relaxed) && self.lp.is_current() {
             // A callback of this very connection: the drive in progress looks again before
             // it returns, so no second visit (and no kick queue entry) is needed.
