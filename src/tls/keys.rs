@@ -103,18 +103,20 @@ pub fn certified_key(
     let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
         .map_err(|e| KeyError::Unsupported(format!("unsupported private key ({e})")))?;
     let ck = CertifiedKey::new(chain, signer);
-    if super::v1_leaf::is_v1(&ck.cert[0]) {
-        // rustls's own check parses the leaf with webpki, which refuses v1 certificates.
-        return match ck.key.public_key().and_then(|k| super::v1_leaf::same_key(&ck.cert[0], &k)) {
-            Some(true) => Ok(Arc::new(ck)),
-            Some(false) => Err(KeyError::KeyMismatch("key does not match certificate".into())),
-            None => Err(KeyError::Unsupported("cannot tell whether the key matches the certificate".into())),
-        };
-    }
     match ck.keys_match() {
         Ok(()) => Ok(Arc::new(ck)),
         Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
             Err(KeyError::KeyMismatch("key does not match certificate".into()))
+        }
+        // rustls parses the leaf with webpki, which refuses v1 certificates: compare the keys here.
+        Err(e) if super::v1_leaf::is_version_refusal(&e) => {
+            match ck.key.public_key().and_then(|k| super::v1_leaf::same_key(&ck.cert[0], &k)) {
+                Some(true) => Ok(Arc::new(ck)),
+                Some(false) => Err(KeyError::KeyMismatch("key does not match certificate".into())),
+                None => {
+                    Err(KeyError::Unsupported("cannot tell whether the key matches the certificate".into()))
+                }
+            }
         }
         Err(rustls::Error::InconsistentKeys(_)) => {
             Err(KeyError::Unsupported("cannot tell whether the key matches the certificate".into()))

@@ -9,13 +9,36 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{
     CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
-use rustls::{CertificateError, DigitallySignedStruct, Error};
+use rustls::{CertificateError, DigitallySignedStruct, Error, OtherError};
 use x509_parser::asn1_rs::{Any, FromDer};
 use x509_parser::prelude::X509Version;
 
 /// Whether `der` is an X.509 v1 certificate.
 pub fn is_v1(der: &CertificateDer<'_>) -> bool {
     x509_parser::parse_x509_certificate(der).is_ok_and(|(_, c)| c.tbs_certificate.version == X509Version::V1)
+}
+
+/// Whether webpki refused a certificate for its version: the one case looked at here, so
+/// other certificates are never parsed twice.
+pub fn is_version_refusal(e: &Error) -> bool {
+    matches!(e, Error::InvalidCertificate(CertificateError::Other(OtherError(inner)))
+        if matches!(inner.downcast_ref::<webpki::Error>(), Some(webpki::Error::UnsupportedCertVersion)))
+}
+
+/// webpki's verdict `e`, reconsidered when it refused a lone v1 leaf (see the module's doc).
+pub fn retry(
+    e: Error,
+    leaf: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    roots: &rustls::RootCertStore,
+    crls: &[CertificateRevocationListDer<'_>],
+    algs: &WebPkiSupportedAlgorithms,
+    now: UnixTime,
+) -> Result<(), Error> {
+    if !intermediates.is_empty() || !is_version_refusal(&e) || !is_v1(leaf) {
+        return Err(e);
+    }
+    verify(leaf, &roots.roots, crls, algs, now)
 }
 
 /// What is signed, how, and the signature, of a certificate or a CRL (the same shape).
@@ -91,12 +114,7 @@ pub fn verify(
             verifies(algs.all, spki, Some(data.algorithm), data.tbs, data.signature)
         })
         .ok_or(bad(CertificateError::UnknownIssuer))?;
-    let at = x509_parser::time::ASN1Time::from_timestamp(now.as_secs() as i64)
-        .map_err(|_| bad(CertificateError::BadEncoding))?;
-    if !cert.validity().is_valid_at(at) {
-        let expired = at > cert.validity().not_after;
-        return Err(bad(if expired { CertificateError::Expired } else { CertificateError::NotValidYet }));
-    }
+    super::verify::check_dates(&cert, now)?;
     revocation(&cert, anchor, crls, algs)
 }
 
@@ -185,8 +203,7 @@ fn fallback(
     dss: &DigitallySignedStruct,
     algs: &WebPkiSupportedAlgorithms,
 ) -> Result<rustls::client::danger::HandshakeSignatureValid, Error> {
-    // A scheme the version does not allow is refused before the certificate is looked at.
-    if matches!(e, Error::PeerMisbehaved(_)) || !is_v1(cert) {
+    if !is_version_refusal(&e) || !is_v1(cert) {
         return Err(e);
     }
     handshake_signature(message, cert, dss.scheme, dss.signature(), algs)

@@ -186,6 +186,24 @@ pub fn is_self_signed(der: &CertificateDer<'_>) -> bool {
         .unwrap_or(false)
 }
 
+/// A certificate's notBefore/notAfter at `now`, as rustls names a failure.
+pub(super) fn check_dates(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+    now: UnixTime,
+) -> Result<(), Error> {
+    let at = x509_parser::time::ASN1Time::from_timestamp(now.as_secs() as i64)
+        .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    if cert.validity().is_valid_at(at) {
+        return Ok(());
+    }
+    let expired = at > cert.validity().not_after;
+    Err(Error::InvalidCertificate(if expired {
+        CertificateError::Expired
+    } else {
+        CertificateError::NotValidYet
+    }))
+}
+
 /// Maps a rustls verification error to Node's code, looking at the chain as OpenSSL would.
 pub fn node_error(e: &Error, chain: &[CertificateDer<'_>], host: &str) -> NodeCertError {
     let ce = match e {
@@ -386,13 +404,7 @@ impl NodeServerVerifier {
             return None;
         }
         let (_, cert) = x509_parser::parse_x509_certificate(ee).ok()?;
-        let at = x509_parser::time::ASN1Time::from_timestamp(now.as_secs() as i64).ok()?;
-        if !cert.validity().is_valid_at(at) {
-            let expired = at > cert.validity().not_after;
-            let e = if expired { CertificateError::Expired } else { CertificateError::NotValidYet };
-            return Some(Err(Error::InvalidCertificate(e)));
-        }
-        Some(Ok(()))
+        Some(check_dates(&cert, now))
     }
 
     fn verify(
@@ -406,12 +418,20 @@ impl NodeServerVerifier {
     ) -> Result<(), Error> {
         let path = with_ca(intermediates, &self.ca.intermediates);
         let chain = match &self.inner {
-            _ if intermediates.is_empty() && super::v1_leaf::is_v1(end_entity) => {
-                super::v1_leaf::verify(end_entity, &self.roots.roots, &self.crls, &self.algorithms, now)
-            }
             Some(v) => v.verify_server_cert(end_entity, &path, server_name, ocsp_response, now).map(|_| ()),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
-        };
+        }
+        .or_else(|e| {
+            super::v1_leaf::retry(
+                e,
+                end_entity,
+                intermediates,
+                &self.roots,
+                &self.crls,
+                &self.algorithms,
+                now,
+            )
+        });
         let chain_end = intermediates.last().unwrap_or(end_entity);
         let chain = chain.map_err(|e| partial_chain_error(e, chain_end, &self.ca.intermediates));
         match chain {
@@ -553,13 +573,21 @@ impl NodeClientVerifier {
         let path = with_ca(intermediates, &self.ca.intermediates);
         let chain_end = intermediates.last().unwrap_or(end_entity);
         match &self.inner {
-            _ if intermediates.is_empty() && super::v1_leaf::is_v1(end_entity) => {
-                super::v1_leaf::verify(end_entity, &self.roots.roots, &self.crls, &self.algorithms, now)
-                    .map(|()| ClientCertVerified::assertion())
-            }
             Some(v) => v.verify_client_cert(end_entity, &path, now),
             None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         }
+        .or_else(|e| {
+            super::v1_leaf::retry(
+                e,
+                end_entity,
+                intermediates,
+                &self.roots,
+                &self.crls,
+                &self.algorithms,
+                now,
+            )
+            .map(|()| ClientCertVerified::assertion())
+        })
         .map_err(|e| partial_chain_error(e, chain_end, &self.ca.intermediates))
     }
 
