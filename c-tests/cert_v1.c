@@ -36,11 +36,7 @@ int main(void) {
     char *argv[] = {"openssl", "s_server", "-accept", port, "-key", (char *)tu_cert("v1-key.pem"), "-cert",
                     (char *)tu_cert("v1-cert.pem"), "-rev", "-naccept", "2", NULL};
     tu_child srv;
-    tu_spawn(&srv, argv);
-    char line[512];
-    int ready = 0;
-    while (!ready && tu_read_line(&srv, line, sizeof line, 10000)) ready = strstr(line, "ACCEPT") != NULL;
-    CHECK(ready);
+    CHECK(tu_spawn_ready(&srv, argv, "ACCEPT", 10000));
     tu_client c;
     c.send_on_secure = "v1\n";
     c.hold = 1;

@@ -199,10 +199,8 @@ static void against_openssl_server(const char *version_flag, const char *version
                     "-keylogfile", openssl_log, ask ? "-verify" : NULL, "1", "-CAfile", (char *)tu_cert("ca-cert.pem"),
                     NULL};
     tu_child c;
-    tu_spawn(&c, argv);
+    CHECK(tu_spawn_ready(&c, argv, "ACCEPT", 10000));
     char line[512];
-    CHECK(tu_read_line(&c, line, sizeof line, 10000)); /* "Using default temp DH parameters" / ACCEPT */
-    while (!strstr(line, "ACCEPT")) CHECK(tu_read_line(&c, line, sizeof line, 10000));
     memset(client_ekm, 0, sizeof client_ekm);
     memset(client_keylog, 0, sizeof client_keylog);
     atomic_store(&client_lines, 0);

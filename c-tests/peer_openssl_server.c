@@ -7,17 +7,14 @@ static void alpn(ntls_options *o) { ntls_options_set_string(o, NTLS_OPT_ALPN_PRO
 
 int main(void) {
     tu_init(60);
-    char port[16], line[1024];
+    char port[16];
     int p = tu_closed_port();
     snprintf(port, sizeof port, "%d", p);
     char *argv[] = {"openssl", "s_server", "-accept", port, "-key", (char *)tu_cert("server-ec-key.pem"),
                     "-cert", (char *)tu_cert("server-ec-cert.pem"), "-rev", "-alpn", "http/1.1",
                     "-naccept", "1", NULL};
     tu_child c;
-    tu_spawn(&c, argv);
-    int ready = 0;
-    while (!ready && tu_read_line(&c, line, sizeof line, 10000)) ready = strstr(line, "ACCEPT") != NULL;
-    CHECK(ready);
+    CHECK(tu_spawn_ready(&c, argv, "ACCEPT", 10000));
     tu_client cl;
     cl.send_on_secure = "hello openssl\n";
     cl.hold = 1;

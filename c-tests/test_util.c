@@ -183,6 +183,14 @@ void tu_spawn(tu_child *c, char *const argv[]) {
     children[slot] = c->pid;
 }
 
+int tu_spawn_ready(tu_child *c, char *const argv[], const char *ready, int ms) {
+    char line[1024];
+    tu_spawn(c, argv);
+    while (tu_read_line(c, line, sizeof line, ms))
+        if (strstr(line, ready)) return 1;
+    return 0;
+}
+
 static void forget_child(pid_t pid) {
     for (int i = 0; i < TU_MAX_CHILDREN; i++)
         if (children[i] == pid) children[i] = 0;

@@ -181,10 +181,7 @@ int main(void) {
         char *argv[] = {"openssl", "s_server", "-unix", client_path, "-key", (char *)tu_cert("server-ec-key.pem"),
                         "-cert", (char *)tu_cert("server-ec-cert.pem"), "-rev", "-naccept", "1", NULL};
         tu_child c;
-        tu_spawn(&c, argv);
-        int ready = 0;
-        while (!ready && tu_read_line(&c, line, sizeof line, 10000)) ready = strstr(line, "ACCEPT") != NULL;
-        CHECK(ready);
+        CHECK(tu_spawn_ready(&c, argv, "ACCEPT", 10000));
         cl.send_on_secure = "hello openssl\n";
         cl.hold = 1;
         tu_client_connect(&cl, NULL, 0, use_client_path);
