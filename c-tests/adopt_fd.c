@@ -19,18 +19,6 @@
 
 static int fd_open(int fd) { return fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
-static int tcp_listener(int *port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 16) == 0);
-    socklen_t l = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 static atomic_int secure_count, listen_status = 1, srv_closed;
 static char last_servername[64], last_alpn[32];
 
@@ -136,7 +124,7 @@ static void activation(int by_systemd) {
         tu_spawn(&c, argv);
     } else {
         /* What a launcher does: the listener at fd 3, LISTEN_FDS=1, LISTEN_PID=the child. */
-        int lfd = tcp_listener(&port);
+        int lfd = tu_raw_listen(&port);
         int out[2];
         CHECK(pipe(out) == 0);
         pid_t pid = fork();
@@ -209,7 +197,7 @@ int main(int argc, char **argv) {
     ntls_context *wrong;
     CHECK_INT(ntls_context_new(wo, &wrong), 0);
     CHECK_INT(ntls_server_add_context(srv, "wrong.example.com", wrong), 0);
-    int port, lfd = tcp_listener(&port);
+    int port, lfd = tu_raw_listen(&port);
 
     /* Refusals leave the descriptor open and the caller's. */
     int p[2];

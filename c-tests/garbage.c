@@ -8,19 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int listen_raw(int *port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    CHECK(listen(fd, 4) == 0);
-    socklen_t l = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 static void *noise_server(void *arg) {
     int lfd = *(int *)arg;
     int fd = accept(lfd, NULL, NULL);
@@ -60,7 +47,7 @@ int main(void) {
     tu_echo_stop(&e);
     ntls_options_unref(so);
 
-    int port, lfd = listen_raw(&port);
+    int port, lfd = tu_raw_listen(&port);
     pthread_t t;
     pthread_create(&t, NULL, noise_server, &lfd);
     c.send_on_secure = NULL;

@@ -15,13 +15,10 @@ static void on_client_error(ntls_server *srv, const ntls_error *err, ntls_socket
     atomic_fetch_add(&timeouts, 1);
 }
 
-static int raw_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+/* A plain TCP connection that must succeed. */
+static int connected(int port) {
+    int fd = tu_raw_connect(port);
+    CHECK(fd >= 0);
     return fd;
 }
 
@@ -34,7 +31,7 @@ int main(void) {
     CHECK_INT(ntls_server_new(NULL, so, &srv), 0);
     ntls_server_on_tls_client_error(srv, on_client_error);
     int port = tu_listen(srv);
-    int fd = raw_connect(port);
+    int fd = connected(port);
     CHECK(write(fd, "\x16\x03\x01", 3) == 3); /* a ClientHello that never finishes */
     WAIT_FOR(ntls_server_connections(srv) == 1, 2000);
     tu_sleep_ms(150);

@@ -160,15 +160,10 @@ static void w_close(ntls_socket *s, int he, void *d) {
 }
 
 static int raw_connect(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = tu_raw_connect(port);
     CHECK(fd >= 0);
-    struct linger lg = {1, 0};
+    struct linger lg = {1, 0}; /* close() resets: the peer vanishes */
     CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons((uint16_t)port);
-    CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
     return fd;
 }
 

@@ -73,6 +73,10 @@ int tu_listen_on(ntls_server *srv, int port);
 void tu_close_server(ntls_server *srv);
 /* A port with nothing listening on it. */
 int tu_closed_port(void);
+/* A plain TCP connection to 127.0.0.1:port; -1 if it failed. */
+int tu_raw_connect(int port);
+/* A plain TCP listener on 127.0.0.1 (any port, written to *port). */
+int tu_raw_listen(int *port);
 
 /* A child process with pipes to its stdin and stdout. */
 typedef struct {

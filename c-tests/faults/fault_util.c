@@ -63,17 +63,6 @@ void fu_loopback(struct sockaddr_in *a, int port) {
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 }
 
-int fu_raw_connect(int port) {
-    struct sockaddr_in a;
-    fu_loopback(&a, port);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 void fu_raise_fd_limit(int want) {
     struct rlimit rl;
     CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);

@@ -12,8 +12,6 @@ double fu_cpu_ms(void);
 double fu_now_ms(void);
 /* Connects a nodetls client to 127.0.0.1:port, writes `text`, checks the echo, ends. */
 void fu_echo_once(int port, const char *text);
-/* A plain TCP socket connected to 127.0.0.1:port (blocking), or -1 with errno set. */
-int fu_raw_connect(int port);
 /* The address 127.0.0.1:port. */
 struct sockaddr_in;
 void fu_loopback(struct sockaddr_in *a, int port);

@@ -56,7 +56,7 @@ static void on_client_error(ntls_server *srv, const ntls_error *e, ntls_socket *
 
 /* A peer that starts a ClientHello and stalls. */
 static int stalled_peer(int port) {
-    int fd = fu_raw_connect(port);
+    int fd = tu_raw_connect(port);
     CHECK(fd >= 0);
     CHECK(write(fd, "\x16\x03\x01", 3) == 3);
     return fd;

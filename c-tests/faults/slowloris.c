@@ -83,7 +83,7 @@ int main(void) {
 
     double t0 = fu_now_ms();
     for (int i = 0; i < STALLERS; i++) {
-        stallers[i] = fu_raw_connect(e.port);
+        stallers[i] = tu_raw_connect(e.port);
         CHECK(stallers[i] >= 0);
         fcntl(stallers[i], F_SETFL, O_NONBLOCK);
     }
