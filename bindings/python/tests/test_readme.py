@@ -42,11 +42,18 @@ def scripts(tmp_path):
     return tmp_path, env
 
 
+def _ctrl_c_as_in_a_terminal():
+    # A test command run in the background (`cmd &` in a script) starts its children with
+    # SIGINT ignored, and Python then never raises KeyboardInterrupt; a user's terminal
+    # delivers it. Give the server the terminal's disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_server(tmp_path, env):
     proc = subprocess.Popen([sys.executable, str(tmp_path / "echo_server.py"),
                              cert_path("server-ec-key.pem"), cert_path("server-ec-cert.pem"),
                              "0"], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     line = proc.stdout.readline()
     m = re.match(r"serving on 127\.0\.0\.1:(\d+)$", line.strip())
     if not m:
