@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,10 +56,25 @@ const (
 	readLimit = 256 << 10
 	// writeChunk is the most one library write takes from a Write.
 	writeChunk = 64 << 10
-	// closeLinger bounds how long Close waits for the peer's end after ours before the
-	// connection is destroyed (its resources freed even if the peer never answers).
-	closeLinger = 5 * time.Second
+	// writeBuffer is the default highWaterMark of a Conn.
+	writeBuffer = 256 << 10
 )
+
+// closeLinger bounds how long Close waits for the peer's end after ours before the
+// connection is destroyed (its resources freed even if the peer never answers), in
+// nanoseconds; a variable so that a test can shorten it.
+var closeLinger = func() *atomic.Int64 {
+	var d atomic.Int64
+	d.Store(int64(5 * time.Second))
+	return &d
+}()
+
+// connDefaults are the options a Conn needs unless the Config says otherwise: half-open
+// capable, as a TCP net.Conn is (CloseWrite, then Read on), and a library buffer of
+// writeBuffer, so a writer keeps the socket busy while its goroutine is scheduled back.
+func connDefaults() Options {
+	return Options{"allowHalfOpen": true, "highWaterMark": writeBuffer}
+}
 
 // newConn wraps a socket and installs its listeners. A server's socket is already secure.
 func newConn(s *Socket, network string, isClient bool) *Conn {
@@ -358,7 +374,7 @@ func (c *Conn) Close() error {
 	c.recv, c.recvLen = nil, 0
 	c.scheduleResume() // so the peer's end is read
 	if !c.closed {
-		c.linger = time.AfterFunc(closeLinger, func() { c.s.Destroy() })
+		c.linger = time.AfterFunc(time.Duration(closeLinger.Load()), func() { c.s.Destroy() })
 	}
 	close(c.wake)
 	c.wake = make(chan struct{})
