@@ -622,3 +622,29 @@ func TestListenerCloseAndSlowHandshakes(t *testing.T) {
 		t.Errorf("the accepted connection after Listener.Close: %q, %v", b, err)
 	}
 }
+
+// A peer that keeps sending after our Close: what arrives is dropped, and past
+// closeDiscardLimit the connection is cut off long before closeLinger.
+func TestCloseCutsOffAPeerThatKeepsSending(t *testing.T) {
+	stopped := make(chan error, 1)
+	addr := serveGoTLS(t, "server-ec", nil, func(c *tls.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := c.Write(buf); err != nil {
+				stopped <- err
+				return
+			}
+		}
+	})
+	c, err := Dial("tcp", addr, clientConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadFull(c, make([]byte, 1<<20)) // the stream is flowing
+	start := time.Now()
+	c.Close()
+	recv(t, stopped, "the peer's failing write")
+	if d := time.Since(start); d > time.Duration(closeLinger.Load())/2 {
+		t.Errorf("cut off after %v", d)
+	}
+}
