@@ -54,36 +54,33 @@ func stacks(b *testing.B) []stack {
 	}
 }
 
-// sink reads every accepted connection to its end.
-func sink(l net.Listener) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
+// sinkFor is a listener of the stack that reads every connection to its end.
+func sinkFor(b *testing.B, s stack) net.Listener {
+	l := s.listen(b)
+	go serveEach(l, func(c net.Conn) { io.Copy(io.Discard, c) })
+	return l
+}
+
+// perBlock times b.N calls of op on a 64 KiB block.
+func perBlock(b *testing.B, op func([]byte) error) {
+	buf := make([]byte, 64<<10)
+	b.SetBytes(int64(len(buf)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := op(buf); err != nil {
+			b.Fatal(err)
 		}
-		go func() {
-			io.Copy(io.Discard, c)
-			c.Close()
-		}()
 	}
 }
 
 func BenchmarkWrite64K(b *testing.B) {
 	for _, s := range stacks(b) {
 		b.Run(s.name, func(b *testing.B) {
-			l := s.listen(b)
+			l := sinkFor(b, s)
 			defer l.Close()
-			go sink(l)
 			c := s.dial(b, l.Addr().String())
 			defer c.Close()
-			buf := make([]byte, 64<<10)
-			b.SetBytes(int64(len(buf)))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := c.Write(buf); err != nil {
-					b.Fatal(err)
-				}
-			}
+			perBlock(b, func(buf []byte) error { _, err := c.Write(buf); return err })
 		})
 	}
 }
@@ -93,32 +90,17 @@ func BenchmarkRead64K(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			l := s.listen(b)
 			defer l.Close()
-			go func() {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
-				if h, ok := c.(interface{ Handshake() error }); ok {
-					h.Handshake()
-				}
+			go serveEach(l, func(c net.Conn) {
 				buf := make([]byte, 64<<10)
 				for {
 					if _, err := c.Write(buf); err != nil {
 						return
 					}
 				}
-			}()
+			})
 			c := s.dial(b, l.Addr().String())
 			defer c.Close()
-			buf := make([]byte, 64<<10)
-			b.SetBytes(int64(len(buf)))
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := io.ReadFull(c, buf); err != nil {
-					b.Fatal(err)
-				}
-			}
+			perBlock(b, func(buf []byte) error { _, err := io.ReadFull(c, buf); return err })
 		})
 	}
 }
@@ -126,9 +108,8 @@ func BenchmarkRead64K(b *testing.B) {
 func BenchmarkHandshake(b *testing.B) {
 	for _, s := range stacks(b) {
 		b.Run(s.name, func(b *testing.B) {
-			l := s.listen(b)
+			l := sinkFor(b, s)
 			defer l.Close()
-			go sink(l)
 			for i := 0; i < b.N; i++ {
 				c := s.dial(b, l.Addr().String())
 				c.Close()

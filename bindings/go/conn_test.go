@@ -37,8 +37,8 @@ func listen(t *testing.T, cfg *Config) *Listener {
 	return l.(*Listener)
 }
 
-// acceptEcho echoes every accepted connection until its peer ends, then closes it.
-func acceptEcho(l net.Listener) {
+// serveEach runs handle on a goroutine for every connection l accepts, then closes it.
+func serveEach(l net.Listener, handle func(net.Conn)) {
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -46,10 +46,13 @@ func acceptEcho(l net.Listener) {
 		}
 		go func() {
 			defer c.Close()
-			io.Copy(c, c)
+			handle(c)
 		}()
 	}
 }
+
+// acceptEcho echoes every accepted connection until its peer ends.
+func acceptEcho(l net.Listener) { serveEach(l, func(c net.Conn) { io.Copy(c, c) }) }
 
 func TestDialAgainstGoServer(t *testing.T) {
 	states := make(chan tls.ConnectionState, 1)
