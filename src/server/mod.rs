@@ -3,6 +3,7 @@
 pub mod events;
 mod hello;
 mod listener;
+mod reserve_fd;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};
 
@@ -72,6 +73,10 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
 
     fn connection_closed(&self) {
         self.connection_closed_now();
+    }
+
+    fn new_session(&self, id: &[u8], data: &[u8], req: Arc<crate::request::Request>) {
+        self.0.events.new_session(&self.0, id, data, req);
     }
 }
 
