@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Go binding, built the way a user builds it: the library installed with
-# `cmake --install` into a temporary prefix and found through pkg-config (nothing else
+# `cmake --install` into a prefix of its own (target/go-install-prefix) and found through
+# pkg-config (nothing else
 # tells cgo where it is). Then go vet, go test -race, and the two programs of
 # bindings/go/README.md, copied out of it into a module of their own: the HTTPS server
 # answering curl, the client asking openssl s_server.
@@ -23,12 +24,18 @@ fail() { echo "test-go: $*" >&2; exit 1; }
 START=$(date +%s)
 step() { echo "== $1 ($(($(date +%s) - START)) s)"; }
 
-cmake --install "$BUILD" --prefix "$WORK/prefix" > "$WORK/install.log"
-export PKG_CONFIG_PATH=$WORK/prefix/lib/pkgconfig LD_LIBRARY_PATH=$WORK/prefix/lib
-export GOFLAGS=-mod=mod
-unset CGO_CFLAGS CGO_LDFLAGS
+# Go's build cache keys a cgo package by its CGO_* flags but not by pkg-config's answer,
+# so an archive built against another prefix would be reused with that prefix's -L. So:
+# a fixed prefix, and CGO_LDFLAGS naming it (the rpath, which also lets the programs run),
+# to key the cache by it. The header and -lnodetls come from pkg-config alone.
+PREFIX=$ROOT/target/go-install-prefix
+rm -rf "$PREFIX"
+cmake --install "$BUILD" --prefix "$PREFIX" > "$WORK/install.log"
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig LD_LIBRARY_PATH=$PREFIX/lib
+export GOFLAGS=-mod=mod CGO_LDFLAGS="-Wl,-rpath,$PREFIX/lib"
+unset CGO_CFLAGS
 pkg-config --exists nodetls || fail "no nodetls.pc in $PKG_CONFIG_PATH"
-step "installed into a temporary prefix; building through pkg-config"
+step "installed into $PREFIX; building through pkg-config"
 
 cd "$ROOT/bindings/go"
 [ -z "$(gofmt -l .)" ] || fail "gofmt: $(gofmt -l .)"
