@@ -35,6 +35,11 @@ static void null_handles(void) {
     /* The booleans: 0, never a (truthy) negative status. */
     EXPECT_INT(ntls_socket_authorized(NULL), 0);
     EXPECT_INT(ntls_socket_encrypted(NULL), 0);
+    EXPECT_INT(ntls_socket_readable(NULL), 0);
+    EXPECT_INT(ntls_socket_writable(NULL), 0);
+    EXPECT(ntls_socket_buffer_size(NULL) == NTLS_EINVAL);
+    EXPECT_INT(ntls_socket_destroy_soon(NULL), NTLS_EINVAL);
+    EXPECT_INT(ntls_socket_set_keep_alive(NULL, 1, 1000), NTLS_EINVAL);
     EXPECT_INT(ntls_socket_is_session_reused(NULL), 0);
     EXPECT_INT(ntls_server_connections(NULL), 0);
 

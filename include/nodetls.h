@@ -261,6 +261,11 @@ typedef struct ntls_socket ntls_socket;
 #define NTLS_LOG_TRACE 5
 
 /**
+ * The first descriptor systemd socket activation passes (`SD_LISTEN_FDS_START`).
+ */
+#define NTLS_LISTEN_FDS_START 3
+
+/**
  * Major version.
  */
 #define NTLS_VERSION_MAJOR 0
@@ -461,6 +466,36 @@ typedef struct ntls_socket ntls_socket;
  * in order (bytes, several).
  */
 #define NTLS_OPT_OCSP_RESPONSE 42
+
+/**
+ * `path`: connect to this Unix-domain socket instead of `host`/`port` (string).
+ */
+#define NTLS_OPT_PATH 60
+
+/**
+ * `family`: the IP family to resolve `host` to: 0 (either, the default), 4 or 6 (int).
+ */
+#define NTLS_OPT_FAMILY 61
+
+/**
+ * `localAddress`: the local IP address to bind before connecting (string).
+ */
+#define NTLS_OPT_LOCAL_ADDRESS 62
+
+/**
+ * `localPort`: the local port to bind before connecting (int).
+ */
+#define NTLS_OPT_LOCAL_PORT 63
+
+/**
+ * `keepAlive`: SO_KEEPALIVE on the connection, as `setKeepAlive(true)` (bool).
+ */
+#define NTLS_OPT_KEEP_ALIVE 64
+
+/**
+ * `keepAliveInitialDelay`: milliseconds idle before the first probe, with `keepAlive` (int).
+ */
+#define NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY 65
 
 /**
  * OpenSSL's `SSL_OP_NO_TICKET` for `secureOptions` (Node's `crypto.constants`): no session
@@ -1072,7 +1107,54 @@ void *ntls_server_get_data(const ntls_server *srv);
 int ntls_server_listen(ntls_server *srv, const char *host, int port, ntls_server_status_cb cb);
 
 /**
- * `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening.
+ * `server.listen(path, cb)`: listens on a Unix-domain socket at `path`. As with Node, an
+ * existing file there (a stale socket file too) fails with `EADDRINUSE` through `error` and
+ * `cb` (it is never removed for you); the file the server creates is removed when the
+ * server closes. `ntls_server_address` then answers the path.
+ */
+int ntls_server_listen_path(ntls_server *srv, const char *path, ntls_server_status_cb cb);
+
+/**
+ * `server.listen(handle)`: accepts on a descriptor that is already bound and listening
+ * (TCP or Unix), such as one from systemd socket activation (`ntls_listen_fds`). On
+ * success (0) `fd` belongs to the server: the descriptor number is closed at once, and the
+ * server's own duplicate of the socket is closed when the server closes; a Unix socket file
+ * behind it is left in place (the program or systemd made it). On any failure returned here
+ * (`NTLS_EINVAL` for a descriptor that is not a listening stream socket, `NTLS_EALREADY`,
+ * `NTLS_ECLOSED`) `fd` stays the caller's, open. `cb` and `listening` follow as for
+ * `ntls_server_listen`.
+ */
+int ntls_server_listen_fd(ntls_server *srv, int fd, ntls_server_status_cb cb);
+
+/**
+ * `server.emit('connection', socket)`: serves a connected TCP or Unix stream descriptor the
+ * program accepted itself (or got from inetd, a proxy, a STARTTLS exchange) as if this
+ * server had accepted it: `connection`, `maxConnections`, its contexts, SNI (`addContext`,
+ * SNICallback), ALPN, `requestCert`, `handshakeTimeout`, `secureConnection` and
+ * `tlsClientError`; it counts in `ntls_server_connections`. The server need not listen.
+ * On success (0) `fd` belongs to the server: the descriptor number is closed at once, and
+ * the connection's own duplicate is closed when the connection closes (or at once when
+ * `maxConnections` refuses it). On any failure returned here (`NTLS_EINVAL` for a
+ * descriptor that is not a TCP or Unix stream socket, `NTLS_ECLOSED` once the server is
+ * closing) `fd` stays the caller's, open.
+ */
+int ntls_server_accept_fd(ntls_server *srv, int fd);
+
+/**
+ * `sd_listen_fds(unset_environment)` without libsystemd: the number of listening
+ * descriptors systemd (or any socket-activation launcher) passed to this process, numbered
+ * from `NTLS_LISTEN_FDS_START` (3); hand each to `ntls_server_listen_fd`. Answers 0 when
+ * `LISTEN_PID`/`LISTEN_FDS` are unset or name another process, `NTLS_EINVAL` when they
+ * are malformed. Marks the descriptors close-on-exec. With `unset_environment` non-zero it
+ * removes `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES`; since changing the environment
+ * is not thread-safe in C, call it that way only before the program starts threads.
+ */
+int ntls_listen_fds(int unset_environment);
+
+/**
+ * `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening
+ * and after close. A server on a Unix socket answers its path in `host`, port 0 and family 0
+ * (Node answers the path string); a `host_len` too small for the text is `NTLS_EINVAL`.
  */
 int ntls_server_address(const ntls_server *srv,
                         char *host,
@@ -1288,6 +1370,44 @@ int ntls_socket_renegotiate(ntls_socket *s);
  * `socket.setNoDelay(enable)`: turns Nagle's algorithm off (non-zero) or on.
  */
 int ntls_socket_set_no_delay(ntls_socket *s, int enable);
+
+/**
+ * `socket.setKeepAlive(enable, initialDelay)`: SO_KEEPALIVE on (non-zero) or off; with a
+ * delay of 1000 ms or more, TCP_KEEPIDLE of the delay in whole seconds, TCP_KEEPINTVL 1 s and
+ * TCP_KEEPCNT 10, as libuv sets them (a shorter delay leaves the system's idle time). Called
+ * before the connection is up, it applies once it is. No effect on a Unix socket.
+ */
+int ntls_socket_set_keep_alive(ntls_socket *s, int enable, uint64_t initial_delay_ms);
+
+/**
+ * `socket.destroySoon()`: ends the socket (`ntls_socket_end`, unless already called), then
+ * closes it once the queued writes and close_notify have reached the kernel and the peer
+ * has finished too (or 1 s later at most), dropping what the peer sends meanwhile: closing
+ * earlier would let a late byte of the peer reset the connection and destroy our last
+ * records on the wire. `end` is not emitted (unless the peer's end came before the call),
+ * `close` reports no error, and write callbacks complete with 0 as their bytes are flushed.
+ */
+int ntls_socket_destroy_soon(ntls_socket *s);
+
+/**
+ * `socket.bufferSize` (`writableLength`): bytes written and not yet handed to the kernel
+ * (0 before any write); `NTLS_EINVAL` for NULL, `NTLS_ECLOSED` after close (Node's
+ * `undefined`).
+ */
+int64_t ntls_socket_buffer_size(const ntls_socket *s);
+
+/**
+ * `socket.readable`: 1 from the start (connect or wrap) until the peer's end is emitted,
+ * the socket is destroyed or it closes; else 0 (also before the start and for NULL).
+ */
+int ntls_socket_readable(const ntls_socket *s);
+
+/**
+ * `socket.writable`: 1 from the start until `end` or `destroy` is called, or the socket
+ * ends itself after the peer's end (without `allowHalfOpen`, once the `end` callback has
+ * returned), or it closes; else 0 (also before the start and for NULL).
+ */
+int ntls_socket_writable(const ntls_socket *s);
 
 /**
  * The words of the last failed call on this socket; "" if none. Like every string the

@@ -147,18 +147,47 @@ pub(crate) unsafe fn address_out(
     port: *mut std::ffi::c_int,
     family: *mut std::ffi::c_int,
 ) -> std::ffi::c_int {
+    let fam = if addr.is_ipv4() { 4 } else { 6 };
     // SAFETY: forwarded from the caller's promise.
-    let status = unsafe { copy_out(&addr.ip().to_string(), host, host_len) };
+    unsafe { endpoint_out(&addr.ip().to_string(), addr.port().into(), fam, host, host_len, port, family) }
+}
+
+/// Writes a Unix socket's path as an address: the path as host, port 0, family 0.
+///
+/// # Safety
+/// Each pointer is NULL or valid for writing.
+pub(crate) unsafe fn path_out(
+    path: &std::path::Path,
+    host: *mut c_char,
+    host_len: usize,
+    port: *mut std::ffi::c_int,
+    family: *mut std::ffi::c_int,
+) -> std::ffi::c_int {
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { endpoint_out(&path.to_string_lossy(), 0, 0, host, host_len, port, family) }
+}
+
+/// # Safety
+/// Each pointer is NULL or valid for writing (`host` for `host_len` bytes).
+unsafe fn endpoint_out(
+    text: &str,
+    port_value: std::ffi::c_int,
+    family_value: std::ffi::c_int,
+    host: *mut c_char,
+    host_len: usize,
+    port: *mut std::ffi::c_int,
+    family: *mut std::ffi::c_int,
+) -> std::ffi::c_int {
+    // SAFETY: forwarded from the caller's promise.
+    let status = unsafe { copy_out(text, host, host_len) };
     if status != 0 {
         return status;
     }
-    if !port.is_null() {
-        // SAFETY: non-null and writable, per the caller.
-        unsafe { *port = std::ffi::c_int::from(addr.port()) };
-    }
-    if !family.is_null() {
-        // SAFETY: non-null and writable, per the caller.
-        unsafe { *family = if addr.is_ipv4() { 4 } else { 6 } };
+    for (out, value) in [(port, port_value), (family, family_value)] {
+        if !out.is_null() {
+            // SAFETY: non-null and writable, per the caller.
+            unsafe { *out = value };
+        }
     }
     0
 }

@@ -3,11 +3,13 @@
 use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
-use super::{address_out, borrow_arc, c_str, guard, hand_out, handle, non_null, release_arc, retain_arc};
+use super::{
+    address_out, borrow_arc, c_str, guard, hand_out, handle, non_null, path_out, release_arc, retain_arc,
+};
 use super::{try_arc, try_ref};
 use crate::error::*;
 use crate::reactor::LoopCore;
-use crate::server::{CloseDone, ListenDone, Server, ServerState};
+use crate::server::{CloseDone, ListenAddr, ListenDone, Server, ServerState};
 use crate::tls::context::SecureContext;
 use std::ffi::{c_char, c_int, c_void};
 
@@ -174,14 +176,155 @@ pub unsafe extern "C" fn ntls_server_listen(
         let srv = try_arc!(srv);
         // SAFETY: NUL-terminated per the caller.
         let host = unsafe { c_str(host) };
-        let done: Option<ListenDone<CServerEvents>> = cb.map(|f| {
-            Box::new(move |s: &ntls_server, status: i32| {
-                let user = ntls_server_user(s);
-                // SAFETY: the program's callback with a handle valid for the call.
-                unsafe { f((s as *const ntls_server).cast_mut(), status, user) }
-            }) as ListenDone<CServerEvents>
-        });
-        srv.listen(host, port, done).err().unwrap_or(0)
+        srv.listen(host, port, listen_done(cb)).err().unwrap_or(0)
+    })
+}
+
+/// A listen callback as the server layer takes it.
+fn listen_done(cb: ntls_server_status_cb) -> Option<ListenDone<CServerEvents>> {
+    cb.map(|f| {
+        Box::new(move |s: &ntls_server, status: i32| {
+            let user = ntls_server_user(s);
+            // SAFETY: the program's callback with a handle valid for the call.
+            unsafe { f((s as *const ntls_server).cast_mut(), status, user) }
+        }) as ListenDone<CServerEvents>
+    })
+}
+
+/// `server.listen(path, cb)`: listens on a Unix-domain socket at `path`. As with Node, an
+/// existing file there (a stale socket file too) fails with `EADDRINUSE` through `error` and
+/// `cb` (it is never removed for you); the file the server creates is removed when the
+/// server closes. `ntls_server_address` then answers the path.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_listen_path(
+    srv: *mut ntls_server,
+    path: *const c_char,
+    cb: ntls_server_status_cb,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv, path);
+        let srv = try_arc!(srv);
+        // SAFETY: NUL-terminated per the caller.
+        let Some(path) = (unsafe { c_str(path) }) else { return NTLS_EINVAL };
+        srv.listen_path(path, listen_done(cb)).err().unwrap_or(0)
+    })
+}
+
+/// `server.listen(handle)`: accepts on a descriptor that is already bound and listening
+/// (TCP or Unix), such as one from systemd socket activation (`ntls_listen_fds`). On
+/// success (0) `fd` belongs to the server: the descriptor number is closed at once, and the
+/// server's own duplicate of the socket is closed when the server closes; a Unix socket file
+/// behind it is left in place (the program or systemd made it). On any failure returned here
+/// (`NTLS_EINVAL` for a descriptor that is not a listening stream socket, `NTLS_EALREADY`,
+/// `NTLS_ECLOSED`) `fd` stays the caller's, open. `cb` and `listening` follow as for
+/// `ntls_server_listen`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_listen_fd(
+    srv: *mut ntls_server,
+    fd: c_int,
+    cb: ntls_server_status_cb,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv);
+        let srv = try_arc!(srv);
+        if fd < 0 {
+            return srv.fail_call(NTLS_EINVAL, "listen_fd: fd must be >= 0");
+        }
+        // SAFETY: the caller promises `fd` is open for the call.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let listening = socket2::SockRef::from(&borrowed).is_listener();
+        if crate::socket::transport::family_of(&borrowed).is_err() || !matches!(listening, Ok(true)) {
+            return srv
+                .fail_call(NTLS_EINVAL, "listen_fd: the descriptor is not a listening TCP or Unix socket");
+        }
+        if srv.state() != ServerState::New {
+            let status = if srv.state() == ServerState::Listening { NTLS_EALREADY } else { NTLS_ECLOSED };
+            return srv.fail_call(status, "listen_fd: server is already listening or closed");
+        }
+        // The duplicate is what the server adopts: the caller's descriptor stays untouched
+        // until the listen is known to start, and is then closed here.
+        let owned = match borrowed.try_clone_to_owned() {
+            Ok(d) => d,
+            Err(e) => return srv.fail_call(from_io(&e), &e.to_string()),
+        };
+        match srv.listen_fd(owned, listen_done(cb)) {
+            Ok(()) => {
+                // SAFETY: from here the server owns the listening socket (through its duplicate).
+                drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+                0
+            }
+            Err(status) => status,
+        }
+    })
+}
+
+/// `server.emit('connection', socket)`: serves a connected TCP or Unix stream descriptor the
+/// program accepted itself (or got from inetd, a proxy, a STARTTLS exchange) as if this
+/// server had accepted it: `connection`, `maxConnections`, its contexts, SNI (`addContext`,
+/// SNICallback), ALPN, `requestCert`, `handshakeTimeout`, `secureConnection` and
+/// `tlsClientError`; it counts in `ntls_server_connections`. The server need not listen.
+/// On success (0) `fd` belongs to the server: the descriptor number is closed at once, and
+/// the connection's own duplicate is closed when the connection closes (or at once when
+/// `maxConnections` refuses it). On any failure returned here (`NTLS_EINVAL` for a
+/// descriptor that is not a TCP or Unix stream socket, `NTLS_ECLOSED` once the server is
+/// closing) `fd` stays the caller's, open.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_accept_fd(srv: *mut ntls_server, fd: c_int) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv);
+        let srv = try_arc!(srv);
+        if fd < 0 {
+            return srv.fail_call(NTLS_EINVAL, "accept_fd: fd must be >= 0");
+        }
+        // SAFETY: the caller promises `fd` is open for the call.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let listening = socket2::SockRef::from(&borrowed).is_listener();
+        if crate::socket::transport::family_of(&borrowed).is_err() || !matches!(listening, Ok(false)) {
+            return srv.fail_call(
+                NTLS_EINVAL,
+                "accept_fd: the descriptor is not a connected TCP or Unix stream socket",
+            );
+        }
+        if matches!(srv.state(), ServerState::Closing | ServerState::Closed) {
+            return srv.fail_call(NTLS_ECLOSED, "server is closed");
+        }
+        let owned = match borrowed.try_clone_to_owned() {
+            Ok(d) => d,
+            Err(e) => return srv.fail_call(from_io(&e), &e.to_string()),
+        };
+        let stream = match crate::socket::transport::Stream::from_fd(owned) {
+            Ok(s) => s,
+            Err(e) => return srv.fail_call(from_io(&e), &e.to_string()),
+        };
+        match srv.accept_stream(stream) {
+            Ok(()) => {
+                // SAFETY: the server serves the connection through its duplicate; the
+                // caller's descriptor is ours to close now.
+                drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+                0
+            }
+            Err(status) => status,
+        }
+    })
+}
+
+/// The first descriptor systemd socket activation passes (`SD_LISTEN_FDS_START`).
+pub const NTLS_LISTEN_FDS_START: c_int = 3;
+const _: () = assert!(NTLS_LISTEN_FDS_START == crate::server::activation::LISTEN_FDS_START);
+
+/// `sd_listen_fds(unset_environment)` without libsystemd: the number of listening
+/// descriptors systemd (or any socket-activation launcher) passed to this process, numbered
+/// from `NTLS_LISTEN_FDS_START` (3); hand each to `ntls_server_listen_fd`. Answers 0 when
+/// `LISTEN_PID`/`LISTEN_FDS` are unset or name another process, `NTLS_EINVAL` when they
+/// are malformed. Marks the descriptors close-on-exec. With `unset_environment` non-zero it
+/// removes `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES`; since changing the environment
+/// is not thread-safe in C, call it that way only before the program starts threads.
+#[no_mangle]
+pub extern "C" fn ntls_listen_fds(unset_environment: c_int) -> c_int {
+    guard!(NTLS_EPANIC, {
+        match crate::server::activation::listen_fds(unset_environment != 0) {
+            Ok(n) | Err(n) => n,
+        }
     })
 }
 
@@ -189,7 +332,9 @@ fn ntls_server_user(s: &ntls_server) -> *mut c_void {
     s.events().table.lock().unwrap_or_else(|e| e.into_inner()).user.0
 }
 
-/// `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening.
+/// `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening
+/// and after close. A server on a Unix socket answers its path in `host`, port 0 and family 0
+/// (Node answers the path string); a `host_len` too small for the text is `NTLS_EINVAL`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_address(
     srv: *const ntls_server,
@@ -199,10 +344,11 @@ pub unsafe extern "C" fn ntls_server_address(
     family: *mut c_int,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: live handle per the caller.
-        match handle(srv).map(|s| s.address()) {
+        match handle(srv).map(|s| s.address().cloned()) {
             // SAFETY: forwarded from the caller.
-            Some(Some(a)) => unsafe { address_out(a, host, host_len, port, family) },
+            Some(Some(ListenAddr::Ip(a))) => unsafe { address_out(a, host, host_len, port, family) },
+            // SAFETY: forwarded from the caller.
+            Some(Some(ListenAddr::Path(p))) => unsafe { path_out(&p, host, host_len, port, family) },
             Some(None) => NTLS_ENOTCONN,
             None => NTLS_EINVAL,
         }

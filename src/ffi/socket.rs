@@ -198,6 +198,59 @@ pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut ntls_socket, enable: c
     })
 }
 
+/// `socket.setKeepAlive(enable, initialDelay)`: SO_KEEPALIVE on (non-zero) or off; with a
+/// delay of 1000 ms or more, TCP_KEEPIDLE of the delay in whole seconds, TCP_KEEPINTVL 1 s and
+/// TCP_KEEPCNT 10, as libuv sets them (a shorter delay leaves the system's idle time). Called
+/// before the connection is up, it applies once it is. No effect on a Unix socket.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_set_keep_alive(
+    s: *mut ntls_socket,
+    enable: c_int,
+    initial_delay_ms: u64,
+) -> c_int {
+    guard!(NTLS_EPANIC, { status(try_ref!(s).set_keep_alive(enable != 0, initial_delay_ms)) })
+}
+
+/// `socket.destroySoon()`: ends the socket (`ntls_socket_end`, unless already called), then
+/// closes it once the queued writes and close_notify have reached the kernel and the peer
+/// has finished too (or 1 s later at most), dropping what the peer sends meanwhile: closing
+/// earlier would let a late byte of the peer reset the connection and destroy our last
+/// records on the wire. `end` is not emitted (unless the peer's end came before the call),
+/// `close` reports no error, and write callbacks complete with 0 as their bytes are flushed.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_destroy_soon(s: *mut ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, { status(try_ref!(s).destroy_soon()) })
+}
+
+/// `socket.bufferSize` (`writableLength`): bytes written and not yet handed to the kernel
+/// (0 before any write); `NTLS_EINVAL` for NULL, `NTLS_ECLOSED` after close (Node's
+/// `undefined`).
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_buffer_size(s: *const ntls_socket) -> i64 {
+    guard!(i64::from(NTLS_EPANIC), {
+        match handle(s) {
+            None => i64::from(NTLS_EINVAL),
+            Some(s) if s.state() == State::Closed => i64::from(NTLS_ECLOSED),
+            Some(s) => i64::try_from(s.buffer_size()).unwrap_or(i64::MAX),
+        }
+    })
+}
+
+/// `socket.readable`: 1 from the start (connect or wrap) until the peer's end is emitted,
+/// the socket is destroyed or it closes; else 0 (also before the start and for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_readable(s: *const ntls_socket) -> c_int {
+    guard!(0, { c_int::from(handle(s).is_some_and(|s| s.readable())) })
+}
+
+/// `socket.writable`: 1 from the start until `end` or `destroy` is called, or the socket
+/// ends itself after the peer's end (without `allowHalfOpen`, once the `end` callback has
+/// returned), or it closes; else 0 (also before the start and for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_writable(s: *const ntls_socket) -> c_int {
+    guard!(0, { c_int::from(handle(s).is_some_and(|s| s.writable())) })
+}
+
 /// The words of the last failed call on this socket; "" if none. Like every string the
 /// API returns, the pointer stays valid (and its text unchanged) for the socket's life.
 #[no_mangle]
@@ -442,9 +495,18 @@ pub unsafe extern "C" fn ntls_socket_wrap_fd(
             State::Closed => return NTLS_ECLOSED,
             _ => return NTLS_EALREADY,
         }
-        // SAFETY: the caller hands over a connected TCP socket; from here we own it, and a
+        // SAFETY: the caller promises `fd` is an open descriptor for the call.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        if let Err(e) = crate::socket::transport::family_of(&borrowed) {
+            return s.fail_call(from_io(&e), "wrap_fd: the descriptor is not a TCP or Unix stream socket");
+        }
+        // SAFETY: the caller hands over a connected stream socket; from here we own it, and a
         // failed wrap closes it (the stream is dropped).
-        let stream = unsafe { <std::net::TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let stream = match crate::socket::transport::Stream::from_fd(fd) {
+            Ok(st) => st,
+            Err(e) => return s.fail_call(from_io(&e), &e.to_string()),
+        };
         o.with(|o| status(s.wrap_stream(stream, o)))
     })
 }

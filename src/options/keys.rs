@@ -80,3 +80,15 @@ pub const NTLS_OPT_REQUEST_OCSP: c_int = 41;
 /// `ocspResponse`: a DER OCSP response a server staples for its certificate, one per `cert`
 /// in order (bytes, several).
 pub const NTLS_OPT_OCSP_RESPONSE: c_int = 42;
+/// `path`: connect to this Unix-domain socket instead of `host`/`port` (string).
+pub const NTLS_OPT_PATH: c_int = 60;
+/// `family`: the IP family to resolve `host` to: 0 (either, the default), 4 or 6 (int).
+pub const NTLS_OPT_FAMILY: c_int = 61;
+/// `localAddress`: the local IP address to bind before connecting (string).
+pub const NTLS_OPT_LOCAL_ADDRESS: c_int = 62;
+/// `localPort`: the local port to bind before connecting (int).
+pub const NTLS_OPT_LOCAL_PORT: c_int = 63;
+/// `keepAlive`: SO_KEEPALIVE on the connection, as `setKeepAlive(true)` (bool).
+pub const NTLS_OPT_KEEP_ALIVE: c_int = 64;
+/// `keepAliveInitialDelay`: milliseconds idle before the first probe, with `keepAlive` (int).
+pub const NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY: c_int = 65;

@@ -13,11 +13,11 @@ use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
+use crate::socket::transport::Stream;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
 use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
 use crate::tls::sessions::server_store::{ConnSessionStore, StoredSession};
-use mio::net::TcpStream;
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use std::io::{self, Read, Write};
@@ -42,7 +42,7 @@ enum Stage {
 pub struct HelloPhase<E: ServerEvents> {
     server: Arc<Server<E>>,
     sock: Arc<Socket<E::Socket>>,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     acceptor: Acceptor,
     /// The bytes read so far, while the store needs the fields `Accepted` lacks.
     raw: Option<Vec<u8>>,
@@ -58,12 +58,7 @@ pub struct HelloPhase<E: ServerEvents> {
 
 impl<E: ServerEvents> HelloPhase<E> {
     /// Registers the stream and waits for the ClientHello.
-    pub fn start(
-        cx: &mut Cx<'_>,
-        server: Arc<Server<E>>,
-        sock: Arc<Socket<E::Socket>>,
-        mut stream: TcpStream,
-    ) {
+    pub fn start(cx: &mut Cx<'_>, server: Arc<Server<E>>, sock: Arc<Socket<E::Socket>>, mut stream: Stream) {
         let token = cx.reserve();
         let deadline = Instant::now() + server.handshake_timeout;
         let raw = server.events.has_session_store().then(Vec::new);

@@ -1,8 +1,10 @@
 //! The listening socket: binds (with SO_REUSEPORT, for several loops on one port) and accepts.
 
+use super::listen_socket::{ListenSocket, BACKLOG};
 use super::reserve_fd;
 use super::{Hooks, Server, ServerEvents, ServerState};
 use crate::reactor::{Cx, Handler, Next, Ready};
+use crate::socket::transport::Stream;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
 use mio::net::TcpListener;
 use mio::Interest;
@@ -12,9 +14,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Node's default backlog.
-const BACKLOG: i32 = 511;
 
 /// Binds a non-blocking listener; `::` also accepts IPv4, as Node's default does.
 /// `reuse_port` lets several loops share the port (Node's `reusePort`).
@@ -36,7 +35,7 @@ pub struct Listener<E: ServerEvents> {
     /// The server handle.
     pub server: Arc<Server<E>>,
     /// The bound socket.
-    pub listener: TcpListener,
+    pub listener: ListenSocket,
 }
 
 impl<E: ServerEvents> Listener<E> {
@@ -61,7 +60,7 @@ impl<E: ServerEvents> Listener<E> {
     fn accept_all(&mut self, cx: &mut Cx<'_>) {
         loop {
             match self.listener.accept() {
-                Ok((stream, _)) => self.serve(cx, stream),
+                Ok(stream) => serve(&self.server, cx, stream),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if reserve_fd::is_exhaustion(&e) => {
@@ -79,40 +78,44 @@ impl<E: ServerEvents> Listener<E> {
             }
         }
     }
+}
 
-    fn serve(&mut self, cx: &mut Cx<'_>, stream: mio::net::TcpStream) {
-        let srv = &self.server;
-        if let Some(max) = srv.max_connections {
-            if srv.connections.load(Ordering::SeqCst) as u64 >= max {
-                return; // Over maxConnections: dropping the stream closes it, as Node does.
-            }
+/// Serves one connection, accepted or handed over (`ntls_server_accept_fd`): limits,
+/// `connection`, then the ClientHello phase or the handshake.
+pub(super) fn serve<E: ServerEvents>(srv: &Arc<Server<E>>, cx: &mut Cx<'_>, stream: Stream) {
+    if let Some(max) = srv.max_connections {
+        if srv.connections.load(Ordering::SeqCst) as u64 >= max {
+            return; // Over maxConnections: dropping the stream closes it, as Node does.
         }
-        let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
-        sock.set_high_water_mark(srv.high_water_mark);
-        sock.note_addresses(&stream);
-        srv.events.connection(srv, &sock);
-        if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() || srv.events.has_session_store() {
-            // The context is chosen from the ClientHello first, so that its certificate
-            // and its trust store serve this connection together.
-            srv.connections.fetch_add(1, Ordering::SeqCst);
-            srv.lp.handle_started();
-            super::hello::HelloPhase::start(cx, srv.clone(), sock, stream);
-            return;
-        }
-        let (config, client_verifier) = srv.tls.default_config();
-        let Ok(tls) = rustls::ServerConnection::new(config) else {
-            return;
-        };
-        srv.connections.fetch_add(1, Ordering::SeqCst);
-        let side = ServerSide::new(
-            Arc::new(Hooks(srv.clone())),
-            client_verifier,
-            Instant::now() + srv.handshake_timeout,
-            None,
-        );
-        srv.lp.handle_started();
-        start_connected(cx, sock, stream, tls.into(), Role::Server(side), srv.no_delay, srv.allow_half_open);
     }
+    let sock = Socket::new(srv.lp.clone(), srv.events.new_socket_events());
+    sock.set_high_water_mark(srv.high_water_mark);
+    if let Some(delay) = srv.keep_alive {
+        let _ = sock.set_keep_alive(true, delay);
+    }
+    sock.note_addresses(&stream);
+    srv.events.connection(srv, &sock);
+    if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() || srv.events.has_session_store() {
+        // The context is chosen from the ClientHello first, so that its certificate
+        // and its trust store serve this connection together.
+        srv.connections.fetch_add(1, Ordering::SeqCst);
+        srv.lp.handle_started();
+        super::hello::HelloPhase::start(cx, srv.clone(), sock, stream);
+        return;
+    }
+    let (config, client_verifier) = srv.tls.default_config();
+    let Ok(tls) = rustls::ServerConnection::new(config) else {
+        return;
+    };
+    srv.connections.fetch_add(1, Ordering::SeqCst);
+    let side = ServerSide::new(
+        Arc::new(Hooks(srv.clone())),
+        client_verifier,
+        Instant::now() + srv.handshake_timeout,
+        None,
+    );
+    srv.lp.handle_started();
+    start_connected(cx, sock, stream, tls.into(), Role::Server(side), srv.no_delay, srv.allow_half_open);
 }
 
 impl<E: ServerEvents> Handler for Listener<E> {

@@ -1,11 +1,14 @@
 //! `tls.Server`: listen, accept, hand out secure sockets, close when all are gone.
 
+pub mod activation;
 pub mod events;
 mod hello;
+mod listen_socket;
 mod listener;
 mod reserve_fd;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};
+pub use listen_socket::ListenAddr;
 
 use crate::error::*;
 use crate::last_error::LastError;
@@ -17,6 +20,7 @@ use crate::socket::ServerHooks;
 use crate::socket::Socket;
 use crate::tls::context::SecureContext;
 use crate::tls::server_config::{self, ServerTls};
+use listen_socket::ListenSocket;
 use listener::{bind, Listener};
 use std::ffi::c_int;
 use std::net::SocketAddr;
@@ -45,6 +49,8 @@ pub struct Server<E: ServerEvents> {
     tls: ServerTls,
     max_connections: Option<u64>,
     high_water_mark: Option<u64>,
+    /// `keepAlive` (with `keepAliveInitialDelay`): applied to every connection.
+    keep_alive: Option<u64>,
     handshake_timeout: Duration,
     no_delay: bool,
     allow_half_open: bool,
@@ -52,7 +58,7 @@ pub struct Server<E: ServerEvents> {
     state: AtomicU8,
     connections: AtomicUsize,
     listener_token: AtomicUsize,
-    address: OnceLock<SocketAddr>,
+    address: OnceLock<ListenAddr>,
     close_emitted: AtomicBool,
     close_callbacks: Mutex<Vec<CloseDone<E>>>,
     listening_socket: Mutex<Option<socket2::Socket>>,
@@ -106,6 +112,10 @@ impl<E: ServerEvents> Server<E> {
             tls,
             max_connections: o.non_negative(NTLS_OPT_MAX_CONNECTIONS)?,
             high_water_mark: o.non_negative(NTLS_OPT_HIGH_WATER_MARK)?,
+            keep_alive: {
+                let delay = o.non_negative(NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY)?.unwrap_or(0);
+                o.bool_or(NTLS_OPT_KEEP_ALIVE, false).then_some(delay)
+            },
             handshake_timeout: Duration::from_millis(handshake_ms),
             no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
             allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),
@@ -161,6 +171,63 @@ impl<E: ServerEvents> Server<E> {
     ) -> Result<(), c_int> {
         let port = u16::try_from(port)
             .map_err(|_| self.fail_call(NTLS_EINVAL, &format!("port must be 0 to 65535, got {port}")))?;
+        let (me, lp, host) = (self.clone(), self.lp.clone(), host.map(str::to_owned));
+        self.start_listening(Box::new(move |cx| {
+            let name = host.clone().unwrap_or_else(|| "::".to_owned());
+            resolve::resolve(&lp, cx, &name, port, move |cx, addrs| {
+                me.bind_and_install(cx, host, port, addrs, done)
+            })
+        }))
+    }
+
+    /// `server.listen(path, cb)`: a Unix-domain socket at `path`. An existing file is
+    /// `EADDRINUSE` (as with Node, a stale socket file is not removed); the file we create
+    /// is removed when the server closes.
+    pub fn listen_path(self: &Arc<Self>, path: &str, done: Option<ListenDone<E>>) -> Result<(), c_int> {
+        if path.is_empty() {
+            return Err(self.fail_call(NTLS_EINVAL, "path must not be empty"));
+        }
+        let (me, path) = (self.clone(), std::path::PathBuf::from(path));
+        self.start_listening(Box::new(move |cx| {
+            let shown = path.display().to_string();
+            me.finish_listen(cx, ListenSocket::bind_path(&path), false, &shown, done)
+        }))
+    }
+
+    /// `server.listen(handle)`: accepts on a listening descriptor the program (or systemd)
+    /// made, TCP or Unix; the server owns it from here and closes it with the server.
+    pub fn listen_fd(
+        self: &Arc<Self>,
+        fd: std::os::fd::OwnedFd,
+        done: Option<ListenDone<E>>,
+    ) -> Result<(), c_int> {
+        let listener = ListenSocket::adopt(fd).map_err(|e| {
+            self.fail_call(from_io(&e), "listen_fd: the descriptor is not a listening TCP or Unix socket")
+        })?;
+        let me = self.clone();
+        self.start_listening(Box::new(move |cx| me.finish_listen(cx, Ok(listener), false, "fd", done)))
+    }
+
+    /// `server.emit('connection', socket)`: serves a connection the program accepted (or
+    /// got otherwise) as if this server had accepted it: its contexts, SNI, ALPN, limits and
+    /// events. Works whether or not the server listens; refused once it closes.
+    pub fn accept_stream(self: &Arc<Self>, stream: crate::socket::transport::Stream) -> Result<(), c_int> {
+        if matches!(self.state(), ServerState::Closing | ServerState::Closed) {
+            return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
+        }
+        let me = self.clone();
+        self.lp
+            .submit(Box::new(move |cx| {
+                // A close() that came in meanwhile wins: the stream is dropped (closed).
+                if !matches!(me.state(), ServerState::Closing | ServerState::Closed) {
+                    listener::serve(&me, cx, stream);
+                }
+            }))
+            .map_err(|status| self.fail_call(status, "loop is closed"))
+    }
+
+    /// Moves `New → Listening`, counts the handle and queues the bind (`start`).
+    fn start_listening(&self, start: crate::reactor::Command) -> Result<(), c_int> {
         match self.state() {
             ServerState::New => {}
             ServerState::Listening => {
@@ -172,14 +239,7 @@ impl<E: ServerEvents> Server<E> {
             return Err(self.fail_call(NTLS_EALREADY, "server is already listening"));
         }
         self.lp.handle_started();
-        let (me, lp, host) = (self.clone(), self.lp.clone(), host.map(str::to_owned));
-        let submitted = self.lp.submit(Box::new(move |cx| {
-            let name = host.clone().unwrap_or_else(|| "::".to_owned());
-            resolve::resolve(&lp, cx, &name, port, move |cx, addrs| {
-                me.bind_and_install(cx, host, port, addrs, done)
-            })
-        }));
-        if let Err(status) = submitted {
+        if let Err(status) = self.lp.submit(start) {
             self.set_state(ServerState::New);
             self.lp.handle_closed();
             return Err(self.fail_call(status, "loop is closed"));
@@ -210,7 +270,21 @@ impl<E: ServerEvents> Server<E> {
             }
             Err(last)
         });
-        let result = result.and_then(|listener| {
+        let shown = format!("{}:{port}", host.as_deref().unwrap_or("::"));
+        self.finish_listen(cx, result.map(ListenSocket::Tcp), unresolved, &shown, done);
+    }
+
+    /// Installs a bound listener and emits `listening`, or reports the failure (`error`, and
+    /// `close` after it when close() came meanwhile). `shown` names the address in words.
+    fn finish_listen(
+        self: Arc<Self>,
+        cx: &mut Cx<'_>,
+        bound: std::io::Result<ListenSocket>,
+        unresolved: bool,
+        shown: &str,
+        done: Option<ListenDone<E>>,
+    ) {
+        let result = bound.and_then(|listener| {
             let addr = listener.local_addr()?;
             Listener { server: self.clone(), listener }.install(cx).map(|()| addr)
         });
@@ -227,15 +301,14 @@ impl<E: ServerEvents> Server<E> {
                 self.lp.kick(self.listener_token.load(Ordering::SeqCst));
             }
             Err(e) => {
-                let shown = host.as_deref().unwrap_or("::");
                 let err = if unresolved {
-                    NtlsError::not_found(shown)
+                    NtlsError::not_found(shown.rsplit_once(':').map_or(shown, |(h, _)| h))
                 } else {
                     let status = from_io(&e);
                     let (name, words) =
                         (err_name(status).to_string_lossy(), strerror(status).to_string_lossy());
                     // Node: "listen EADDRINUSE: address already in use 127.0.0.1:8443"
-                    NtlsError::new(status, &name, format!("listen {name}: {words} {shown}:{port}"))
+                    NtlsError::new(status, &name, format!("listen {name}: {words} {shown}"))
                 };
                 // close() while binding: the close it asked for still fires, after the error
                 // (maybe_emit_close gives the loop back the handle count).
@@ -348,9 +421,9 @@ impl<E: ServerEvents> Server<E> {
     }
 
     /// The bound address while listening (None before, and after `close`, as Node's null).
-    pub fn address(&self) -> Option<SocketAddr> {
+    pub fn address(&self) -> Option<&ListenAddr> {
         match self.state() {
-            ServerState::Listening => self.address.get().copied(),
+            ServerState::Listening => self.address.get(),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@ mod connect;
 pub mod events;
 pub mod info;
 pub(crate) mod no_sigpipe;
+pub mod transport;
 mod wrap;
 mod write_queue;
 
@@ -63,6 +64,12 @@ pub struct Socket<E: SocketEvents> {
     end_called: AtomicBool,
     timeout_ms: AtomicU64,
     no_delay_request: AtomicU8,
+    /// A pending `setKeepAlive`: 0 none, else `1 | enable << 1 | seconds << 2`.
+    keep_alive_request: AtomicU64,
+    /// `destroySoon()`: close once the queued writes and the end are flushed.
+    destroy_soon: AtomicBool,
+    /// The peer's end was emitted (`readable` is false from then on).
+    peer_ended: AtomicBool,
     bytes_read: AtomicU64,
     bytes_written: AtomicU64,
     info: OnceLock<SecureInfo>,
@@ -99,6 +106,9 @@ impl<E: SocketEvents> Socket<E> {
             end_called: AtomicBool::new(false),
             timeout_ms: AtomicU64::new(0),
             no_delay_request: AtomicU8::new(0),
+            keep_alive_request: AtomicU64::new(0),
+            destroy_soon: AtomicBool::new(false),
+            peer_ended: AtomicBool::new(false),
             bytes_read: AtomicU64::new(0),
             bytes_written: AtomicU64::new(0),
             info: OnceLock::new(),
@@ -209,7 +219,74 @@ impl<E: SocketEvents> Socket<E> {
         if let Some(t) = o.non_negative(NTLS_OPT_TIMEOUT)? {
             self.timeout_ms.store(t, Ordering::SeqCst);
         }
+        let delay = o.non_negative(NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY)?.unwrap_or(0);
+        if o.bool_or(NTLS_OPT_KEEP_ALIVE, false) {
+            self.request_keep_alive(true, delay);
+        }
         Ok(())
+    }
+
+    /// Queues `setKeepAlive(enable, delay_ms)` for the loop (applied once connected).
+    fn request_keep_alive(&self, enable: bool, delay_ms: u64) {
+        let secs = (delay_ms / 1000).min(u64::from(u32::MAX));
+        self.keep_alive_request.store(1 | u64::from(enable) << 1 | secs << 2, Ordering::SeqCst);
+    }
+
+    /// A pending `setKeepAlive` request: Some((enable, seconds)) once, then None.
+    fn take_keep_alive_request(&self) -> Option<(bool, u32)> {
+        match self.keep_alive_request.swap(0, Ordering::SeqCst) {
+            0 => None,
+            v => Some((v & 2 != 0, u32::try_from(v >> 2).unwrap_or(u32::MAX))),
+        }
+    }
+
+    /// `socket.setKeepAlive(enable, initialDelay)`: SO_KEEPALIVE, with TCP_KEEPIDLE of the
+    /// delay in whole seconds when it is at least one (libuv's rule); before the connection
+    /// is up it is kept and applied then. No effect on a Unix socket.
+    pub fn set_keep_alive(&self, enable: bool, delay_ms: u64) -> Result<(), c_int> {
+        self.check_open()?;
+        self.request_keep_alive(enable, delay_ms);
+        self.kick();
+        Ok(())
+    }
+
+    /// `socket.destroySoon()`: `end()` (if not yet called), then close as soon as the queued
+    /// writes and close_notify are flushed, without waiting for the peer's end.
+    pub fn destroy_soon(&self) -> Result<(), c_int> {
+        self.check_open()?;
+        self.destroy_soon.store(true, Ordering::SeqCst);
+        match self.end() {
+            Ok(()) | Err(NTLS_EALREADY) => {}
+            Err(e) => return Err(e),
+        }
+        self.kick();
+        Ok(())
+    }
+
+    /// Whether `destroySoon()` was called.
+    fn destroying_soon(&self) -> bool {
+        self.destroy_soon.load(Ordering::SeqCst)
+    }
+
+    /// `bufferSize` (`writableLength`): bytes written but not yet handed to the kernel.
+    pub fn buffer_size(&self) -> u64 {
+        let total = self.queue.lock().unwrap_or_else(|e| e.into_inner()).total;
+        total.saturating_sub(self.flushed.load(Ordering::SeqCst))
+    }
+
+    /// `readable`: started, not closed or destroyed, and the peer's end not yet emitted.
+    pub fn readable(&self) -> bool {
+        self.is_live() && !self.peer_ended.load(Ordering::SeqCst)
+    }
+
+    /// `writable`: started, not closed or destroyed, and not ended (by `end()`, or after the
+    /// peer's end without `allowHalfOpen`).
+    pub fn writable(&self) -> bool {
+        self.is_live() && !self.queue.lock().unwrap_or_else(|e| e.into_inner()).ended
+    }
+
+    fn is_live(&self) -> bool {
+        matches!(self.state(), State::Connecting | State::Secure) && !self.is_destroyed()
     }
 
     /// Sets `highWaterMark` (a server passes its option to each accepted socket).
@@ -413,10 +490,10 @@ impl<E: SocketEvents> Socket<E> {
         *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
     }
 
-    /// Records a connected stream's addresses (once).
-    pub fn note_addresses(&self, stream: &mio::net::TcpStream) {
-        if let (Ok(local), Ok(remote)) = (stream.local_addr(), stream.peer_addr()) {
-            let _ = self.addresses.set(Addresses { local, remote });
+    /// Records a connected stream's addresses (once; a Unix socket has none).
+    pub fn note_addresses(&self, stream: &transport::Stream) {
+        if let Some(a) = stream.addresses() {
+            let _ = self.addresses.set(a);
         }
     }
 

@@ -2,14 +2,14 @@
 //! that socket, not a SIGPIPE that kills the program (Go and many C programs keep the
 //! default signal action).
 
-use mio::net::TcpStream;
 use socket2::SockRef;
 use std::io::{self, IoSlice, Write};
+use std::os::fd::AsFd;
 
-/// A `Write` over a TCP stream that never raises SIGPIPE.
-pub struct NoSigPipe<'a>(pub &'a TcpStream);
+/// A `Write` over a stream socket (TCP or Unix) that never raises SIGPIPE.
+pub struct NoSigPipe<'a, S: AsFd>(pub &'a S);
 
-impl Write for NoSigPipe<'_> {
+impl<S: AsFd> Write for NoSigPipe<'_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         SockRef::from(self.0).send_with_flags(buf, libc::MSG_NOSIGNAL)
     }

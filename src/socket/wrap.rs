@@ -1,6 +1,7 @@
-//! `new tls.TLSSocket(socket, options)`: TLS over a TCP connection the program made.
+//! `new tls.TLSSocket(socket, options)`: TLS over a connection (TCP or Unix) the program made.
 
 use super::conn::{start_connected, Role, ServerHooks, ServerSide};
+use super::transport::Stream;
 use super::{connect, Socket, SocketEvents, State};
 use crate::error::*;
 use crate::options::keys::*;
@@ -32,7 +33,7 @@ impl<E: SocketEvents> ServerHooks<E> for OwnHooks<E> {
 
 impl<E: SocketEvents> Socket<E> {
     /// Starts TLS on a connected stream; `isServer` picks the side.
-    pub fn wrap_stream(self: &Arc<Self>, stream: std::net::TcpStream, o: &Options) -> Result<(), c_int> {
+    pub fn wrap_stream(self: &Arc<Self>, stream: Stream, o: &Options) -> Result<(), c_int> {
         self.check_open()?;
         if self.state() != State::New {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
@@ -65,13 +66,13 @@ impl<E: SocketEvents> Socket<E> {
                 sni,
                 addrs: Vec::new(),
                 next_addr: 0,
+                local: None,
+                bound: None,
                 default_cert: ct.default_cert,
             };
             (conn.into(), role)
         };
         self.apply_stream_options(o).map_err(fail)?;
-        stream.set_nonblocking(true).map_err(|e| self.fail_call(from_io(&e), &e.to_string()))?;
-        let stream = mio::net::TcpStream::from_std(stream);
         let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
         let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);
         self.begin()?;

@@ -5,6 +5,7 @@
 //! in, records out), `idle` (deadlines), `states` (where each half is).
 
 mod dial;
+pub use dial::{Dest, LocalBind};
 mod handshake_notes;
 mod idle;
 mod new_session;
@@ -18,11 +19,11 @@ use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECERT, NTLS_ECONNRESET, NTLS_ETLS, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
+use crate::socket::transport::Stream;
 use crate::tls::sessions::client::SocketSessions;
 use crate::tls::sessions::server_store::ConnSessionStore;
 use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
-use mio::net::TcpStream;
 use mio::Interest;
 use rustls::pki_types::ServerName;
 use states::{Inbound, Outbound, Phase};
@@ -98,13 +99,17 @@ pub enum Role<E: SocketEvents> {
         server_name: ServerName<'static>,
         /// The SNI sent, if any.
         sni: Option<String>,
-        /// Resolved addresses, tried in order.
-        addrs: Vec<SocketAddr>,
+        /// Resolved addresses (or the `path`), tried in order.
+        addrs: Vec<Dest>,
         /// Our certificate when the server asks for none (`getCertificate()`, as OpenSSL
         /// answers with the configured one).
         default_cert: Option<Arc<rustls::sign::CertifiedKey>>,
         /// The next address to try.
         next_addr: usize,
+        /// `localAddress`/`localPort`, when given.
+        local: Option<LocalBind>,
+        /// The local end actually bound, for the words of a failed connect.
+        bound: Option<SocketAddr>,
     },
     /// An accepted connection.
     Server(ServerSide<E>),
@@ -113,7 +118,7 @@ pub enum Role<E: SocketEvents> {
 /// A TLS connection being driven by the loop.
 pub struct Conn<E: SocketEvents> {
     sock: Arc<Socket<E>>,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     tls: rustls::Connection,
     role: Role<E>,
     phase: Phase,
@@ -139,14 +144,19 @@ pub struct Conn<E: SocketEvents> {
     allow_half_open: bool,
     no_delay: bool,
     idle: IdleTimer,
+    /// `destroySoon`: when the wait for the peer's end gives up.
+    linger_until: Option<Instant>,
 }
 
-/// Starts driving an already-connected TCP stream (an accepted or a wrapped one).
+/// How long a `destroySoon` socket whose end is flushed waits for the peer's.
+const DESTROY_SOON_LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Starts driving an already-connected stream (an accepted or a wrapped one).
 /// The caller has counted the handle with `handle_started`.
 pub fn start_connected<E: SocketEvents>(
     cx: &mut Cx<'_>,
     sock: Arc<Socket<E>>,
-    stream: TcpStream,
+    stream: Stream,
     tls: rustls::Connection,
     role: Role<E>,
     no_delay: bool,
@@ -177,7 +187,7 @@ pub fn start_connected<E: SocketEvents>(
 impl<E: SocketEvents> Conn<E> {
     fn new(
         sock: Arc<Socket<E>>,
-        stream: Option<TcpStream>,
+        stream: Option<Stream>,
         mut tls: rustls::Connection,
         role: Role<E>,
         connected: bool,
@@ -205,6 +215,7 @@ impl<E: SocketEvents> Conn<E> {
             allow_half_open,
             no_delay: true,
             idle: IdleTimer::new(),
+            linger_until: None,
         }
     }
 
@@ -282,6 +293,10 @@ impl<E: SocketEvents> Conn<E> {
             Ok(()) if self.outbound == Outbound::Shut && self.inbound == Inbound::Ended => {
                 self.close(cx, false)
             }
+            // destroySoon(): everything queued and the end are on the wire.
+            Ok(()) if self.outbound == Outbound::Shut && self.sock.destroying_soon() => {
+                self.linger(cx, token)
+            }
             Ok(()) if self.inbound.finished() && self.phase != Phase::Secure => {
                 // Node's client sees the stream end first, then the error.
                 if matches!(self.role, Role::Client { .. }) && !self.sock.is_destroyed() {
@@ -306,6 +321,10 @@ impl<E: SocketEvents> Conn<E> {
         if let (Some(enable), Some(stream)) = (self.sock.take_no_delay_request(), self.stream.as_ref()) {
             let _ = stream.set_nodelay(enable);
         }
+        if let (Some((on, secs)), Some(stream)) = (self.sock.take_keep_alive_request(), self.stream.as_ref())
+        {
+            let _ = stream.set_keep_alive(on, secs);
+        }
         self.take_writes();
         let more = self.read()?;
         self.settle_new_sessions()?;
@@ -316,6 +335,29 @@ impl<E: SocketEvents> Conn<E> {
             self.sock.lp.kick(token);
         }
         Ok(())
+    }
+
+    /// `destroySoon()` once our end is flushed: close when the peer has finished too, or
+    /// after `DESTROY_SOON_LINGER`, dropping what it sends meanwhile. Closing at once would
+    /// let any byte the peer sends afterwards (a session ticket, its close_notify) meet a
+    /// closed socket, whose reset makes the kernel throw away our records still queued for
+    /// the wire (Node then saw 144 KiB of a 1 MiB write).
+    fn linger(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        let peer_done = self.inbound.finished() || self.discard_input();
+        let now = Instant::now();
+        let until = match self.linger_until {
+            Some(at) => at,
+            None => {
+                let at = now + DESTROY_SOON_LINGER;
+                cx.set_timer(token, at);
+                self.linger_until = Some(at);
+                at
+            }
+        };
+        if peer_done || now >= until {
+            return self.close(cx, false);
+        }
+        Next::Keep
     }
 
     /// The handshake finished: judge the peer, record the facts, emit the secure event.

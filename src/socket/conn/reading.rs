@@ -6,9 +6,9 @@
 use super::states::{Inbound, Phase};
 use super::{Conn, Role};
 use crate::error::NtlsError;
+use crate::socket::transport::Stream;
 use crate::socket::SocketEvents;
 use crate::tls::alerts::tls_error;
-use mio::net::TcpStream;
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::Ordering;
@@ -45,7 +45,7 @@ impl<E: SocketEvents> Conn<E> {
         result
     }
 
-    fn read_from(&mut self, stream: &mut TcpStream, buf: &mut [u8]) -> Result<bool, NtlsError> {
+    fn read_from(&mut self, stream: &mut Stream, buf: &mut [u8]) -> Result<bool, NtlsError> {
         for _ in 0..READS_PER_TURN {
             let Inbound::Open { more, fin } = self.inbound else { return Ok(false) };
             if !(more || fin) || !self.may_read() {
@@ -85,6 +85,24 @@ impl<E: SocketEvents> Conn<E> {
             }
         }
         Ok(true)
+    }
+
+    /// Reads and drops what the peer sent and nobody will read (a socket closing through
+    /// `destroySoon`); true once the peer has finished (EOF or a failed read).
+    pub(super) fn discard_input(&mut self) -> bool {
+        let Some(stream) = self.stream.as_mut() else { return true };
+        READ_BUF.with(|b| {
+            let mut buf = b.borrow_mut();
+            for _ in 0..READS_PER_TURN {
+                match stream.read(&mut buf) {
+                    Ok(0) => return true,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
+                }
+            }
+            false
+        })
     }
 
     /// Whether reading is allowed now: always while handshaking, then only while flowing.
@@ -174,6 +192,7 @@ impl<E: SocketEvents> Conn<E> {
             return;
         }
         self.inbound = Inbound::Ended;
+        self.sock.peer_ended.store(true, Ordering::SeqCst);
         if !self.sock.is_destroyed() {
             self.sock.events.end(&self.sock);
         }
