@@ -75,7 +75,7 @@ type Config struct {
 	ReusePort bool
 
 	// HighWaterMark is `highWaterMark`: bytes the library buffers before a Write waits
-	// for them to reach the kernel (default 16384).
+	// for them to reach the kernel (Node's default is 16384; a Conn's, 256 KiB).
 	HighWaterMark int
 	// NoDelay is `noDelay`: nil is Node's default, true (Nagle's algorithm off).
 	NoDelay *bool
@@ -145,11 +145,17 @@ func roundUp(d, unit time.Duration) int64 {
 	return n
 }
 
-// cOptions is the ntls_options handle of the Config plus extra (Dial's host and port);
-// the files are read by the library (ntls_options_add_file), with its words on failure.
-func (cfg *Config) cOptions(extra Options) (*C.ntls_options, error) {
+// cOptions is the ntls_options handle of the Config over defaults, with fixed (Dial's
+// host and port) over both; the files are read by the library (ntls_options_add_file),
+// with its words on failure.
+func (cfg *Config) cOptions(defaults, fixed Options) (*C.ntls_options, error) {
 	opts := cfg.options()
-	for k, v := range extra {
+	for k, v := range defaults {
+		if _, set := opts[k]; !set {
+			opts[k] = v
+		}
+	}
+	for k, v := range fixed {
 		opts[k] = v
 	}
 	o, err := opts.cOptions()
@@ -175,20 +181,30 @@ func (cfg *Config) cOptions(extra Options) (*C.ntls_options, error) {
 	return o, nil
 }
 
-// createServer is CreateServer from the Config plus extra options.
-func (cfg *Config) createServer(extra Options) (*Server, error) {
-	o, err := cfg.cOptions(extra)
+// createServer is CreateServer from the Config over defaults.
+func (cfg *Config) createServer(defaults Options) (*Server, error) {
+	o, err := cfg.cOptions(defaults, nil)
 	if err != nil {
 		return nil, err
 	}
 	return createServer(o)
 }
 
-// connect starts s with the Config plus extra options (host, port).
-func (cfg *Config) connect(s *Socket, extra Options) error {
-	o, err := cfg.cOptions(extra)
+// connect starts s with the Config over defaults, and fixed (host, port) over both.
+func (cfg *Config) connect(s *Socket, defaults, fixed Options) error {
+	o, err := cfg.cOptions(defaults, fixed)
 	if err != nil {
 		return err
 	}
 	return s.connect(o)
+}
+
+// validate sets the Config on a scratch options object: the library's verdict on every
+// option name and value, without starting anything.
+func (cfg *Config) validate() error {
+	o, err := cfg.cOptions(nil, nil)
+	if err == nil {
+		C.ntls_options_unref(o)
+	}
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,7 @@ type Conn struct {
 	failed    error
 	closed    bool // the library's close event came
 	closing   bool // Close was called
+	discarded int  // bytes dropped since
 	writeShut bool // CloseWrite was called
 	waitDrain bool // the library's write said "full": the next chunk waits for drain
 	drains    uint64
@@ -55,10 +57,28 @@ const (
 	readLimit = 256 << 10
 	// writeChunk is the most one library write takes from a Write.
 	writeChunk = 64 << 10
-	// closeLinger bounds how long Close waits for the peer's end after ours before the
-	// connection is destroyed (its resources freed even if the peer never answers).
-	closeLinger = 5 * time.Second
+	// writeBuffer is the default highWaterMark of a Conn.
+	writeBuffer = 256 << 10
+	// closeDiscardLimit is how much a closed Conn reads (and drops) while it waits for
+	// the peer's end; a peer still sending past it is cut off.
+	closeDiscardLimit = 1 << 20
 )
+
+// closeLinger bounds how long Close waits for the peer's end after ours before the
+// connection is destroyed (its resources freed even if the peer never answers), in
+// nanoseconds; a variable so that a test can shorten it.
+var closeLinger = func() *atomic.Int64 {
+	var d atomic.Int64
+	d.Store(int64(5 * time.Second))
+	return &d
+}()
+
+// connDefaults are the options a Conn needs unless the Config says otherwise: half-open
+// capable, as a TCP net.Conn is (CloseWrite, then Read on), and a library buffer of
+// writeBuffer, so a writer keeps the socket busy while its goroutine is scheduled back.
+func connDefaults() Options {
+	return Options{"allowHalfOpen": true, "highWaterMark": writeBuffer}
+}
 
 // newConn wraps a socket and installs its listeners. A server's socket is already secure.
 func newConn(s *Socket, network string, isClient bool) *Conn {
@@ -129,10 +149,14 @@ func (c *Conn) handshakeDone(err error) {
 
 // received is the data listener, on the loop thread: it queues, and pauses when full.
 func (c *Conn) received(b []byte) {
-	pause := false
+	pause, destroy := false, false
 	c.update(func() {
 		if c.closing {
-			return // nobody will read it: Close drops what arrives
+			// Nobody will read it: Close drops what arrives while it waits for the peer's
+			// end, but a peer that keeps sending gets no more of our loop thread's time.
+			c.discarded += len(b)
+			destroy = c.discarded > closeDiscardLimit
+			return
 		}
 		c.recv = append(c.recv, b)
 		c.recvLen += len(b)
@@ -142,6 +166,9 @@ func (c *Conn) received(b []byte) {
 	})
 	if pause {
 		c.s.Pause()
+	}
+	if destroy {
+		c.s.Destroy()
 	}
 }
 
@@ -346,7 +373,8 @@ func (c *Conn) CloseWrite() error {
 
 // Close ends the connection: queued data is still sent, then close_notify and FIN
 // (Node's end()); received data that was not read is dropped. The library frees the
-// connection when the peer ends too, or destroys it after closeLinger. Close before the
+// connection when the peer ends too; it is destroyed after closeLinger, or once the peer
+// sent closeDiscardLimit more bytes. Close before the
 // handshake finished destroys it at once. A second Close returns net.ErrClosed.
 func (c *Conn) Close() error {
 	c.mu.Lock()
@@ -358,7 +386,7 @@ func (c *Conn) Close() error {
 	c.recv, c.recvLen = nil, 0
 	c.scheduleResume() // so the peer's end is read
 	if !c.closed {
-		c.linger = time.AfterFunc(closeLinger, func() { c.s.Destroy() })
+		c.linger = time.AfterFunc(time.Duration(closeLinger.Load()), func() { c.s.Destroy() })
 	}
 	close(c.wake)
 	c.wake = make(chan struct{})

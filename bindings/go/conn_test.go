@@ -18,11 +18,11 @@ import (
 	"time"
 )
 
-func clientConfig(t *testing.T) *Config {
+func clientConfig(t testing.TB) *Config {
 	return &Config{CA: [][]byte{pem(t, "ca-cert.pem")}, ServerName: "localhost"}
 }
 
-func serverConfig(t *testing.T) *Config {
+func serverConfig(t testing.TB) *Config {
 	return &Config{Key: pem(t, "server-ec-key.pem"), Cert: pem(t, "server-ec-cert.pem")}
 }
 
@@ -37,8 +37,8 @@ func listen(t *testing.T, cfg *Config) *Listener {
 	return l.(*Listener)
 }
 
-// acceptEcho echoes every accepted connection until its peer ends, then closes it.
-func acceptEcho(l net.Listener) {
+// serveEach runs handle on a goroutine for every connection l accepts, then closes it.
+func serveEach(l net.Listener, handle func(net.Conn)) {
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -46,10 +46,13 @@ func acceptEcho(l net.Listener) {
 		}
 		go func() {
 			defer c.Close()
-			io.Copy(c, c)
+			handle(c)
 		}()
 	}
 }
+
+// acceptEcho echoes every accepted connection until its peer ends.
+func acceptEcho(l net.Listener) { serveEach(l, func(c net.Conn) { io.Copy(c, c) }) }
 
 func TestDialAgainstGoServer(t *testing.T) {
 	states := make(chan tls.ConnectionState, 1)
@@ -549,5 +552,102 @@ func TestConcurrentConns(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// A peer that never ends its side: Close still frees the connection, after closeLinger.
+func TestCloseLingerIsBounded(t *testing.T) {
+	saved := closeLinger.Swap(int64(300 * time.Millisecond))
+	t.Cleanup(func() { closeLinger.Store(saved) })
+	hold := make(chan struct{})
+	addr := serveGoTLS(t, "server-ec", nil, func(c *tls.Conn) {
+		io.ReadAll(c) // our close_notify ends this; then the peer stays silent, TCP open
+		<-hold
+	})
+	t.Cleanup(func() { close(hold) }) // before serveGoTLS's own cleanup waits for the handler
+	c, err := Dial("tcp", addr, clientConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the connection is still open 3 s after Close")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Listener.Close destroys connections nobody accepted yet; an accepted one stays open.
+// A client that never sends its ClientHello does not hold up Accept meanwhile.
+func TestListenerCloseAndSlowHandshakes(t *testing.T) {
+	l := listen(t, serverConfig(t))
+	silent, err := net.Dial("tcp", l.Addr().String()) // never says anything
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	first, err := tls.Dial("tcp", l.Addr().String(), &tls.Config{RootCAs: caPool(t), ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	accepted, err := l.AcceptContext(ctx)
+	if err != nil {
+		t.Fatalf("accept with a silent client waiting: %v", err)
+	}
+	defer accepted.Close()
+	second, err := tls.Dial("tcp", l.Addr().String(), &tls.Config{RootCAs: caPool(t), ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	time.Sleep(100 * time.Millisecond) // its secure event queues it for an Accept that never comes
+	l.Close()
+	second.SetReadDeadline(time.Now().Add(waitLimit))
+	if _, err := second.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the unaccepted connection after Listener.Close: %v", err)
+	}
+	go func() { io.Copy(accepted, accepted) }()
+	first.Write([]byte("still open"))
+	b := make([]byte, 10)
+	first.SetReadDeadline(time.Now().Add(waitLimit))
+	if _, err := io.ReadFull(first, b); err != nil || string(b) != "still open" {
+		t.Errorf("the accepted connection after Listener.Close: %q, %v", b, err)
+	}
+}
+
+// A peer that keeps sending after our Close: what arrives is dropped, and past
+// closeDiscardLimit the connection is cut off long before closeLinger.
+func TestCloseCutsOffAPeerThatKeepsSending(t *testing.T) {
+	stopped := make(chan error, 1)
+	addr := serveGoTLS(t, "server-ec", nil, func(c *tls.Conn) {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := c.Write(buf); err != nil {
+				stopped <- err
+				return
+			}
+		}
+	})
+	c, err := Dial("tcp", addr, clientConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadFull(c, make([]byte, 1<<20)) // the stream is flowing
+	start := time.Now()
+	c.Close()
+	recv(t, stopped, "the peer's failing write")
+	if d := time.Since(start); d > time.Duration(closeLinger.Load())/2 {
+		t.Errorf("cut off after %v", d)
 	}
 }

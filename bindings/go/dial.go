@@ -29,7 +29,7 @@ func DialContext(ctx context.Context, network, address string, cfg *Config) (*Co
 		return fail(err)
 	}
 	c := newConn(s, network, true)
-	if err := cfg.connect(s, Options{"host": host, "port": port, "allowHalfOpen": true}); err != nil {
+	if err := cfg.connect(s, connDefaults(), Options{"host": host, "port": port}); err != nil {
 		s.release() // never started, so no close event will come to release it
 		return fail(err)
 	}

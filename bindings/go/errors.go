@@ -7,9 +7,7 @@ import "C"
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"os"
 	"syscall"
 	"unsafe"
 )
@@ -39,7 +37,7 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
 
 // Is makes errors.Is(err, ErrConnRefused) and errors.Is(err, syscall.ECONNREFUSED) true
-// for a refused connection, and errors.Is(err, os.ErrDeadlineExceeded) for ETIMEDOUT.
+// for a refused connection.
 func (e *Error) Is(target error) bool {
 	switch t := target.(type) {
 	case *Error:
@@ -48,7 +46,7 @@ func (e *Error) Is(target error) bool {
 		// libuv numbers errno-range statuses -errno on Linux; ours start at -3000.
 		return e.Status < 0 && e.Status > -3000 && syscall.Errno(-e.Status) == t
 	}
-	return target == os.ErrDeadlineExceeded && e.Status == statusETIMEDOUT
+	return false
 }
 
 // Timeout reports a timed-out connection (ETIMEDOUT), for net.Error.
@@ -70,7 +68,7 @@ var (
 	ErrBadKey         = sentinel(C.NTLS_EKEY)             // EKEY: key or certificate material refused
 	ErrWriteAfterEnd  = sentinel(C.NTLS_EWRITE_AFTER_END) // ERR_STREAM_WRITE_AFTER_END
 	ErrHandleClosed   = sentinel(C.NTLS_ECLOSED)          // ECLOSED: a call on a closed handle
-	errPeerDisconnect = sentinel(C.NTLS_ECONNRESET)
+	errPeerDisconnect = sentinel(C.NTLS_ECONNRESET)       // a close without an error event before it
 )
 
 func sentinel(status C.int) *Error {
@@ -114,12 +112,11 @@ func goError(e *Error) error {
 
 // Status codes the package compares against (nodetls.h has the full table).
 const (
-	statusEINVAL         = int(C.NTLS_EINVAL)
-	statusEALREADY       = int(C.NTLS_EALREADY)
-	statusECLOSED        = int(C.NTLS_ECLOSED)
-	statusECERT          = int(C.NTLS_ECERT)
-	statusETIMEDOUT      = int(C.NTLS_ETIMEDOUT)
-	statusEWRITEAFTEREND = int(C.NTLS_EWRITE_AFTER_END)
+	statusEINVAL    = int(C.NTLS_EINVAL)
+	statusEALREADY  = int(C.NTLS_EALREADY)
+	statusECLOSED   = int(C.NTLS_ECLOSED)
+	statusECERT     = int(C.NTLS_ECERT)
+	statusETIMEDOUT = int(C.NTLS_ETIMEDOUT)
 )
 
 // ErrName is the name of a status code ("ECONNREFUSED").
@@ -163,12 +160,6 @@ func certDER(c *C.ntls_cert) []byte {
 		return nil
 	}
 	return C.GoBytes(unsafe.Pointer(der), C.int(n))
-}
-
-// isStatus reports whether err is an *Error with that status.
-func isStatus(err error, status int) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Status == status
 }
 
 // Version is the library's version, "MAJOR.MINOR.PATCH".

@@ -20,7 +20,8 @@ type listeners[T any] struct {
 // add registers fn; mu guards every listener list of one object.
 func (l *listeners[T]) add(mu *sync.Mutex, fn func(T)) {
 	mu.Lock()
-	l.fns = append(l.fns, fn)
+	// A new array each time: emit reads the slice without copying it (copy-on-write).
+	l.fns = append(l.fns[:len(l.fns):len(l.fns)], fn)
 	replay, last := l.sticky && l.fired, l.last
 	mu.Unlock()
 	if replay {
@@ -34,8 +35,7 @@ func (l *listeners[T]) emit(mu *sync.Mutex, v T) bool {
 	if l.sticky {
 		l.fired, l.last = true, v
 	}
-	fns := make([]func(T), len(l.fns))
-	copy(fns, l.fns)
+	fns := l.fns // never changed in place (see add), so no copy per event
 	mu.Unlock()
 	for _, fn := range fns {
 		safeCall(func() { fn(v) })

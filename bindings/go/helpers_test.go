@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func pem(t *testing.T, name string) []byte {
+func pem(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(certDir, name))
 	if err != nil {
@@ -127,7 +127,7 @@ func (p *goPeer) echo(c *tls.Conn) {
 }
 
 // caPool is the test CA for crypto/tls clients.
-func caPool(t *testing.T) *x509.CertPool {
+func caPool(t testing.TB) *x509.CertPool {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem(t, "ca-cert.pem")) {
 		t.Fatal("bad ca-cert.pem")

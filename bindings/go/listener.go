@@ -35,7 +35,7 @@ func Listen(network, address string, cfg *Config) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := cfg.createServer(Options{"allowHalfOpen": true})
+	srv, err := cfg.createServer(connDefaults())
 	if err != nil {
 		return nil, &net.OpError{Op: "listen", Net: network, Addr: stringAddr{network, address}, Err: err}
 	}
