@@ -13,6 +13,7 @@ pub mod ciphers;
 pub mod context;
 pub mod error;
 pub mod loops;
+pub mod ocsp;
 pub mod options;
 pub mod request;
 pub mod server;

@@ -24,7 +24,7 @@ pub(crate) fn hand_to_program(req: Arc<Request>) -> *mut Request {
 }
 
 /// Finishes a pending request with the program's answer.
-fn finish(req: *mut Request, answer: Answer) -> c_int {
+pub(crate) fn finish(req: *mut Request, answer: Answer) -> c_int {
     let taken = {
         let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
         let at = pending.iter().position(|r| std::ptr::eq(Arc::as_ptr(r), req));
@@ -61,7 +61,7 @@ pub unsafe extern "C" fn ntls_request_session_done(
         non_null!(req);
         // SAFETY: `len` readable bytes per the caller.
         let Some(bytes) = (unsafe { super::c_bytes(session, len) }) else { return NTLS_EINVAL };
-        finish(req, Answer::Session((!bytes.is_empty()).then(|| bytes.to_vec())))
+        finish(req, Answer::Bytes((!bytes.is_empty()).then(|| bytes.to_vec())))
     })
 }
 

@@ -260,6 +260,22 @@ pub unsafe extern "C" fn ntls_server_get_ticket_keys(
     })
 }
 
+/// 48 bytes of ticket keys from C, or the status (with words on the server).
+///
+/// # Safety
+/// `keys` points to `len` readable bytes.
+unsafe fn ticket_keys_arg(srv: &ntls_server, keys: *const u8, len: usize) -> Result<[u8; 48], c_int> {
+    if len != 48 {
+        return Err(
+            srv.fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"))
+        );
+    }
+    let mut k = [0u8; 48];
+    // SAFETY: `keys` has 48 readable bytes, per the caller.
+    unsafe { std::ptr::copy_nonoverlapping(keys, k.as_mut_ptr(), 48) };
+    Ok(k)
+}
+
 /// `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_set_ticket_keys(
@@ -270,14 +286,31 @@ pub unsafe extern "C" fn ntls_server_set_ticket_keys(
     guard!(NTLS_EPANIC, {
         non_null!(srv, keys);
         let srv = try_ref!(srv);
-        if len != 48 {
-            return srv
-                .fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"));
+        // SAFETY: forwarded from the caller.
+        match unsafe { ticket_keys_arg(srv, keys, len) } {
+            Ok(k) => srv.set_ticket_keys(k).err().unwrap_or(0),
+            Err(status) => status,
         }
-        let mut k = [0u8; 48];
-        // SAFETY: `keys` has 48 readable bytes, per the caller.
-        unsafe { std::ptr::copy_nonoverlapping(keys, k.as_mut_ptr(), 48) };
-        srv.set_ticket_keys(k).err().unwrap_or(0)
+    })
+}
+
+/// Ticket-key rotation (no Node equivalent): like `setTicketKeys`, new tickets are made
+/// under `keys` (48 bytes), but tickets made under the keys replaced still resume until
+/// `sessionTimeout` has passed, so the servers of a fleet may rotate one after another.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_rotate_ticket_keys(
+    srv: *mut ntls_server,
+    keys: *const u8,
+    len: usize,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(srv, keys);
+        let srv = try_ref!(srv);
+        // SAFETY: forwarded from the caller.
+        match unsafe { ticket_keys_arg(srv, keys, len) } {
+            Ok(k) => srv.rotate_ticket_keys(k).err().unwrap_or(0),
+            Err(status) => status,
+        }
     })
 }
 

@@ -8,6 +8,7 @@ pub mod context;
 pub mod curves;
 pub mod dhparam;
 pub mod keys;
+pub mod ocsp;
 pub mod server_config;
 pub mod sessions;
 pub mod sni;

@@ -266,9 +266,28 @@ pub struct NodeServerVerifier {
     roots: Arc<rustls::RootCertStore>,
     ca: CaCerts,
     reject: bool,
+    /// What servers stapled, by leaf (the few latest), for `OCSPResponse`.
+    stapled: std::sync::Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl NodeServerVerifier {
+    /// The OCSP response stapled with `leaf` in the latest full handshake that presented it.
+    pub fn stapled_for(&self, leaf: &[u8]) -> Option<Vec<u8>> {
+        let stapled = self.stapled.lock().unwrap_or_else(|e| e.into_inner());
+        stapled.iter().rev().find(|(l, _)| l == leaf).map(|(_, r)| r.clone())
+    }
+
+    fn note_stapled(&self, leaf: &[u8], response: &[u8]) {
+        let mut stapled = self.stapled.lock().unwrap_or_else(|e| e.into_inner());
+        stapled.retain(|(l, _)| l != leaf);
+        if !response.is_empty() {
+            // A verifier is shared only by connections resuming one session: a few suffice.
+            if stapled.len() >= 8 {
+                stapled.remove(0);
+            }
+            stapled.push((leaf.to_vec(), response.to_vec()));
+        }
+    }
     /// A verifier over `roots` (and the non-root certificates of `ca`, for path building)
     /// and `crls`, with `provider`'s signature algorithms.
     pub fn new(
@@ -286,7 +305,14 @@ impl NodeServerVerifier {
             })
             .transpose()
             .map_err(|e| format!("cannot verify servers: {e}"))?;
-        Ok(Self { inner, algorithms: provider.signature_verification_algorithms, roots, ca, reject })
+        Ok(Self {
+            inner,
+            algorithms: provider.signature_verification_algorithms,
+            roots,
+            ca,
+            reject,
+            stapled: Default::default(),
+        })
     }
 
     /// A leaf that is itself in `ca` (Node's usual way to trust a self-signed server):
@@ -367,6 +393,7 @@ impl ServerCertVerifier for NodeServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
+        self.note_stapled(end_entity.as_ref(), ocsp_response);
         match self.verify(end_entity, intermediates, server_name, ocsp_response, now) {
             Ok(()) => Ok(ServerCertVerified::assertion()),
             Err(_) if !self.reject => Ok(ServerCertVerified::assertion()),
