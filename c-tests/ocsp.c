@@ -238,17 +238,14 @@ int main(void) {
 
         /* Our client against openssl s_server -status_file, and without a response. */
         for (int with = 1; with >= 0; with--) {
-            char ports[16], sline[1024];
+            char ports[16];
             int p = tu_closed_port();
             snprintf(ports, sizeof ports, "%d", p);
             char *oargv[] = {"openssl", "s_server", "-accept", ports, "-key", (char *)tu_cert("server-ec-key.pem"),
                              "-cert", (char *)tu_cert("server-ec-cert.pem"), "-naccept", "2",
                              with ? "-status_file" : NULL, (char *)tu_cert("server-ec-ocsp.der"), NULL};
             tu_child srvc;
-            tu_spawn(&srvc, oargv);
-            int ready = 0;
-            while (!ready && tu_read_line(&srvc, sline, sizeof sline, 10000)) ready = strstr(sline, "ACCEPT") != NULL;
-            CHECK(ready);
+            CHECK(tu_spawn_ready(&srvc, oargv, "ACCEPT", 10000));
             oc c;
             our_client(&c, p, ver, 1);
             CHECK_INT(c.events, 1);

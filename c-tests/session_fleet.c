@@ -69,10 +69,7 @@ int main(void) {
     char *rargv[] = {"redis-server", "--port", rports, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                      "--protected-mode", "yes", NULL};
     tu_child redis;
-    tu_spawn(&redis, rargv);
-    int ready = 0;
-    while (!ready && tu_read_line(&redis, line, sizeof line, 10000)) ready = strstr(line, "Ready to accept") != NULL;
-    CHECK(ready);
+    CHECK(tu_spawn_ready(&redis, rargv, "Ready to accept", 10000));
 
     snprintf(mode, sizeof mode, "redis:%d", rport);
     member fleet[3];

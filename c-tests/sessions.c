@@ -445,10 +445,7 @@ int main(int argc, char **argv) {
     char *oargv[] = {"openssl", "s_server", "-accept", ports, "-key", (char *)tu_cert("server-ec-key.pem"),
                      "-cert", (char *)tu_cert("server-ec-cert.pem"), "-www", NULL};
     tu_child ossl;
-    tu_spawn(&ossl, oargv);
-    int ready = 0;
-    while (!ready && tu_read_line(&ossl, line, sizeof line, 10000)) ready = strstr(line, "ACCEPT") != NULL;
-    CHECK(ready);
+    CHECK(tu_spawn_ready(&ossl, oargv, "ACCEPT", 10000));
     scenario("openssl", p, "TLSv1.3", "GET / HTTP/1.0\r\n\r\n");
     scenario("openssl", p, "TLSv1.2", "GET / HTTP/1.0\r\n\r\n");
     kill(ossl.pid, SIGTERM);

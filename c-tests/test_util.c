@@ -449,3 +449,11 @@ int tu_run_count(char *const argv[], int linger_ms, const char *a, const char *b
     tu_run_lines(argv, linger_ms, count_line, &c);
     return c.n;
 }
+
+int tu_spawn_ready(tu_child *c, char *const argv[], const char *ready, int ms) {
+    char line[1024];
+    tu_spawn(c, argv);
+    while (tu_read_line(c, line, sizeof line, ms))
+        if (strstr(line, ready)) return 1;
+    return 0;
+}

@@ -80,6 +80,9 @@ typedef struct {
 } tu_child;
 /* Starts argv[0] (searched in PATH) with the given arguments; killed at exit if still running. */
 void tu_spawn(tu_child *c, char *const argv[]);
+/* tu_spawn, then reads its output until a line contains `ready` (within `ms` per line);
+ * returns 0 if it never printed one. */
+int tu_spawn_ready(tu_child *c, char *const argv[], const char *ready, int ms);
 /* Reads one line (without '\n') within `ms`; returns 0 on EOF or timeout. */
 int tu_read_line(tu_child *c, char *buf, size_t len, int ms);
 /* Writes all of `s` to the child's stdin. */

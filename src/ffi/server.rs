@@ -260,20 +260,26 @@ pub unsafe extern "C" fn ntls_server_get_ticket_keys(
     })
 }
 
-/// 48 bytes of ticket keys from C, or the status (with words on the server).
+/// Runs `f` with 48 bytes of ticket keys from C; a NULL pointer or another length is
+/// `NTLS_EINVAL` (with words on the server).
 ///
 /// # Safety
-/// `keys` points to `len` readable bytes.
-unsafe fn ticket_keys_arg(srv: &ntls_server, keys: *const u8, len: usize) -> Result<[u8; 48], c_int> {
+/// `srv` is NULL or live; `keys` is NULL or points to `len` readable bytes.
+unsafe fn with_ticket_keys(
+    srv: *mut ntls_server,
+    keys: *const u8,
+    len: usize,
+    f: impl FnOnce(&ntls_server, [u8; 48]) -> Result<(), c_int>,
+) -> c_int {
+    non_null!(srv, keys);
+    let srv = try_ref!(srv);
     if len != 48 {
-        return Err(
-            srv.fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"))
-        );
+        return srv.fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"));
     }
     let mut k = [0u8; 48];
     // SAFETY: `keys` has 48 readable bytes, per the caller.
     unsafe { std::ptr::copy_nonoverlapping(keys, k.as_mut_ptr(), 48) };
-    Ok(k)
+    f(srv, k).err().unwrap_or(0)
 }
 
 /// `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
@@ -283,15 +289,8 @@ pub unsafe extern "C" fn ntls_server_set_ticket_keys(
     keys: *const u8,
     len: usize,
 ) -> c_int {
-    guard!(NTLS_EPANIC, {
-        non_null!(srv, keys);
-        let srv = try_ref!(srv);
-        // SAFETY: forwarded from the caller.
-        match unsafe { ticket_keys_arg(srv, keys, len) } {
-            Ok(k) => srv.set_ticket_keys(k).err().unwrap_or(0),
-            Err(status) => status,
-        }
-    })
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { with_ticket_keys(srv, keys, len, |s, k| s.set_ticket_keys(k)) } })
 }
 
 /// Ticket-key rotation (no Node equivalent): like `setTicketKeys`, new tickets are made
@@ -303,15 +302,8 @@ pub unsafe extern "C" fn ntls_server_rotate_ticket_keys(
     keys: *const u8,
     len: usize,
 ) -> c_int {
-    guard!(NTLS_EPANIC, {
-        non_null!(srv, keys);
-        let srv = try_ref!(srv);
-        // SAFETY: forwarded from the caller.
-        match unsafe { ticket_keys_arg(srv, keys, len) } {
-            Ok(k) => srv.rotate_ticket_keys(k).err().unwrap_or(0),
-            Err(status) => status,
-        }
-    })
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { with_ticket_keys(srv, keys, len, |s, k| s.rotate_ticket_keys(k)) } })
 }
 
 /// The words of the last failed call on this server; "" if none. Like every string the
