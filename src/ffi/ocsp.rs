@@ -17,8 +17,7 @@ pub unsafe extern "C" fn ntls_server_on_ocsp_request(
     srv: *mut ntls_server,
     cb: ntls_server_ocsp_request_cb,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.ocsp_request = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.ocsp_request = cb) })
 }
 
 /// Answers `OCSPRequest` with a DER OCSP response to staple (copied), or NULL and 0 to
@@ -37,6 +36,5 @@ pub unsafe extern "C" fn ntls_request_ocsp_done(req: *mut Request, der: *const u
 /// `secureConnect`, with what the server stapled (NULL when nothing came).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_ocsp_response(s: *mut ntls_socket, cb: ntls_socket_ocsp_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.ocsp_response = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.ocsp_response = cb) })
 }

@@ -3,6 +3,7 @@
 pub mod events;
 mod hello;
 mod listener;
+mod reserve_fd;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};
 
