@@ -21,6 +21,8 @@ have go || need_apt+=(golang-go)
 have python3 || need_apt+=(python3 python3-pip)
 have redis-server || need_apt+=(redis-server)
 have testssl || need_apt+=(testssl.sh)
+# The Python binding's packaging test makes a venv (Debian ships venv's ensurepip apart).
+have python3 && ! python3 -c "import ensurepip, venv" 2>/dev/null && need_apt+=(python3-venv)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

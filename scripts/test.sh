@@ -29,6 +29,9 @@ echo "== the README's Hello, TLS program, built as written and run"
 bash scripts/test-readme.sh
 
 if [ -d bindings/python ]; then
+  # The binding's tests: the wheel into a fresh venv, the header's prototypes, asyncio (1,000
+  # concurrent clients, backpressure), the blocking stream, 10,000 connections without a
+  # leak, Python's ssl both ways, the README's example stopped by SIGINT.
   echo "== Python"
   NODETLS_LIB="$ROOT/target/release/libnodetls.so" python3 -m pytest -q bindings/python
 fi

@@ -23,6 +23,7 @@ def _target(data):
 
 
 @_lib.SOCKET_CB
+@_loop.entered
 def socket_secure_connect(_s, data):
     obj = _target(data)
     if obj is not None:
@@ -30,6 +31,7 @@ def socket_secure_connect(_s, data):
 
 
 @_lib.SOCKET_DATA_CB
+@_loop.entered
 def socket_data(_s, buf, length, data):
     obj = _target(data)
     if obj is not None:
@@ -38,6 +40,7 @@ def socket_data(_s, buf, length, data):
 
 
 @_lib.SOCKET_CB
+@_loop.entered
 def socket_end(_s, data):
     obj = _target(data)
     if obj is not None:
@@ -45,6 +48,7 @@ def socket_end(_s, data):
 
 
 @_lib.SOCKET_CLOSE_CB
+@_loop.entered
 def socket_close(_s, had_error, data):
     obj = _target(data)
     if obj is not None:
@@ -52,6 +56,7 @@ def socket_close(_s, had_error, data):
 
 
 @_lib.SOCKET_ERROR_CB
+@_loop.entered
 def socket_error(_s, err, data):
     obj = _target(data)
     if obj is not None:
@@ -59,6 +64,7 @@ def socket_error(_s, err, data):
 
 
 @_lib.SOCKET_CB
+@_loop.entered
 def socket_drain(_s, data):
     obj = _target(data)
     if obj is not None:
@@ -66,6 +72,7 @@ def socket_drain(_s, data):
 
 
 @_lib.SOCKET_CB
+@_loop.entered
 def socket_timeout(_s, data):
     obj = _target(data)
     if obj is not None:
@@ -73,6 +80,7 @@ def socket_timeout(_s, data):
 
 
 @_lib.WRITE_CB
+@_loop.entered
 def write_done(_s, status, arg):
     fn = _loop.release(arg)
     if fn is not None:
@@ -80,6 +88,7 @@ def write_done(_s, status, arg):
 
 
 @_lib.SERVER_CONNECTION_CB
+@_loop.entered
 def server_secure_connection(_srv, s, data):
     obj = _target(data)
     if obj is not None:
@@ -87,6 +96,7 @@ def server_secure_connection(_srv, s, data):
 
 
 @_lib.SERVER_CLIENT_ERROR_CB
+@_loop.entered
 def server_tls_client_error(_srv, err, _s, data):
     obj = _target(data)
     if obj is not None:
@@ -94,6 +104,7 @@ def server_tls_client_error(_srv, err, _s, data):
 
 
 @_lib.SERVER_CB
+@_loop.entered
 def server_listening(_srv, data):
     obj = _target(data)
     if obj is not None:
@@ -101,6 +112,7 @@ def server_listening(_srv, data):
 
 
 @_lib.SERVER_CB
+@_loop.entered
 def server_close(_srv, data):
     obj = _target(data)
     if obj is not None:
@@ -108,6 +120,7 @@ def server_close(_srv, data):
 
 
 @_lib.SERVER_ERROR_CB
+@_loop.entered
 def server_error(_srv, err, data):
     obj = _target(data)
     if obj is not None:

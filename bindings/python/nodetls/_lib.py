@@ -5,31 +5,56 @@ declaring ``argtypes`` everywhere keeps 64-bit pointers from being truncated to 
 """
 
 import ctypes
-import ctypes.util
 import os
 from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint64,
                     c_void_p)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
+#: The library's SONAME: what the system loader finds once libnodetls is installed.
+SONAME = "libnodetls.so.0"
+#: The copy a wheel ships next to this file.
+BUNDLED = os.path.join(_HERE, SONAME)
+
+
+def _mapped_path(name):
+    """Where the dynamic loader found ``name`` (Linux's /proc/self/maps), else ``name``."""
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.rstrip("\n").split(None, 5)[-1]
+                if os.path.basename(path).startswith("libnodetls.so"):
+                    return path
+    except OSError:
+        pass
+    return name
+
 
 def _load():
-    """The library named by NODETLS_LIB, else the repo's release build, else the system's."""
+    """Loads libnodetls: ``$NODETLS_LIB``, else the wheel's bundled copy, else the system
+    loader by SONAME (``LD_LIBRARY_PATH``, ``ld.so.cache``, the default directories).
+
+    Returns ``(library, how, path)`` with ``how`` one of "NODETLS_LIB", "bundled", "system".
+    """
     env = os.environ.get("NODETLS_LIB")
     if env:
         # An explicit choice that fails must fail loudly, not fall back to another build.
-        return ctypes.CDLL(env)
-    local = os.path.normpath(os.path.join(_HERE, "..", "..", "..", "target", "release",
-                                          "libnodetls.so"))
-    if os.path.exists(local):
-        return ctypes.CDLL(local)
-    found = ctypes.util.find_library("nodetls")
-    if found:
-        return ctypes.CDLL(found)
-    raise OSError("libnodetls not found: set NODETLS_LIB, or run `cargo build --release`")
+        try:
+            return ctypes.CDLL(env), "NODETLS_LIB", os.path.abspath(env)
+        except OSError as e:
+            raise OSError(f"NODETLS_LIB={env!r} cannot be loaded: {e}") from None
+    if os.path.exists(BUNDLED):
+        return ctypes.CDLL(BUNDLED), "bundled", BUNDLED
+    try:
+        return ctypes.CDLL(SONAME), "system", _mapped_path(SONAME)
+    except OSError:
+        raise OSError(f"libnodetls not found: no NODETLS_LIB, no bundled {SONAME} in {_HERE}, "
+                      f"and the system loader has no {SONAME} (install the wheel with "
+                      "`pip install ./bindings/python`, or set NODETLS_LIB to a built "
+                      "libnodetls.so)") from None
 
 
-lib = _load()
+lib, how_found, path = _load()
 
 # Callback types, as in nodetls.h. Pointers are c_void_p so Python sees plain ints.
 SOCKET_CB = CFUNCTYPE(None, c_void_p, c_void_p)
@@ -55,6 +80,12 @@ _PROTOTYPES = {
     "ntls_error_code": (c_char_p, [_P]),
     "ntls_error_message": (c_char_p, [_P]),
     "ntls_error_status": (c_int, [_P]),
+    "ntls_error_syscall": (c_char_p, [_P]),
+    "ntls_error_address": (c_char_p, [_P]),
+    "ntls_error_port": (c_int, [_P]),
+    "ntls_error_host": (c_char_p, [_P]),
+    "ntls_error_library": (c_char_p, [_P]),
+    "ntls_error_reason": (c_char_p, [_P]),
     "ntls_version": (c_char_p, []),
     # loop
     "ntls_loop_call": (c_int, [_P, LOOP_FN, _P]),
@@ -67,6 +98,8 @@ _PROTOTYPES = {
     "ntls_options_add_string": (c_int, [_P, c_int, c_char_p]),
     "ntls_options_set_bytes": (c_int, [_P, c_int, c_char_p, c_size_t]),
     "ntls_options_add_bytes": (c_int, [_P, c_int, c_char_p, c_size_t]),
+    "ntls_options_add_file": (c_int, [_P, c_int, c_char_p]),
+    "ntls_options_add_key": (c_int, [_P, c_char_p, c_size_t, c_char_p]),
     "ntls_options_last_error": (c_char_p, [_P]),
     "ntls_option_by_name": (c_int, [c_char_p]),
     "ntls_options_key": (c_int, [c_void_p, c_char_p]),

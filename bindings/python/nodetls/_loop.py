@@ -5,6 +5,7 @@ integer finds the Python object here. So C never holds a pointer to a Python obj
 objects stay alive exactly while the table holds them.
 """
 
+import functools
 import itertools
 import threading
 
@@ -42,7 +43,40 @@ def live_objects():
         return list(_objects.values())
 
 
+class _State:
+    #: Trampolines running right now (all on loop threads): the exit hook waits for 0.
+    inflight = 0
+
+
+def entered(fn):
+    """Wraps a trampoline so that ``in_flight()`` counts it while it runs.
+
+    Only loop threads run trampolines, one at a time per loop, so the count needs no lock
+    with the default loop alone; with several loops it may be briefly off by one, which
+    only makes the exit hook wait a little longer or less."""
+    @functools.wraps(fn)
+    def wrapper(*args):
+        _State.inflight += 1
+        try:
+            fn(*args)
+        finally:
+            _State.inflight -= 1
+    return wrapper
+
+
+def in_flight():
+    """How many trampolines are running Python code now."""
+    return _State.inflight
+
+
+def pending():
+    """How many objects the table holds (handles, write callbacks, queued calls)."""
+    with _lock:
+        return len(_objects)
+
+
 @LOOP_FN
+@entered
 def _run(arg):
     fn = release(arg)
     if fn is not None:

@@ -24,9 +24,13 @@ def _quiet(timeout=2.0):
             obj.destroy() if isinstance(obj, TLSSocket) else obj.close()
         except Exception:  # noqa: BLE001 - best effort at exit
             pass
+    # Then nothing may be left that the loop could call into: no handle, no write or queued
+    # call in the table, no trampoline still running its last lines (it would need the GIL
+    # again while the interpreter finalizes, and CPython would end the thread under Rust).
     deadline = time.monotonic() + timeout
-    while live() and time.monotonic() < deadline:
+    while (_loop.pending() or _loop.in_flight()) and time.monotonic() < deadline:
         time.sleep(0.01)
+    time.sleep(0.01)  # past the trampoline's return into C
 
 
 atexit.register(_quiet)

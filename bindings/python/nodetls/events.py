@@ -9,8 +9,10 @@ once, on the loop thread, with the event's latest arguments.
 
 import logging
 import threading
+from typing import Any, Callable, Optional, Tuple
 
 from . import _loop
+from .options import node_name
 
 log = logging.getLogger("nodetls")
 
@@ -26,32 +28,34 @@ class EventEmitter:
     #: latest occurrence is what a late listener wants); subclasses name theirs.
     STICKY = frozenset()
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._ev_lock = threading.Lock()
         self._listeners = {}
         self._happened = {}
 
-    def on(self, event, listener):
-        """Calls ``listener(*args)`` on every ``event``; returns self for chaining."""
+    def on(self, event: str, listener: Callable[..., Any]) -> "EventEmitter":
+        """Calls ``listener(*args)`` on every ``event``; returns self for chaining. Event
+        names are Node's (``secureConnect``) or snake_case (``secure_connect``)."""
         return self._add(event, listener, once=False)
 
-    def once(self, event, listener):
+    def once(self, event: str, listener: Callable[..., Any]) -> "EventEmitter":
         """Calls ``listener(*args)`` on the next ``event`` only."""
         return self._add(event, listener, once=True)
 
-    def off(self, event, listener):
+    def off(self, event: str, listener: Callable[..., Any]) -> "EventEmitter":
         """Removes a listener added with ``on`` or ``once``."""
+        event = node_name(event)
         with self._ev_lock:
             entries = self._listeners.get(event, [])
             self._listeners[event] = [e for e in entries if e[0] is not listener]
         return self
 
-    def listener_count(self, event):
+    def listener_count(self, event: str) -> int:
         """How many listeners ``event`` has."""
         with self._ev_lock:
-            return len(self._listeners.get(event, []))
+            return len(self._listeners.get(node_name(event), []))
 
-    def wait(self, event, timeout=None):
+    def wait(self, event: str, timeout: Optional[float] = None) -> Tuple[Any, ...]:
         """Blocks the calling thread until ``event`` fires; returns its arguments as a tuple.
 
         Raises TimeoutError after ``timeout`` seconds. Never call it from a listener: the
@@ -71,6 +75,7 @@ class EventEmitter:
         return box[0]
 
     def _add(self, event, listener, once):
+        event = node_name(event)
         with self._ev_lock:
             replay = self._happened.get(event)
             if replay is not None:
@@ -85,7 +90,7 @@ class EventEmitter:
     def _listener_added(self, event):
         """Hook for subclasses (the first ``data`` listener starts reading)."""
 
-    def emit(self, event, *args):
+    def emit(self, event: str, *args: Any) -> bool:
         """Calls the listeners of ``event`` with ``args``; True if there were any."""
         with self._ev_lock:
             if event in self.STICKY:

@@ -1,6 +1,7 @@
 """Server and create_server(): Node's ``tls.Server`` and ``tls.createServer``."""
 
 import ctypes
+from typing import Any, Callable, Dict, Optional
 
 from . import _address, _callbacks, _loop, options
 from ._handle import Handle
@@ -22,7 +23,7 @@ class Server(EventEmitter):
 
     STICKY = frozenset({"listening", "error", "close"})
 
-    def __init__(self, opts):
+    def __init__(self, opts: Dict[str, Any]) -> None:
         """Checks every option and the key material now; see ``create_server``."""
         super().__init__()
         ptr = ctypes.c_void_p()
@@ -40,7 +41,8 @@ class Server(EventEmitter):
             self._release()
             raise from_status(status)
 
-    def listen(self, port=0, host=None, callback=None):
+    def listen(self, port: int = 0, host: Optional[str] = None,
+               callback: Optional[Callable[[], Any]] = None) -> "Server":
         """``server.listen(port, host, cb)``: binds on the loop thread (port 0: any free one).
 
         ``callback`` becomes a ``listening`` listener; a bind failure (``EADDRINUSE``)
@@ -55,18 +57,18 @@ class Server(EventEmitter):
                 raise from_status(status)
         return self
 
-    def address(self):
+    def address(self) -> Optional[Dict[str, Any]]:
         """``{'address', 'port', 'family'}`` once listening, else None."""
         with self._handle.borrow() as ptr:
             return _address.read(lib.ntls_server_address, ptr)
 
     @property
-    def connections(self):
+    def connections(self) -> int:
         """Open connections, handshaking ones included (0 once closed)."""
         with self._handle.borrow() as ptr:
             return 0 if ptr is None else max(lib.ntls_server_connections(ptr), 0)
 
-    def close(self, callback=None):
+    def close(self, callback: Optional[Callable[[], Any]] = None) -> "Server":
         """Stops accepting; ``close`` fires once every connection has closed. Idempotent."""
         if callback is not None:
             self.once("close", callback)
@@ -75,6 +77,13 @@ class Server(EventEmitter):
             if status < 0 and status not in (NTLS_EALREADY, NTLS_ECLOSED):
                 raise from_status(status)
         return self
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Stops accepting (``close()``); ``close`` fires once the connections are gone."""
+        self.close()
 
     def _secure_connection(self, s):
         self.emit("secureConnection", TLSSocket(_accepted=s))
@@ -88,11 +97,14 @@ class Server(EventEmitter):
         self._handle.release()
 
 
-def create_server(listener=None, **opts):
+def create_server(listener: Optional[Callable[[TLSSocket], Any]] = None,
+                  **opts: Any) -> Server:
     """``tls.createServer(options, secureConnectionListener)``.
 
-    ``nodetls.create_server(key=pem, cert=pem, ALPNProtocols=['h2'])``. A broken key or
-    certificate raises TLSError here with the library's words (``.code`` ``"EKEY"``).
+    ``nodetls.create_server(key=pem, cert=path, alpn_protocols=['h2'])``: options by Node's
+    name or its snake_case spelling; key material as bytes, str (PEM text) or a path. A
+    broken key or certificate raises ``nodetls.SSLError`` (an ``ssl.SSLError``) here with
+    the library's words (``.code`` ``"EKEY"``).
     """
     server = Server(opts)
     if listener is not None:

@@ -2,6 +2,7 @@
 
 import ctypes
 import threading
+from typing import Any, Callable, Dict, Optional, Union
 
 from . import _address, _callbacks, _loop, options
 from ._handle import Handle
@@ -25,7 +26,7 @@ class TLSSocket(EventEmitter):
 
     STICKY = frozenset({"secureConnect", "end", "error", "close"})
 
-    def __init__(self, _accepted=None):
+    def __init__(self, _accepted: Optional[int] = None) -> None:
         """An unstarted client socket; call ``connect(**options)`` once listeners are set."""
         super().__init__()
         if _accepted is None:
@@ -41,6 +42,7 @@ class TLSSocket(EventEmitter):
         self._handle = Handle(ptr, lib.ntls_socket_ref, lib.ntls_socket_unref)
         self._data_lock = threading.Lock()
         self._data_set = False
+        self._user_paused = False
         self._started = _accepted is not None
         self._last = {}
         self._id = _loop.register(self)
@@ -53,7 +55,8 @@ class TLSSocket(EventEmitter):
 
     # --- starting ---------------------------------------------------------------------
 
-    def connect(self, port=None, host=None, callback=None, **opts):
+    def connect(self, port: Optional[int] = None, host: Optional[str] = None,
+                callback: Optional[Callable[[], Any]] = None, **opts: Any) -> "TLSSocket":
         """``tls.connect``: starts the handshake; bad options raise here, at once.
 
         ``callback`` becomes a ``secureConnect`` listener. Keyword arguments are Node's
@@ -74,7 +77,8 @@ class TLSSocket(EventEmitter):
 
     # --- writing and closing ----------------------------------------------------------
 
-    def write(self, data, callback=None):
+    def write(self, data: Union[bytes, bytearray, memoryview, str],
+              callback: Optional[Callable[[Optional[Exception]], Any]] = None) -> bool:
         """Queues ``data`` (bytes-like, or str as UTF-8); False means wait for ``drain``.
 
         ``callback(err_or_None)`` runs on the loop thread once the bytes reached the kernel.
@@ -96,29 +100,31 @@ class TLSSocket(EventEmitter):
                 raise from_status(status, self._words(ptr))
         return status == 1
 
-    def end(self, data=None):
+    def end(self, data: Union[bytes, bytearray, memoryview, str, None] = None) -> "TLSSocket":
         """``socket.end([data])``: close_notify after the queued data. Idempotent, as in Node."""
         if data is not None:
             self.write(data)
         self._simple(lib.ntls_socket_end, quiet=(NTLS_EALREADY, NTLS_ECLOSED))
         return self
 
-    def destroy(self):
+    def destroy(self) -> "TLSSocket":
         """Closes now; pending writes fail with ``ECANCELED``. Idempotent, as in Node."""
         self._simple(lib.ntls_socket_destroy, quiet=(NTLS_EALREADY, NTLS_ECLOSED))
         return self
 
-    def pause(self):
+    def pause(self) -> "TLSSocket":
         """Stops reading, so TCP pushes back on the peer."""
+        self._user_paused = True
         self._simple(lib.ntls_socket_pause)
         return self
 
-    def resume(self):
+    def resume(self) -> "TLSSocket":
         """Reads again (and starts reading, even without a ``data`` listener)."""
+        self._user_paused = False
         self._simple(lib.ntls_socket_resume)
         return self
 
-    def set_timeout(self, ms, callback=None):
+    def set_timeout(self, ms: int, callback: Optional[Callable[[], Any]] = None) -> "TLSSocket":
         """``socket.setTimeout``: a ``timeout`` event after ``ms`` idle milliseconds; 0 disables."""
         if callback is not None:
             self.once("timeout", callback)
@@ -131,68 +137,84 @@ class TLSSocket(EventEmitter):
     # --- properties -------------------------------------------------------------------
 
     @property
-    def authorized(self):
+    def authorized(self) -> bool:
         """True if the peer's certificate verified."""
         return self._get("authorized")
 
     @property
-    def authorization_error(self):
+    def authorization_error(self) -> Optional[str]:
         """Node's code for why it did not (``"DEPTH_ZERO_SELF_SIGNED_CERT"``), else None."""
         return self._get("authorization_error")
 
     @property
-    def protocol(self):
+    def protocol(self) -> Optional[str]:
         """``"TLSv1.3"`` or ``"TLSv1.2"``; None before the handshake."""
         return self._get("protocol")
 
     @property
-    def cipher(self):
+    def cipher(self) -> Optional[Dict[str, Optional[str]]]:
         """``{'name', 'standardName', 'version'}``, or None before the handshake."""
         return self._get("cipher")
 
     @property
-    def alpn_protocol(self):
+    def alpn_protocol(self) -> Union[str, bool]:
         """The agreed ALPN protocol, or False when none (Node's ``false``)."""
         return self._get("alpn_protocol")
 
     @property
-    def servername(self):
+    def servername(self) -> Optional[str]:
         """The SNI name (asked for by the client, or sent by us), or None."""
         return self._get("servername")
 
     @property
-    def remote_address(self):
+    def remote_address(self) -> Optional[str]:
         """The peer's IP address as text, or None before connecting."""
         return (self._get("remote") or {}).get("address")
 
     @property
-    def remote_port(self):
+    def remote_port(self) -> Optional[int]:
         """The peer's port, or None before connecting."""
         return (self._get("remote") or {}).get("port")
 
     @property
-    def remote_family(self):
+    def remote_family(self) -> Optional[str]:
         """``"IPv4"`` or ``"IPv6"``, or None before connecting."""
         return (self._get("remote") or {}).get("family")
 
-    def address(self):
+    def address(self) -> Optional[Dict[str, Any]]:
         """``socket.address()``: the local ``{'address', 'port', 'family'}``, or None."""
         return self._get("local")
 
     @property
-    def bytes_read(self):
+    def bytes_read(self) -> int:
         """Bytes received from the network, TLS records included."""
         return self._get("bytes_read")
 
     @property
-    def bytes_written(self):
+    def bytes_written(self) -> int:
         """Bytes sent to the network, TLS records included."""
         return self._get("bytes_written")
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True once the ``close`` event fired."""
         return self._handle.released
+
+    def info(self) -> Dict[str, Any]:
+        """Every property at once, read in one pass (``authorized``, ``protocol``,
+        ``cipher``, ``alpn_protocol``, ``servername``, ``remote``, ``local``...)."""
+        with self._handle.borrow() as ptr:
+            return dict(self._last) if ptr is None else self._read_all(ptr)
+
+    def __enter__(self) -> "TLSSocket":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """``end()`` (queued data is still sent), or ``destroy()`` if the block raised."""
+        if exc_type is None:
+            self.end()
+        else:
+            self.destroy()
 
     # --- internals --------------------------------------------------------------------
 
@@ -240,6 +262,13 @@ class TLSSocket(EventEmitter):
         with self._handle.borrow() as ptr:
             if ptr is not None:
                 lib.ntls_socket_on_data(ptr, _callbacks.socket_data)
+                # As in Node, a data listener puts a stream not explicitly paused into
+                # flowing mode. resume() also wakes the loop: setting the callback alone
+                # does not, so bytes already waiting in the kernel (a socket handed over
+                # by secureConnection, listened to later from another thread) would wait
+                # for the next readiness edge, which may never come.
+                if not self._user_paused:
+                    lib.ntls_socket_resume(ptr)
 
     def _closed(self, had_error):
         """The ``close`` callback: the last event, so the handle goes with it."""
@@ -261,10 +290,11 @@ class TLSSocket(EventEmitter):
             self._release()
 
 
-def connect(port=None, host=None, callback=None, **opts):
+def connect(port: Optional[int] = None, host: Optional[str] = None,
+            callback: Optional[Callable[[], Any]] = None, **opts: Any) -> TLSSocket:
     """``tls.connect(options, callback)``: a started TLSSocket.
 
-    ``nodetls.connect(port=8443, host='localhost', ca=pem, ALPNProtocols=['h2'])``.
+    ``nodetls.connect(port=8443, host='localhost', ca=pem_or_path, alpn_protocols=['h2'])``.
     Listeners may be added to the result right away: the one-shot events are remembered.
     """
     s = TLSSocket()
