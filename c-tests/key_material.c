@@ -20,13 +20,7 @@ static void add_file(ntls_options *o, int key, const char *name) { tu_add_pem(o,
 static const char *crl_file, *client_cert;
 static void add_crl(ntls_options *o) {
     if (crl_file) add_file(o, NTLS_OPT_CRL, crl_file);
-    if (client_cert) {
-        char key[64], cert[64];
-        snprintf(key, sizeof key, "%s-key.pem", client_cert);
-        snprintf(cert, sizeof cert, "%s-cert.pem", client_cert);
-        add_file(o, NTLS_OPT_KEY, key);
-        add_file(o, NTLS_OPT_CERT, cert);
-    }
+    if (client_cert) tu_add_key_cert(o, client_cert);
 }
 
 static void serves(ntls_options *so, const char *what) {

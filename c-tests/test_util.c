@@ -86,14 +86,18 @@ void tu_add_pem(ntls_options *o, int key, const char *name) {
     free(pem);
 }
 
-ntls_options *tu_server_options(const char *name) {
-    ntls_options *o = NULL;
+void tu_add_key_cert(ntls_options *o, const char *name) {
     char key[128], cert[128];
-    CHECK_INT(ntls_options_new(&o), 0);
     snprintf(key, sizeof key, "%s-key.pem", name);
     snprintf(cert, sizeof cert, "%s-cert.pem", name);
     tu_add_pem(o, NTLS_OPT_KEY, key);
     tu_add_pem(o, NTLS_OPT_CERT, cert);
+}
+
+ntls_options *tu_server_options(const char *name) {
+    ntls_options *o = NULL;
+    CHECK_INT(ntls_options_new(&o), 0);
+    tu_add_key_cert(o, name);
     return o;
 }
 

@@ -61,6 +61,8 @@ const char *tu_cert(const char *name);
 char *tu_read_file(const char *path, size_t *len);
 /* Adds a PEM file from the certificate directory to a bytes option. */
 void tu_add_pem(ntls_options *o, int key, const char *name);
+/* Adds `<name>-key.pem` and `<name>-cert.pem` (a key and its certificate) to `o`. */
+void tu_add_key_cert(ntls_options *o, const char *name);
 /* Options for a server with `<name>-key.pem` and `<name>-cert.pem`. */
 ntls_options *tu_server_options(const char *name);
 /* Listens on 127.0.0.1:0, returns the port. */

@@ -231,6 +231,36 @@ typedef struct ntls_socket ntls_socket;
 #define NTLS_EWRITE_AFTER_END -4206
 
 /**
+ * Log level: no records.
+ */
+#define NTLS_LOG_OFF 0
+
+/**
+ * Log level: errors only.
+ */
+#define NTLS_LOG_ERROR 1
+
+/**
+ * Log level: warnings and errors.
+ */
+#define NTLS_LOG_WARN 2
+
+/**
+ * Log level: information and above.
+ */
+#define NTLS_LOG_INFO 3
+
+/**
+ * Log level: debugging records (rustls's handshake steps) and above.
+ */
+#define NTLS_LOG_DEBUG 4
+
+/**
+ * Log level: everything.
+ */
+#define NTLS_LOG_TRACE 5
+
+/**
  * Major version.
  */
 #define NTLS_VERSION_MAJOR 0
@@ -475,6 +505,21 @@ typedef struct ntls_request ntls_request;
 typedef struct ntls_context ntls_context;
 
 /**
+ * `checkServerIdentity(hostname, cert)`: return NULL to accept the server, or an error
+ * (from `ntls_error_new` or `ntls_check_server_identity`), which the library takes over
+ * and frees. `cert` is `getPeerCertificate(true)`'s object, borrowed for the call.
+ */
+typedef ntls_error *(*ntls_check_server_identity_cb)(const char *hostname,
+                                                     const ntls_cert *cert,
+                                                     void *data);
+
+/**
+ * A log record: `(level, target, message, data)`; `target` names the module that logged
+ * (`"rustls::client::hs"`, `"nodetls::reactor::run"`), both strings valid during the call.
+ */
+typedef void (*ntls_log_cb)(int level, const char *target, const char *message, void *data);
+
+/**
  * A function run on a loop's thread by `ntls_loop_call`.
  */
 typedef void (*ntls_loop_fn)(void *arg);
@@ -530,6 +575,16 @@ typedef void (*ntls_server_sni_cb)(ntls_server *srv,
                                    const char *servername,
                                    ntls_request *req,
                                    void *data);
+
+/**
+ * The server's `keylog`: `(server, socket, line, length, data)`; one NSS key-log line of
+ * that connection's handshake, newline included, borrowed for the call.
+ */
+typedef void (*ntls_server_keylog_cb)(ntls_server *srv,
+                                      ntls_socket *s,
+                                      const uint8_t *line,
+                                      size_t len,
+                                      void *data);
 
 /**
  * `newSession`: `(server, id, id_len, session, session_len, request, data)`: store the
@@ -590,6 +645,12 @@ typedef void (*ntls_socket_close_cb)(ntls_socket *s, int had_error, void *data);
 typedef void (*ntls_socket_error_cb)(ntls_socket *s, const ntls_error *err, void *data);
 
 /**
+ * `keylog`: `(socket, line, length, data)`; one NSS key-log line, newline included,
+ * borrowed for the call.
+ */
+typedef void (*ntls_socket_keylog_cb)(ntls_socket *s, const uint8_t *line, size_t len, void *data);
+
+/**
  * A write's completion: `(socket, status, arg)`.
  */
 typedef void (*ntls_write_cb)(ntls_socket *s, int status, void *arg);
@@ -603,6 +664,14 @@ extern "C" {
  * `NTLS_ENOENT` when the peer sent none, `NTLS_ENOTCONN` before the handshake.
  */
 int ntls_socket_get_peer_certificate(const ntls_socket *s, int detailed, ntls_cert **out);
+
+/**
+ * `getCertificate()`: the certificate we presented (leaf), or the one configured for a
+ * client the server asked none of, as OpenSSL answers. `NTLS_ENOENT` when there is none
+ * (a client without a certificate; a server's resumed session, where no certificate was
+ * chosen), `NTLS_ENOTCONN` before the handshake and after close.
+ */
+int ntls_socket_get_certificate(const ntls_socket *s, ntls_cert **out);
 
 /**
  * The subject in one line: "C=US, O=example, CN=localhost".
@@ -746,6 +815,54 @@ const char *ntls_error_library(const ntls_error *err);
  * not match the certificate; NULL when none.
  */
 const char *ntls_error_reason(const ntls_error *err);
+
+/**
+ * Replaces a client's host-name check with `cb` (NULL: Node's own again). As in Node, it
+ * runs once the certificate chain verified (not for a resumed session), on the loop
+ * thread during the handshake; it must not block. An error it returns fails the
+ * connection: with `rejectUnauthorized` the socket's `error` event carries that very
+ * error (its code, message, reason) and the socket closes; without, the handshake
+ * completes with `authorized` 0 and `authorizationError` set to the error's code, or
+ * its message when the code is empty (Node's `err.code || err.message`).
+ */
+int ntls_options_set_check_server_identity(ntls_options *opts,
+                                           ntls_check_server_identity_cb cb,
+                                           void *data);
+
+/**
+ * Node's default `tls.checkServerIdentity(hostname, cert)`: NULL when `hostname` matches
+ * the certificate (its DNS and IP alt names, else its CN; Node's wildcard rules), else a
+ * new `ERR_TLS_CERT_ALTNAME_INVALID` error with Node's message, `reason`, `host` and
+ * `cert`, which the caller owns: return it from a check callback or free it with
+ * `ntls_error_free`. NULL arguments give NULL.
+ */
+ntls_error *ntls_check_server_identity(const char *hostname, const ntls_cert *cert);
+
+/**
+ * A new error, as Node's `new Error(message)` with `err.code = code` (NULL or "": no
+ * code, so `authorizationError` shows the message); status `NTLS_ECERT`. The caller owns
+ * it: return it from a check callback or free it with `ntls_error_free`. NULL message: NULL.
+ */
+ntls_error *ntls_error_new(const char *code, const char *message);
+
+/**
+ * Frees an error made by `ntls_error_new` or `ntls_check_server_identity`: 0, or
+ * `NTLS_EINVAL` for anything else (an error handed to a callback, one freed already, one a
+ * check callback returned). NULL is `NTLS_EINVAL` too.
+ */
+int ntls_error_free(ntls_error *err);
+
+/**
+ * Sends log records up to `level` (`NTLS_LOG_ERROR` … `NTLS_LOG_TRACE`) to `cb`, from
+ * nodetls and from rustls; `NTLS_LOG_OFF` or a NULL `cb` stops them. Without this call
+ * nothing is logged and nothing is ever printed. The callback runs on whichever thread
+ * logs (mostly a loop thread, sometimes the caller's), possibly on several at once, and
+ * must not block. Records go through Rust's `log` crate: the first call installs the
+ * library's logger there, which a process can hold only one of; in a Rust program that
+ * already set its own `log` logger, this returns `NTLS_EBUSY` and records keep going to
+ * that logger. A level outside 0…5 is `NTLS_EINVAL`.
+ */
+int ntls_set_log_callback(int level, ntls_log_cb cb, void *data);
 
 /**
  * The process-wide loop, started on first use; never closed, never freed.
@@ -947,6 +1064,22 @@ int ntls_server_on_error(ntls_server *srv, ntls_server_error_cb cb);
 int ntls_server_on_sni(ntls_server *srv, ntls_server_sni_cb cb);
 
 /**
+ * The server's `keylog(line, socket)`: each NSS key-log line of every connection's
+ * handshake (TLS 1.3: five lines; TLS 1.2: one), before `secureConnection`. Lines are
+ * made only once some server or socket asked for them, so set it before `listen`.
+ */
+int ntls_server_on_keylog(ntls_server *srv, ntls_server_keylog_cb cb);
+
+/**
+ * `server.setSecureContext(options)`: the createSecureContext options (`key`, `cert`,
+ * `ca`, `pfx`, `ciphers`, …) of the certificate new connections get from now on, for
+ * rotating certificates; open connections keep theirs, and the server's own options
+ * (`requestCert`, `ALPNProtocols`, tickets) stay. Bad options change nothing and leave
+ * words on `opts` and the server. Contexts added with `addContext` stay as they are.
+ */
+int ntls_server_set_secure_context(ntls_server *srv, const ntls_options *opts);
+
+/**
  * `newSession`: a session was made; store it in the program's store (another process's
  * `resumeSession` may answer with it). Setting this or `resumeSession` replaces the
  * server's own session cache by the program's store. Set it before `listen`.
@@ -1136,6 +1269,13 @@ int ntls_socket_on_drain(ntls_socket *s, ntls_socket_cb cb);
 int ntls_socket_on_timeout(ntls_socket *s, ntls_socket_cb cb);
 
 /**
+ * `keylog`: each NSS key-log line of a client's handshake (`line` borrowed for the call,
+ * newline included), before `secureConnect`; write them to a file for Wireshark. Set it
+ * before `ntls_socket_connect`. A server's connections report to `ntls_server_on_keylog`.
+ */
+int ntls_socket_on_keylog(ntls_socket *s, ntls_socket_keylog_cb cb);
+
+/**
  * Sets the pointer handed to every callback of this socket. Unlike other calls it also
  * works after `close` (to clear a pointer before freeing what it points to).
  */
@@ -1301,6 +1441,39 @@ int ntls_socket_unref(ntls_socket *s);
  * `NTLS_OPT_IS_SERVER` picks the side.
  */
 int ntls_socket_wrap_fd(ntls_socket *s, int fd, const ntls_options *opts);
+
+/**
+ * `exportKeyingMaterial(length, label, context)`: `length` bytes of keying material
+ * (RFC 5705 for TLS 1.2, RFC 8446 section 7.5 for TLS 1.3) into `out`. `context` NULL means
+ * none (different from an empty one, in TLS 1.2). `NTLS_ENOTCONN` before the handshake
+ * and after close; `NTLS_EINVAL` for a NULL label or `out`, a length of 0 or one TLS
+ * cannot make (over 255 hash blocks in TLS 1.3), or a context over 65535 bytes.
+ */
+int ntls_socket_export_keying_material(const ntls_socket *s,
+                                       uint8_t *out,
+                                       size_t length,
+                                       const char *label,
+                                       const uint8_t *context,
+                                       size_t context_len);
+
+/**
+ * `getFinished()` / `getPeerFinished()`: not available, rustls does not expose the
+ * Finished messages. Always `NTLS_ENOTSUP`, with words on the socket.
+ */
+int ntls_socket_get_finished(const ntls_socket *s, int peer, const uint8_t **out, size_t *len);
+
+/**
+ * `getSharedSigalgs()`: not available, rustls does not tell which signature algorithms
+ * both sides share. Always `NTLS_ENOTSUP`, with words on the socket.
+ */
+int ntls_socket_get_shared_sigalgs(const ntls_socket *s);
+
+/**
+ * `setMaxSendFragment(size)`: 1 (true) for 512…16384, after which every record written
+ * carries at most `size` bytes of plaintext; 0 (false, nothing changed) for other sizes,
+ * as Node answers. `NTLS_ECLOSED` after close.
+ */
+int ntls_socket_set_max_send_fragment(ntls_socket *s, size_t size);
 
 /**
  * The library's version, "MAJOR.MINOR.PATCH".

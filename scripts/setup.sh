@@ -20,6 +20,9 @@ have node || need_apt+=(nodejs)
 have go || need_apt+=(golang-go)
 have python3 || need_apt+=(python3 python3-pip)
 have redis-server || need_apt+=(redis-server)
+# tshark decrypts captured sessions with the SSLKEYLOGFILE lines (c-tests/wire.c); its
+# debconf question (may non-root users capture?) is answered "no" so the install never asks.
+have tshark || need_apt+=(tshark)
 have testssl || need_apt+=(testssl.sh)
 # The Python binding's packaging test makes a venv (Debian ships venv's ensurepip apart).
 have python3 && ! python3 -c "import ensurepip, venv" 2>/dev/null && need_apt+=(python3-venv)
@@ -28,6 +31,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 

@@ -138,7 +138,7 @@ pub fn from_io(e: &std::io::Error) -> c_int {
 
 /// An error as Node reports it: a status, `err.code`, `err.message`, and the extra
 /// properties Node sets on some errors.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NtlsError {
     status: c_int,
     code: CString,
@@ -147,7 +147,7 @@ pub struct NtlsError {
 }
 
 /// Node's extra properties; each is there only where Node sets it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorDetails {
     /// `err.syscall`: `connect`, `read`, `write`, `getaddrinfo`.
     pub syscall: Option<CString>,

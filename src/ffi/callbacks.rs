@@ -26,6 +26,10 @@ pub type ntls_socket_close_cb =
 /// `error`: `(socket, error, data)`; the error is valid during the call.
 pub type ntls_socket_error_cb =
     Option<unsafe extern "C" fn(s: *mut ntls_socket, err: *const NtlsError, data: *mut c_void)>;
+/// `keylog`: `(socket, line, length, data)`; one NSS key-log line, newline included,
+/// borrowed for the call.
+pub type ntls_socket_keylog_cb =
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, line: *const u8, len: usize, data: *mut c_void)>;
 /// A write's completion: `(socket, status, arg)`.
 pub type ntls_write_cb = Option<unsafe extern "C" fn(s: *mut ntls_socket, status: c_int, arg: *mut c_void)>;
 
@@ -62,6 +66,17 @@ pub type ntls_server_sni_cb = Option<
         srv: *mut ntls_server,
         servername: *const c_char,
         req: *mut Request,
+        data: *mut c_void,
+    ),
+>;
+/// The server's `keylog`: `(server, socket, line, length, data)`; one NSS key-log line of
+/// that connection's handshake, newline included, borrowed for the call.
+pub type ntls_server_keylog_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        s: *mut ntls_socket,
+        line: *const u8,
+        len: usize,
         data: *mut c_void,
     ),
 >;
@@ -206,6 +221,7 @@ pub struct SocketCallbacks {
     pub error: ntls_socket_error_cb,
     pub drain: ntls_socket_cb,
     pub timeout: ntls_socket_cb,
+    pub keylog: ntls_socket_keylog_cb,
     pub session: ntls_socket_session_cb,
     pub ocsp_response: ntls_socket_ocsp_cb,
     pub user: UserData,
@@ -313,6 +329,14 @@ impl SocketEvents for CSocketEvents {
         }
     }
 
+    fn keylog(&self, s: &ntls_socket, line: &[u8]) {
+        let t = self.get();
+        // SAFETY: the line is valid for the duration of the call, as documented.
+        if let Some(f) = t.keylog {
+            unsafe { f(sp(s), line.as_ptr(), line.len(), t.user.0) }
+        }
+    }
+
     fn session(&self, s: &ntls_socket, session: &Arc<ClientSession>) {
         let t = self.get();
         // SAFETY: the session is kept alive by `session` for the call, as documented.
@@ -341,6 +365,7 @@ pub struct ServerCallbacks {
     pub close: ntls_server_cb,
     pub error: ntls_server_error_cb,
     pub sni: ntls_server_sni_cb,
+    pub keylog: ntls_server_keylog_cb,
     pub new_session: ntls_server_new_session_cb,
     pub resume_session: ntls_server_resume_session_cb,
     pub ocsp_request: ntls_server_ocsp_request_cb,
@@ -411,6 +436,14 @@ impl ServerEvents for CServerEvents {
         // SAFETY: handle and error valid for the call.
         if let Some(f) = t.error {
             super::handles::lend_during(err, |err| unsafe { f(srvp(srv), err, t.user.0) })
+        }
+    }
+
+    fn keylog(&self, srv: &ntls_server, s: &ntls_socket, line: &[u8]) {
+        let t = self.get();
+        // SAFETY: handles and line valid for the call.
+        if let Some(f) = t.keylog {
+            unsafe { f(srvp(srv), sp(s), line.as_ptr(), line.len(), t.user.0) }
         }
     }
 

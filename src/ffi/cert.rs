@@ -32,15 +32,56 @@ pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
         }
         let parsed = if detailed != 0 { PeerCert::from_chain(chain) } else { PeerCert::from_der(&chain[0]) };
         match parsed {
-            Ok(cert) => {
-                let h = Arc::new(CertHandle { cert, detailed: detailed != 0, json: OnceLock::new() });
-                // SAFETY: `out` is non-null and writable per the caller.
-                unsafe { hand_out(out, h) };
-                0
-            }
+            // SAFETY: `out` is non-null and writable per the caller.
+            Ok(cert) => unsafe { hand_out_cert(out, cert, detailed != 0) },
             Err(_) => NTLS_EKEY,
         }
     })
+}
+
+/// `getCertificate()`: the certificate we presented (leaf), or the one configured for a
+/// client the server asked none of, as OpenSSL answers. `NTLS_ENOENT` when there is none
+/// (a client without a certificate; a server's resumed session, where no certificate was
+/// chosen), `NTLS_ENOTCONN` before the handshake and after close.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_certificate(
+    s: *const ntls_socket,
+    out: *mut *mut CertHandle,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(out);
+        let s = try_ref!(s);
+        let Some(info) = s.info() else { return NTLS_ENOTCONN };
+        let Some(der) = info.own_cert.as_ref() else { return NTLS_ENOENT };
+        match PeerCert::from_der(der) {
+            // SAFETY: `out` is non-null and writable per the caller.
+            Ok(cert) => unsafe { hand_out_cert(out, cert, false) },
+            Err(_) => NTLS_EKEY,
+        }
+    })
+}
+
+/// Hands a new certificate handle to the caller.
+///
+/// # Safety
+/// `out` is non-null and writable.
+unsafe fn hand_out_cert(out: *mut *mut CertHandle, cert: PeerCert, detailed: bool) -> c_int {
+    // SAFETY: per the caller.
+    unsafe { hand_out(out, Arc::new(CertHandle { cert, detailed, json: OnceLock::new() })) };
+    0
+}
+
+/// A certificate handle over a chain (leaf first), linked as `getPeerCertificate(true)`.
+pub(crate) fn chain_handle(chain: &[rustls::pki_types::CertificateDer<'static>]) -> Option<CertHandle> {
+    let cert = PeerCert::from_chain(chain).ok()?;
+    Some(CertHandle { cert, detailed: true, json: OnceLock::new() })
+}
+
+impl CertHandle {
+    /// The certificate object.
+    pub(crate) fn cert(&self) -> &PeerCert {
+        &self.cert
+    }
 }
 
 /// Reads one string of a certificate (it lives as long as the handle); NULL for a pointer
@@ -139,16 +180,12 @@ pub unsafe extern "C" fn ntls_error_cert(
 ) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(out);
-        let der = super::handles::with_lent(err, |e| e.details().and_then(|d| d.cert.clone()));
+        let der = super::error::with_error(err, |e| e.details().and_then(|d| d.cert.clone()));
         let Some(der) = der else { return NTLS_EINVAL };
         let Some(der) = der else { return NTLS_ENOENT };
         match PeerCert::from_der(&rustls::pki_types::CertificateDer::from(der)) {
-            Ok(cert) => {
-                let h = Arc::new(CertHandle { cert, detailed: false, json: OnceLock::new() });
-                // SAFETY: `out` is non-null and writable per the caller.
-                unsafe { hand_out(out, h) };
-                0
-            }
+            // SAFETY: `out` is non-null and writable per the caller.
+            Ok(cert) => unsafe { hand_out_cert(out, cert, false) },
             Err(_) => NTLS_EKEY,
         }
     })

@@ -20,28 +20,37 @@ pub extern "C" fn ntls_err_name(status: c_int) -> *const c_char {
     guard!(c"EPANIC".as_ptr(), { error::err_name(status).as_ptr() })
 }
 
+/// Runs `f` on an error handed to a running callback, or on one the program made
+/// (`ntls_error_new`, `ntls_check_server_identity`) and still holds.
+pub(crate) fn with_error<R>(err: *const NtlsError, f: impl FnOnce(&NtlsError) -> R) -> Option<R> {
+    match handles::get(err) {
+        Some(e) => Some(f(&e)),
+        None => handles::with_lent(err, f),
+    }
+}
+
 /// Node's `err.code` (`"CERT_HAS_EXPIRED"`); NULL for NULL or an error whose callback has returned.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_error_code(err: *const NtlsError) -> *const c_char {
-    guard!(std::ptr::null(), { handles::with_lent(err, |e| e.code_ptr()).unwrap_or(std::ptr::null()) })
+    guard!(std::ptr::null(), { with_error(err, |e| e.code_ptr()).unwrap_or(std::ptr::null()) })
 }
 
 /// Node-like `err.message`; NULL for NULL or an error whose callback has returned.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_error_message(err: *const NtlsError) -> *const c_char {
-    guard!(std::ptr::null(), { handles::with_lent(err, |e| e.message_ptr()).unwrap_or(std::ptr::null()) })
+    guard!(std::ptr::null(), { with_error(err, |e| e.message_ptr()).unwrap_or(std::ptr::null()) })
 }
 
 /// The error's `NTLS_E*` status; `NTLS_EINVAL` for NULL or an error whose callback has returned.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_error_status(err: *const NtlsError) -> c_int {
-    guard!(NTLS_EPANIC, { handles::with_lent(err, |e| e.status()).unwrap_or(NTLS_EINVAL) })
+    guard!(NTLS_EPANIC, { with_error(err, |e| e.status()).unwrap_or(NTLS_EINVAL) })
 }
 
 /// One of Node's extra string properties of an error (it lives as long as the error), NULL
 /// when the error has none.
 fn detail(err: *const NtlsError, f: impl FnOnce(&ErrorDetails) -> Option<&CStr>) -> *const c_char {
-    let text = handles::with_lent(err, |e| e.details().and_then(f).map(CStr::as_ptr));
+    let text = with_error(err, |e| e.details().and_then(f).map(CStr::as_ptr));
     text.flatten().unwrap_or(std::ptr::null())
 }
 
@@ -60,7 +69,7 @@ pub unsafe extern "C" fn ntls_error_address(err: *const NtlsError) -> *const c_c
 /// Node's `err.port` of a failed syscall; 0 when none.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_error_port(err: *const NtlsError) -> c_int {
-    guard!(0, { handles::with_lent(err, |e| e.details().map_or(0, |d| c_int::from(d.port))).unwrap_or(0) })
+    guard!(0, { with_error(err, |e| e.details().map_or(0, |d| c_int::from(d.port))).unwrap_or(0) })
 }
 
 /// Node's `err.host` of a host-name mismatch (`ERR_TLS_CERT_ALTNAME_INVALID`), or

@@ -13,6 +13,8 @@ pub mod ciphers;
 pub mod context;
 pub mod error;
 pub(crate) mod handles;
+pub mod identity;
+pub mod logging;
 pub mod loops;
 pub mod ocsp;
 pub mod options;

@@ -89,6 +89,38 @@ pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut ntls_server, cb: ntls_serv
     guard!(NTLS_EPANIC, { set_callback(srv, |t| t.sni = cb) })
 }
 
+/// The server's `keylog(line, socket)`: each NSS key-log line of every connection's
+/// handshake (TLS 1.3: five lines; TLS 1.2: one), before `secureConnection`. Lines are
+/// made only once some server or socket asked for them, so set it before `listen`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_keylog(srv: *mut ntls_server, cb: ntls_server_keylog_cb) -> c_int {
+    guard!(NTLS_EPANIC, {
+        let status = set_callback(srv, |t| t.keylog = cb);
+        if status == 0 && cb.is_some() {
+            try_ref!(srv).want_keylog();
+        }
+        status
+    })
+}
+
+/// `server.setSecureContext(options)`: the createSecureContext options (`key`, `cert`,
+/// `ca`, `pfx`, `ciphers`, …) of the certificate new connections get from now on, for
+/// rotating certificates; open connections keep theirs, and the server's own options
+/// (`requestCert`, `ALPNProtocols`, tickets) stay. Bad options change nothing and leave
+/// words on `opts` and the server. Contexts added with `addContext` stay as they are.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_set_secure_context(
+    srv: *mut ntls_server,
+    opts: *const OptionsHandle,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        let srv = try_ref!(srv);
+        // SAFETY: live handle per the caller.
+        let Some(o) = (unsafe { opts.as_ref() }) else { return NTLS_EINVAL };
+        o.with(|o| srv.set_secure_context(o)).err().unwrap_or(0)
+    })
+}
+
 /// `newSession`: a session was made; store it in the program's store (another process's
 /// `resumeSession` may answer with it). Setting this or `resumeSession` replaces the
 /// server's own session cache by the program's store. Set it before `listen`.

@@ -73,6 +73,20 @@ pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut ntls_socket, cb: ntls_so
     guard!(NTLS_EPANIC, { set_callback(s, |t| t.timeout = cb) })
 }
 
+/// `keylog`: each NSS key-log line of a client's handshake (`line` borrowed for the call,
+/// newline included), before `secureConnect`; write them to a file for Wireshark. Set it
+/// before `ntls_socket_connect`. A server's connections report to `ntls_server_on_keylog`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_keylog(s: *mut ntls_socket, cb: ntls_socket_keylog_cb) -> c_int {
+    guard!(NTLS_EPANIC, {
+        let status = set_callback(s, |t| t.keylog = cb);
+        if status == 0 && cb.is_some() {
+            try_ref!(s).want_keylog();
+        }
+        status
+    })
+}
+
 /// Sets the pointer handed to every callback of this socket. Unlike other calls it also
 /// works after `close` (to clear a pointer before freeing what it points to).
 #[no_mangle]
@@ -432,5 +446,81 @@ pub unsafe extern "C" fn ntls_socket_wrap_fd(
         // failed wrap closes it (the stream is dropped).
         let stream = unsafe { <std::net::TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         o.with(|o| status(s.wrap_stream(stream, o)))
+    })
+}
+
+/// `exportKeyingMaterial(length, label, context)`: `length` bytes of keying material
+/// (RFC 5705 for TLS 1.2, RFC 8446 section 7.5 for TLS 1.3) into `out`. `context` NULL means
+/// none (different from an empty one, in TLS 1.2). `NTLS_ENOTCONN` before the handshake
+/// and after close; `NTLS_EINVAL` for a NULL label or `out`, a length of 0 or one TLS
+/// cannot make (over 255 hash blocks in TLS 1.3), or a context over 65535 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_export_keying_material(
+    s: *const ntls_socket,
+    out: *mut u8,
+    length: usize,
+    label: *const c_char,
+    context: *const u8,
+    context_len: usize,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        let s = try_ref!(s);
+        non_null!(out, label);
+        let Some(info) = s.info() else { return NTLS_ENOTCONN };
+        let Some(exporter) = info.exporter.as_ref() else {
+            return s.fail_call(NTLS_ENOTSUP, "this handshake left no exporter secret");
+        };
+        // SAFETY: a NUL-terminated label, per the caller.
+        let label = unsafe { std::ffi::CStr::from_ptr(label) }.to_bytes();
+        // SAFETY: `context_len` readable bytes when non-NULL, per the caller.
+        let context = if context.is_null() { None } else { unsafe { c_bytes(context, context_len) } };
+        if length == 0 {
+            return s.fail_call(NTLS_EINVAL, "length must be at least 1");
+        }
+        // SAFETY: `length` writable bytes, per the caller.
+        let out = unsafe { std::slice::from_raw_parts_mut(out, length) };
+        match exporter.export(out, label, context) {
+            Ok(()) => 0,
+            Err(_) => s.fail_call(NTLS_EINVAL, "TLS cannot export that length or context"),
+        }
+    })
+}
+
+/// `getFinished()` / `getPeerFinished()`: not available, rustls does not expose the
+/// Finished messages. Always `NTLS_ENOTSUP`, with words on the socket.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_finished(
+    s: *const ntls_socket,
+    peer: c_int,
+    out: *mut *const u8,
+    len: *mut usize,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        let s = try_ref!(s);
+        let _ = (peer, out, len);
+        s.fail_call(NTLS_ENOTSUP, "getFinished/getPeerFinished: rustls does not expose the Finished messages")
+    })
+}
+
+/// `getSharedSigalgs()`: not available, rustls does not tell which signature algorithms
+/// both sides share. Always `NTLS_ENOTSUP`, with words on the socket.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_get_shared_sigalgs(s: *const ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, {
+        let s = try_ref!(s);
+        s.fail_call(NTLS_ENOTSUP, "getSharedSigalgs: rustls does not expose the shared signature algorithms")
+    })
+}
+
+/// `setMaxSendFragment(size)`: 1 (true) for 512…16384, after which every record written
+/// carries at most `size` bytes of plaintext; 0 (false, nothing changed) for other sizes,
+/// as Node answers. `NTLS_ECLOSED` after close.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_set_max_send_fragment(s: *mut ntls_socket, size: usize) -> c_int {
+    guard!(NTLS_EPANIC, {
+        match try_ref!(s).set_max_send_fragment(size) {
+            Ok(ok) => c_int::from(ok),
+            Err(e) => e,
+        }
     })
 }

@@ -143,6 +143,7 @@ impl OptionError {
 pub struct Options {
     values: BTreeMap<c_int, Value>,
     key_passphrases: Vec<Option<String>>,
+    check_server_identity: Option<crate::tls::verify::IdentityCheck>,
     last_error: LastError,
 }
 
@@ -198,6 +199,16 @@ impl Options {
         self.key_passphrases.resize(index, None);
         self.key_passphrases.push(passphrase);
         Ok(())
+    }
+
+    /// `checkServerIdentity`: the program's host-name check (None: Node's own).
+    pub fn set_check_server_identity(&mut self, check: Option<crate::tls::verify::IdentityCheck>) {
+        self.check_server_identity = check;
+    }
+
+    /// The program's `checkServerIdentity`, if it set one.
+    pub fn check_server_identity(&self) -> Option<&crate::tls::verify::IdentityCheck> {
+        self.check_server_identity.as_ref()
     }
 
     /// Each key's own passphrase, by position in `key` (None: use `passphrase`).
@@ -312,6 +323,7 @@ impl Clone for Options {
         Self {
             values: self.values.clone(),
             key_passphrases: self.key_passphrases.clone(),
+            check_server_identity: self.check_server_identity.clone(),
             last_error: LastError::default(),
         }
     }

@@ -31,6 +31,8 @@ pub trait ServerEvents: Send + Sync + Sized + 'static {
     fn sni_callback(&self, _srv: &Server<Self>, req: Arc<Request>) {
         req.finish(crate::request::Answer::Context(None));
     }
+    /// `keylog(line, socket)`: one NSS key-log line of a connection's handshake.
+    fn keylog(&self, _srv: &Server<Self>, _s: &Socket<Self::Socket>, _line: &[u8]) {}
     /// Whether `newSession` or `resumeSession` is set: sessions then live in the program's
     /// store (as in Node, where either listener replaces OpenSSL's internal cache).
     fn has_session_store(&self) -> bool {

@@ -181,7 +181,7 @@ impl<E: ServerEvents> HelloPhase<E> {
             }
             Stage::Ocsp => {
                 let asked = self.hello.as_ref().is_some_and(|h| h.status_request);
-                let ctx = self.ctx.clone().unwrap_or_else(|| srv.tls.ctx.clone());
+                let ctx = self.ctx.clone().unwrap_or_else(|| srv.tls.default_context());
                 let schemes = self.accepted.as_ref()?.client_hello().signature_schemes().to_vec();
                 if let (true, true, Some(key)) =
                     (asked, srv.events.has_ocsp_request(), ctx.choose_key(&schemes))
@@ -209,7 +209,8 @@ impl<E: ServerEvents> HelloPhase<E> {
             return None;
         }
         let tickets = self.server.tls.params.tickets;
-        let ctx = self.ctx.as_ref().unwrap_or(&self.server.tls.ctx);
+        let own = self.server.tls.default_context();
+        let ctx = self.ctx.as_ref().unwrap_or(&own);
         let tls13 = hello.offers_tls13() && ctx.versions().contains(&&rustls::version::TLS13);
         if tls13 {
             return (!tickets).then(|| hello.psk_identities.first().cloned()).flatten();
@@ -275,8 +276,10 @@ impl<E: ServerEvents> HelloPhase<E> {
                 Ok(c) => c,
                 Err(e) => return self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message)),
             },
-            None => (tls.config.clone(), tls.client_verifier.clone()),
+            None => tls.default_config(),
         };
+        // Anything noted now belongs to this connection (its Conn takes it at launch).
+        let _ = crate::tls::handshake::notes::take();
         // The program's store: this connection's own config, whose storage holds the
         // answer to `resumeSession` and collects what `newSession` is told.
         let store = self.server.events.has_session_store().then(|| {
@@ -295,7 +298,8 @@ impl<E: ServerEvents> HelloPhase<E> {
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
             Err((e, alert)) => {
-                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""))
+                let _ = crate::tls::handshake::notes::take();
+                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""));
             }
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };

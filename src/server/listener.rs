@@ -103,13 +103,14 @@ impl<E: ServerEvents> Listener<E> {
             super::hello::HelloPhase::start(cx, srv.clone(), sock, stream);
             return;
         }
-        let Ok(tls) = rustls::ServerConnection::new(srv.tls.config.clone()) else {
+        let (config, client_verifier) = srv.tls.default_config();
+        let Ok(tls) = rustls::ServerConnection::new(config) else {
             return;
         };
         srv.connections.fetch_add(1, Ordering::SeqCst);
         let side = ServerSide::new(
             Arc::new(Hooks(srv.clone())),
-            srv.tls.client_verifier.clone(),
+            client_verifier,
             Instant::now() + srv.handshake_timeout,
             None,
         );

@@ -56,6 +56,7 @@ pub struct Server<E: ServerEvents> {
     close_emitted: AtomicBool,
     close_callbacks: Mutex<Vec<CloseDone<E>>>,
     listening_socket: Mutex<Option<socket2::Socket>>,
+    keylog_wanted: Arc<AtomicBool>,
     last_error: LastError,
 }
 
@@ -75,6 +76,10 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
         self.connection_closed_now();
     }
 
+    fn keylog(&self, s: &Socket<E::Socket>, line: &[u8]) {
+        self.0.events.keylog(&self.0, s, line);
+    }
+
     fn new_session(&self, id: &[u8], data: &[u8], req: Arc<crate::request::Request>) {
         self.0.events.new_session(&self.0, id, data, req);
     }
@@ -91,7 +96,8 @@ impl<E: ServerEvents> Hooks<E> {
 impl<E: ServerEvents> Server<E> {
     /// `tls.createServer(options)`: every option is checked here.
     pub fn new(lp: Loop, o: &Options, events: E) -> Result<Arc<Server<E>>, OptionError> {
-        let tls = server_config::build(o)?;
+        let keylog_wanted = Arc::new(AtomicBool::new(false));
+        let tls = server_config::build(o, keylog_wanted.clone())?;
         let handshake_ms =
             o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
         Ok(Arc::new(Server {
@@ -111,6 +117,7 @@ impl<E: ServerEvents> Server<E> {
             close_emitted: AtomicBool::new(false),
             close_callbacks: Mutex::new(Vec::new()),
             listening_socket: Mutex::new(None),
+            keylog_wanted,
             last_error: LastError::default(),
         }))
     }
@@ -308,6 +315,23 @@ impl<E: ServerEvents> Server<E> {
         }
         self.tls.sni.add(pattern, ctx);
         Ok(())
+    }
+
+    /// A `keylog` listener was set: from now on the handshakes' key-log lines are made.
+    pub fn want_keylog(&self) {
+        self.keylog_wanted.store(true, Ordering::SeqCst);
+    }
+
+    /// `server.setSecureContext(options)`: new connections get the certificate (and
+    /// the rest of the context) from `o`; open ones keep theirs.
+    pub fn set_secure_context(&self, o: &Options) -> Result<(), c_int> {
+        if self.state() == ServerState::Closed {
+            return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
+        }
+        self.tls.set_secure_context(o).map_err(|e| {
+            o.set_last_error(&e.message);
+            self.fail_call(e.status, &e.message)
+        })
     }
 
     /// `server.getTicketKeys()`.

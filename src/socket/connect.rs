@@ -37,7 +37,10 @@ pub fn server_name(o: &Options) -> Result<(ServerName<'static>, Option<String>),
 
 impl Plan {
     /// Checks `host`, `port`, `servername` and the TLS options.
-    pub fn from_options(o: &Options) -> Result<Plan, OptionError> {
+    pub fn from_options(
+        o: &Options,
+        keylog_wanted: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Result<Plan, OptionError> {
         let host = o.str(NTLS_OPT_HOST).unwrap_or("localhost").to_owned();
         let port = match o.int(NTLS_OPT_PORT) {
             // Port 0 is accepted, as Node's net.connect does: the connect then fails on the
@@ -47,7 +50,7 @@ impl Plan {
             None => return Err(OptionError::invalid("port is required")),
         };
         let (server_name, sni) = server_name(o)?;
-        let tls = client_config::build(o)?;
+        let tls = client_config::build(o, keylog_wanted)?;
         Ok(Plan {
             host,
             port,
@@ -100,6 +103,7 @@ fn dial<E: SocketEvents>(sock: Arc<Socket<E>>, plan: Plan, addrs: Vec<SocketAddr
         sni: plan.sni,
         addrs,
         next_addr: 0,
+        default_cert: plan.tls.default_cert,
     };
     Conn::start_client(sock, tls.into(), role, plan.no_delay, plan.allow_half_open, cx);
 }

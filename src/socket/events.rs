@@ -27,6 +27,8 @@ pub trait SocketEvents: Send + Sync + Sized + 'static {
     fn drain(&self, s: &Socket<Self>);
     /// `timeout`: idle for the time set with `set_timeout`.
     fn timeout(&self, s: &Socket<Self>);
+    /// `keylog`: one NSS key-log line (ending in a newline) of a client's handshake.
+    fn keylog(&self, _s: &Socket<Self>, _line: &[u8]) {}
     /// `session` (client): a session the server gave, resumable by a later connect.
     fn session(&self, _s: &Socket<Self>, _session: &Arc<ClientSession>) {}
     /// `OCSPResponse` (client with `requestOCSP`): the stapled response, None when none came.

@@ -33,6 +33,10 @@ pub struct SecureInfo {
     pub kx_group: Option<CString>,
     /// Its size in bits (`getEphemeralKeyInfo().size`).
     pub kx_bits: u32,
+    /// The certificate we presented (`getCertificate()`), leaf only.
+    pub own_cert: Option<CertificateDer<'static>>,
+    /// `exportKeyingMaterial`'s secrets.
+    pub exporter: Option<crate::tls::handshake::exporter::Exporter>,
 }
 
 /// Local and remote ends of the TCP connection.
@@ -73,7 +77,7 @@ pub fn from_connection(
     // None: nothing was checked (a server that did not request a certificate).
     let (authorized, authorization_error) = match verdict {
         Some(Ok(())) => (true, None),
-        Some(Err(e)) => (false, Some(cstring(e.code))),
+        Some(Err(e)) => (false, Some(cstring(e.authorization_error()))),
         None => (false, None),
     };
     SecureInfo {
@@ -96,5 +100,7 @@ pub fn from_connection(
             .negotiated_key_exchange_group()
             .and_then(|g| crate::tls::curves::group_bits(g.name()))
             .unwrap_or(0),
+        own_cert: None,
+        exporter: None,
     }
 }

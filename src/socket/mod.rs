@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use write_queue::WriteQueue;
 
+/// `setMaxSendFragment`'s bounds (OpenSSL's: 512 up to a full 16 KiB record).
+const MIN_SEND_FRAGMENT: usize = 512;
+const MAX_SEND_FRAGMENT: usize = 16384;
+
 /// Node's default `highWaterMark` for streams.
 pub(crate) const DEFAULT_HIGH_WATER_MARK: u64 = 16 * 1024;
 
@@ -65,6 +69,10 @@ pub struct Socket<E: SocketEvents> {
     addresses: OnceLock<Addresses>,
     /// The name a client asked for, known before the handshake ends (for `tlsClientError`).
     requested_name: OnceLock<std::ffi::CString>,
+    /// Whether a `keylog` listener wants this connection's key-log lines.
+    keylog_wanted: Arc<AtomicBool>,
+    /// `setMaxSendFragment(n)`: records carry at most this much plaintext (0: 16384).
+    max_send_fragment: AtomicUsize,
     /// The newest session the handshake saved (`getSession()`).
     session: Mutex<Option<Arc<ClientSession>>>,
     last_error: LastError,
@@ -96,6 +104,8 @@ impl<E: SocketEvents> Socket<E> {
             info: OnceLock::new(),
             addresses: OnceLock::new(),
             requested_name: OnceLock::new(),
+            keylog_wanted: Arc::new(AtomicBool::new(false)),
+            max_send_fragment: AtomicUsize::new(0),
             session: Mutex::new(None),
             last_error: LastError::default(),
         })
@@ -172,7 +182,8 @@ impl<E: SocketEvents> Socket<E> {
         if self.state() != State::New {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
         }
-        let plan = connect::Plan::from_options(opts).map_err(|e| self.option_failure(opts, e))?;
+        let plan = connect::Plan::from_options(opts, self.keylog_wanted.clone())
+            .map_err(|e| self.option_failure(opts, e))?;
         self.apply_stream_options(opts).map_err(|e| self.option_failure(opts, e))?;
         self.begin()?;
         self.lp.handle_started();
@@ -336,6 +347,23 @@ impl<E: SocketEvents> Socket<E> {
         self.timeout_ms.store(ms, Ordering::SeqCst);
         self.kick();
         Ok(())
+    }
+
+    /// A `keylog` listener was set: from now on the handshake's key-log lines are made.
+    pub fn want_keylog(&self) {
+        self.keylog_wanted.store(true, Ordering::SeqCst);
+    }
+
+    /// `setMaxSendFragment(n)`: true for 512…16384, and records written from now on
+    /// carry at most `n` bytes of plaintext; false (nothing changed) for other sizes.
+    pub fn set_max_send_fragment(&self, n: usize) -> Result<bool, c_int> {
+        self.check_open()?;
+        if !(MIN_SEND_FRAGMENT..=MAX_SEND_FRAGMENT).contains(&n) {
+            return Ok(false);
+        }
+        let n = if n == MAX_SEND_FRAGMENT { 0 } else { n };
+        self.max_send_fragment.store(n, Ordering::SeqCst);
+        Ok(true)
     }
 
     /// `socket.setNoDelay(enable)`: TCP_NODELAY, applied on the loop.

@@ -24,6 +24,10 @@ impl<E: SocketEvents> ServerHooks<E> for OwnHooks<E> {
     }
 
     fn connection_closed(&self) {}
+
+    fn keylog(&self, s: &Socket<E>, line: &[u8]) {
+        self.0.events.keylog(s, line);
+    }
 }
 
 impl<E: SocketEvents> Socket<E> {
@@ -35,21 +39,22 @@ impl<E: SocketEvents> Socket<E> {
         }
         let fail = |e: crate::options::OptionError| self.option_failure(o, e);
         let (tls, role): (rustls::Connection, Role<E>) = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
-            let st = server_config::build(o).map_err(fail)?;
+            let st = server_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
             let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT).map_err(fail)?;
             let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
-            let conn = rustls::ServerConnection::new(st.config.clone())
+            let (config, client_verifier) = st.default_config();
+            let conn = rustls::ServerConnection::new(config)
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
             let side = ServerSide::new(
                 Arc::new(OwnHooks(self.clone())),
-                st.client_verifier,
+                client_verifier,
                 Instant::now() + Duration::from_millis(ms),
                 None,
             );
             (conn.into(), Role::Server(side))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;
-            let ct = client_config::build(o).map_err(fail)?;
+            let ct = client_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
             let conn = rustls::ClientConnection::new(ct.config.clone(), server_name.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
             let role = Role::Client {
@@ -60,6 +65,7 @@ impl<E: SocketEvents> Socket<E> {
                 sni,
                 addrs: Vec::new(),
                 next_addr: 0,
+                default_cert: ct.default_cert,
             };
             (conn.into(), role)
         };

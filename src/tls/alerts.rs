@@ -102,16 +102,7 @@ pub fn tls_error(e: &Error, chain: &[rustls::pki_types::CertificateDer<'_>], hos
         Error::InvalidCertificate(_) => {
             let n: NodeCertError =
                 NodeCertError::from_rustls(e).unwrap_or_else(|| node_error(e, chain, host));
-            let err = NtlsError::new(NTLS_ECERT, n.code, &n.message);
-            match n.reason {
-                // Node's identity error carries reason, host and the certificate.
-                Some(reason) => err.with(|d| {
-                    d.reason = Some(crate::error::cstring(&reason));
-                    d.host = Some(crate::error::cstring(host));
-                    d.cert = n.cert;
-                }),
-                None => err,
-            }
+            n.into_error(host)
         }
         Error::NoApplicationProtocol => ssl_error("no application protocol"),
         Error::PeerIncompatible(p) => ssl_error(incompatible_reason(p)),

@@ -7,6 +7,7 @@ pub mod client_hello;
 pub mod context;
 pub mod curves;
 pub mod dhparam;
+pub mod handshake;
 pub mod keys;
 pub mod ocsp;
 pub mod server_config;

@@ -1,6 +1,7 @@
 //! rustls server configuration from a context and the server's own options.
 
 use super::context::SecureContext;
+use super::handshake::keylog::NodeKeyLog;
 use super::sni::{NodeCertResolver, SniTable};
 use super::tickets::{NodeTicketer, DEFAULT_SESSION_TIMEOUT, TICKET_KEYS_LEN};
 use super::verify::NodeClientVerifier;
@@ -8,7 +9,8 @@ use crate::options::keys::*;
 use crate::options::{OptionError, Options};
 use rustls::server::NoClientAuth;
 use rustls::ServerConfig;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The server options that shape every config a server builds (the default one, and
 /// one per context an SNICallback answers with).
@@ -24,14 +26,17 @@ pub struct ServerParams {
     pub honor_cipher_order: bool,
     /// Session tickets: `ticketKeys` (or random ones) and `sessionTimeout`.
     pub ticketer: Arc<NodeTicketer>,
+    /// The key log of every config the server builds (`keylog`, `SSLKEYLOGFILE`).
+    pub keylog: Arc<NodeKeyLog>,
     /// Whether tickets are issued (not with `SSL_OP_NO_TICKET` in `secureOptions`: then
     /// TLS 1.2 resumes by session ID and TLS 1.3 by stateful tickets, from the store).
     pub tickets: bool,
 }
 
 impl ServerParams {
-    /// Reads and checks the server options.
-    pub fn from_options(o: &Options) -> Result<Self, OptionError> {
+    /// Reads and checks the server options; key-log lines reach the `keylog` event while
+    /// `keylog_wanted` is set.
+    pub fn from_options(o: &Options, keylog_wanted: Arc<AtomicBool>) -> Result<Self, OptionError> {
         Ok(ServerParams {
             request_cert: o.bool_or(NTLS_OPT_REQUEST_CERT, false),
             reject_unauthorized: o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true),
@@ -39,6 +44,7 @@ impl ServerParams {
             // Node's tls.Server defaults it to true (checked against Node 20).
             honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, true),
             ticketer: Arc::new(ticketer(o)?),
+            keylog: NodeKeyLog::new(keylog_wanted),
             tickets: o.int(NTLS_OPT_SECURE_OPTIONS).unwrap_or(0) & NTLS_SSL_OP_NO_TICKET == 0,
         })
     }
@@ -51,12 +57,10 @@ pub const NTLS_SSL_OP_NO_TICKET: i64 = 0x4000;
 /// What a server needs per connection besides the rustls config.
 #[derive(Debug)]
 pub struct ServerTls {
-    /// The config every accepted connection starts from.
-    pub config: Arc<ServerConfig>,
-    /// The server's own context (the one `config` serves).
-    pub ctx: Arc<SecureContext>,
-    /// Client-certificate checks, when `requestCert` is set.
-    pub client_verifier: Option<Arc<NodeClientVerifier>>,
+    /// The server's own context and the config every accepted connection starts from
+    /// (with its client-certificate checks); `setSecureContext` replaces them, and
+    /// connections keep the ones they began with.
+    default: RwLock<(Arc<SecureContext>, ContextConfig)>,
     /// Contexts added with `addContext`, chosen by the client's server name.
     pub sni: SniTable,
     /// The server options, for configs built later.
@@ -66,6 +70,25 @@ pub struct ServerTls {
 }
 
 impl ServerTls {
+    /// The config (and client verifier) a new connection without a chosen context uses.
+    pub fn default_config(&self) -> ContextConfig {
+        self.default.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    /// The server's own context (the one `default_config` serves).
+    pub fn default_context(&self) -> Arc<SecureContext> {
+        self.default.read().unwrap_or_else(|e| e.into_inner()).0.clone()
+    }
+
+    /// `server.setSecureContext(options)`: a new default context from `o`'s
+    /// createSecureContext options, for the connections accepted from now on.
+    pub fn set_secure_context(&self, o: &Options) -> Result<(), OptionError> {
+        let ctx = SecureContext::from_options(o)?;
+        let cfg = config(ctx.clone(), &self.params)?;
+        *self.default.write().unwrap_or_else(|e| e.into_inner()) = (ctx, cfg);
+        Ok(())
+    }
+
     /// The config for a context other than the server's own (built once per context): its
     /// certificates, trust store and CRLs, with the server's `requestCert`,
     /// `rejectUnauthorized`, ALPN and tickets (as OpenSSL's `SSL_set_SSL_CTX` keeps the
@@ -82,14 +105,12 @@ impl ServerTls {
 }
 
 /// Builds the server side of `tls.createServer(options)`.
-pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
+pub fn build(o: &Options, keylog_wanted: Arc<AtomicBool>) -> Result<ServerTls, OptionError> {
     let ctx: Arc<SecureContext> = SecureContext::from_options(o)?;
-    let params = ServerParams::from_options(o)?;
-    let (config, client_verifier) = config(ctx.clone(), &params)?;
+    let params = ServerParams::from_options(o, keylog_wanted)?;
+    let default = config(ctx.clone(), &params)?;
     Ok(ServerTls {
-        config,
-        ctx,
-        client_verifier,
+        default: RwLock::new((ctx, default)),
         sni: SniTable::default(),
         params,
         by_context: Mutex::new(Vec::new()),
@@ -126,6 +147,7 @@ fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, Op
     if p.tickets {
         config.ticketer = p.ticketer.clone();
     }
+    config.key_log = p.keylog.clone();
     // OpenSSL (and so Node) sends two TLS 1.3 tickets after a full handshake.
     config.send_tls13_tickets = 2;
     Ok((Arc::new(config), client_verifier))

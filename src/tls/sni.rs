@@ -56,7 +56,9 @@ pub struct NodeCertResolver(pub Arc<SecureContext>);
 
 impl ResolvesServerCert for NodeCertResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.0.choose_key(hello.signature_schemes())
+        let key = self.0.choose_key(hello.signature_schemes())?;
+        super::handshake::notes::own_cert(key.clone());
+        Some(key)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Certificate verification with Node's error codes, and the switch `rejectUnauthorized`
 //! turns: a failed check either ends the handshake or only marks the peer unauthorized.
 
+use crate::error::NtlsError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -23,7 +24,15 @@ pub struct NodeCertError {
     pub reason: Option<String>,
     /// The certificate that did not match (Node's `err.cert`), for identity failures.
     pub cert: Option<Vec<u8>>,
+    /// The error the program's `checkServerIdentity` returned, which the connection
+    /// fails with as it is (Node's `socket.destroy(verifyError)`).
+    pub program: Option<Box<NtlsError>>,
 }
+
+/// A program's `checkServerIdentity(hostname, cert)`: called with the host name and the
+/// peer's chain (leaf first, linked up to its anchor as `getPeerCertificate(true)` shows
+/// it) once the chain verified; an error fails the connection.
+pub type IdentityCheck = Arc<dyn Fn(&str, &[CertificateDer<'static>]) -> Result<(), NtlsError> + Send + Sync>;
 
 impl std::fmt::Display for NodeCertError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,7 +44,33 @@ impl std::error::Error for NodeCertError {}
 
 impl NodeCertError {
     fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), reason: None, cert: None }
+        Self { code, message: message.into(), reason: None, cert: None, program: None }
+    }
+
+    /// The error a connection fails with: the program's own, else Node's (an identity
+    /// error carries `reason`, `host` and `cert`).
+    pub fn into_error(self, host: &str) -> NtlsError {
+        if let Some(program) = self.program {
+            return *program;
+        }
+        let err = NtlsError::new(crate::error::NTLS_ECERT, self.code, &self.message);
+        match self.reason {
+            Some(reason) => err.with(|d| {
+                d.reason = Some(crate::error::cstring(&reason));
+                d.host = Some(crate::error::cstring(host));
+                d.cert = self.cert;
+            }),
+            None => err,
+        }
+    }
+
+    /// Node's `authorizationError`: `verifyError.code || verifyError.message`.
+    pub fn authorization_error(&self) -> &str {
+        match &self.program {
+            Some(p) if !p.code().is_empty() => p.code(),
+            Some(p) => p.message(),
+            None => self.code,
+        }
     }
 
     /// Finds our error inside a rustls error, if rustls carried one.
@@ -231,16 +266,28 @@ fn webpki_error(e: &webpki::Error, chain: &[CertificateDer<'_>]) -> NodeCertErro
     }
 }
 
+/// Node's `tls.checkServerIdentity(host, cert)` on a leaf: None when the name matches,
+/// else `ERR_TLS_CERT_ALTNAME_INVALID` with `reason`, `host` and `cert`.
+pub fn check_identity(host: &str, cert: &super::x509::PeerCert) -> Option<NtlsError> {
+    let reason = super::x509::check_server_identity(host, cert).err()?;
+    Some(altname(reason, Some(cert.der().to_vec())).into_error(host))
+}
+
 fn altname_error(chain: &[CertificateDer<'_>], host: &str) -> NodeCertError {
     let reason = chain
         .first()
         .and_then(|leaf| super::x509::PeerCert::from_der(leaf).ok())
         .and_then(|cert| super::x509::check_server_identity(host, &cert).err())
         .unwrap_or_else(|| format!("Host: {host}. is not in the cert's altnames"));
+    altname(reason, chain.first().map(|c| c.to_vec()))
+}
+
+/// `ERR_TLS_CERT_ALTNAME_INVALID` for `reason`, carrying the certificate (DER).
+fn altname(reason: String, cert: Option<Vec<u8>>) -> NodeCertError {
     let message = format!("Hostname/IP does not match certificate's altnames: {reason}");
     NodeCertError {
         reason: Some(reason),
-        cert: chain.first().map(|c| c.to_vec()),
+        cert,
         ..NodeCertError::new("ERR_TLS_CERT_ALTNAME_INVALID", message)
     }
 }
@@ -257,7 +304,6 @@ fn node_identity(leaf: &CertificateDer<'_>, name: &ServerName<'_>) -> Result<(),
 }
 
 /// Checks a server's chain and name; with `reject` false a failure only marks the peer.
-#[derive(Debug)]
 pub struct NodeServerVerifier {
     /// webpki's chain checks; None for an empty trust store (Node's `ca: []`), where every
     /// chain fails as it would in OpenSSL with nothing trusted.
@@ -268,9 +314,38 @@ pub struct NodeServerVerifier {
     reject: bool,
     /// What servers stapled, by leaf (the few latest), for `OCSPResponse`.
     stapled: std::sync::Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+    identity: Option<IdentityCheck>,
+}
+
+impl std::fmt::Debug for IdentityCheckSlot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "program's checkServerIdentity"
+        } else {
+            "Node's checkServerIdentity"
+        })
+    }
+}
+
+/// How a verifier's identity check shows in `Debug`.
+struct IdentityCheckSlot<'a>(&'a Option<IdentityCheck>);
+
+impl std::fmt::Debug for NodeServerVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeServerVerifier")
+            .field("reject", &self.reject)
+            .field("identity", &IdentityCheckSlot(&self.identity))
+            .finish_non_exhaustive()
+    }
 }
 
 impl NodeServerVerifier {
+    /// Replaces the host-name check with the program's `checkServerIdentity`.
+    pub fn with_identity_check(mut self, check: Option<IdentityCheck>) -> Self {
+        self.identity = check;
+        self
+    }
+
     /// The OCSP response stapled with `leaf` in the latest full handshake that presented it.
     pub fn stapled_for(&self, leaf: &[u8]) -> Option<Vec<u8>> {
         let stapled = self.stapled.lock().unwrap_or_else(|e| e.into_inner());
@@ -288,6 +363,7 @@ impl NodeServerVerifier {
             stapled.push((leaf.to_vec(), response.to_vec()));
         }
     }
+
     /// A verifier over `roots` (and the non-root certificates of `ca`, for path building)
     /// and `crls`, with `provider`'s signature algorithms.
     pub fn new(
@@ -312,6 +388,7 @@ impl NodeServerVerifier {
             ca,
             reject,
             stapled: Default::default(),
+            identity: None,
         })
     }
 
@@ -344,6 +421,7 @@ impl NodeServerVerifier {
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
+        check_identity: bool,
     ) -> Result<(), Error> {
         let path = with_ca(intermediates, &self.ca.intermediates);
         let chain = match &self.inner {
@@ -361,7 +439,18 @@ impl NodeServerVerifier {
             )) => {}
             Err(e) => self.directly_trusted(end_entity, now).unwrap_or(Err(e))?,
         }
-        node_identity(end_entity, server_name)
+        if !check_identity {
+            return Ok(());
+        }
+        let Some(check) = &self.identity else { return node_identity(end_entity, server_name) };
+        let mut chain = vec![end_entity.clone().into_owned()];
+        chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        let shown = self.ca.complete(&chain, true);
+        check(&server_name.to_str(), &shown).map_err(|program| {
+            let mut e = NodeCertError::new("ERR_TLS_CERT_ALTNAME_INVALID", program.message().to_owned());
+            e.program = Some(Box::new(program));
+            e.into_rustls()
+        })
     }
 
     /// The peer's chain as `getPeerCertificate(true)` shows it: linked through `ca` up to the
@@ -376,11 +465,19 @@ impl NodeServerVerifier {
     }
 
     /// The verdict for a finished handshake's chain: `authorized` / `authorizationError`.
-    pub fn check(&self, chain: &[CertificateDer<'_>], name: &ServerName<'_>) -> Result<(), NodeCertError> {
+    /// A resumed session's name is not checked again (Node calls no `checkServerIdentity`
+    /// when the server resumed the session).
+    pub fn check(
+        &self,
+        chain: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        resumed: bool,
+    ) -> Result<(), NodeCertError> {
         let (leaf, rest) = chain
             .split_first()
             .ok_or_else(|| NodeCertError::new("UNABLE_TO_GET_ISSUER_CERT", "peer sent no certificate"))?;
-        self.verify(leaf, rest, name, &[], UnixTime::now()).map_err(|e| node_error(&e, chain, &name.to_str()))
+        self.verify(leaf, rest, name, &[], UnixTime::now(), !resumed)
+            .map_err(|e| node_error(&e, chain, &name.to_str()))
     }
 }
 
@@ -394,9 +491,13 @@ impl ServerCertVerifier for NodeServerVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         self.note_stapled(end_entity.as_ref(), ocsp_response);
-        match self.verify(end_entity, intermediates, server_name, ocsp_response, now) {
+        if !self.reject {
+            // Only marks the peer: `check` judges it once the handshake is done (so the
+            // program's checkServerIdentity runs once, as in Node).
+            return Ok(ServerCertVerified::assertion());
+        }
+        match self.verify(end_entity, intermediates, server_name, ocsp_response, now, true) {
             Ok(()) => Ok(ServerCertVerified::assertion()),
-            Err(_) if !self.reject => Ok(ServerCertVerified::assertion()),
             Err(e) => {
                 let mut chain = vec![end_entity.clone()];
                 chain.extend(intermediates.iter().cloned());
@@ -617,7 +718,7 @@ mod tests {
         host: &str,
     ) -> Result<(), &'static str> {
         let name = ServerName::try_from(host.to_owned()).unwrap();
-        v.check(std::slice::from_ref(cert), &name).map_err(|e| e.code)
+        v.check(std::slice::from_ref(cert), &name, false).map_err(|e| e.code)
     }
 
     #[test]

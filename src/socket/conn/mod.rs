@@ -5,6 +5,7 @@
 //! in, records out), `idle` (deadlines), `states` (where each half is).
 
 mod dial;
+mod handshake_notes;
 mod idle;
 mod new_session;
 mod reading;
@@ -40,6 +41,8 @@ pub trait ServerHooks<E: SocketEvents>: Send + Sync {
     fn client_error(&self, err: &NtlsError, s: &Socket<E>);
     /// A connection closed (for `connections` and the server's own `close`).
     fn connection_closed(&self);
+    /// The server's `keylog` event: a key-log line of this connection's handshake.
+    fn keylog(&self, s: &Socket<E>, line: &[u8]);
     /// `newSession`: the program stores a session rustls saved; finish `req` once stored.
     fn new_session(&self, _id: &[u8], _data: &[u8], req: Arc<crate::request::Request>) {
         req.finish(crate::request::Answer::Bytes(None));
@@ -97,6 +100,9 @@ pub enum Role<E: SocketEvents> {
         sni: Option<String>,
         /// Resolved addresses, tried in order.
         addrs: Vec<SocketAddr>,
+        /// Our certificate when the server asks for none (`getCertificate()`, as OpenSSL
+        /// answers with the configured one).
+        default_cert: Option<Arc<rustls::sign::CertifiedKey>>,
         /// The next address to try.
         next_addr: usize,
     },
@@ -113,8 +119,14 @@ pub struct Conn<E: SocketEvents> {
     phase: Phase,
     inbound: Inbound,
     outbound: Outbound,
-    /// The first bytes the peer sent, to recognise plain HTTP on a TLS port.
-    first_bytes: [u8; 4],
+    /// The first bytes the peer sent (plain HTTP on a TLS port; a ServerHello's random).
+    hello_in: handshake_notes::HelloPrefix,
+    /// The first bytes we sent (our ServerHello's random).
+    hello_out: handshake_notes::HelloPrefix,
+    /// The exporter's secrets, noted by the key log until the handshake ends.
+    secrets: Vec<crate::tls::handshake::notes::Secret>,
+    /// The certificate a resolver chose for us.
+    own_cert: Option<Arc<rustls::sign::CertifiedKey>>,
     /// Bytes read from TCP (`bytesRead` counts plaintext, as Node's TLSSocket does).
     wire_read: u64,
     /// Ciphertext read but not yet fed to rustls, kept while the socket is paused.
@@ -180,7 +192,10 @@ impl<E: SocketEvents> Conn<E> {
             phase: if connected { Phase::Handshaking } else { Phase::Dialing },
             inbound: Inbound::Open { more: true, fin: false },
             outbound: Outbound::Open,
-            first_bytes: [0; 4],
+            hello_in: Default::default(),
+            hello_out: Default::default(),
+            secrets: Vec::new(),
+            own_cert: None,
             wire_read: 0,
             stash: Vec::new(),
             accepted: 0,
@@ -216,6 +231,8 @@ impl<E: SocketEvents> Conn<E> {
 
     fn launch(mut self, cx: &mut Cx<'_>, token: usize) {
         self.sock.token.store(token, Ordering::SeqCst);
+        // An accepted ClientHello may already have made keys (`Accepted::into_connection`).
+        self.take_notes();
         match self.drive(cx, token, Ready::default()) {
             Next::Keep => cx.install(token, Box::new(self)),
             Next::Remove => cx.release(token),
@@ -313,7 +330,8 @@ impl<E: SocketEvents> Conn<E> {
         );
         let (verdict, servername, shown): Facts = match (&self.role, &self.tls) {
             (Role::Client { verifier, server_name, sni, .. }, _) => {
-                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
+                let resumed = matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name, resumed) };
                 (Some(v), sni.clone(), verifier.chain_for_display(chain))
             }
             (Role::Server(side), rustls::Connection::Server(s)) => {
@@ -326,7 +344,14 @@ impl<E: SocketEvents> Conn<E> {
             }
             (Role::Server(_), _) => (None, None, chain.to_vec()),
         };
-        let info = info::from_connection(&self.tls, servername.as_deref(), verdict, shown);
+        let own_cert = match (&self.own_cert, &self.role) {
+            (Some(k), _) => Some(k.clone()),
+            (None, Role::Client { default_cert, .. }) => default_cert.clone(),
+            (None, Role::Server(_)) => None,
+        };
+        let mut info = info::from_connection(&self.tls, servername.as_deref(), verdict, shown);
+        info.own_cert = own_cert.and_then(|k| k.cert.first().cloned());
+        info.exporter = self.exporter();
         let _ = self.sock.info.set(info);
         self.sock.set_state(State::Secure);
         // A destroy() from another thread may land while the handshake completes: after it

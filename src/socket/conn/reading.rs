@@ -60,9 +60,8 @@ impl<E: SocketEvents> Conn<E> {
                     return Ok(false);
                 }
                 Ok(n) => {
-                    if self.wire_read == 0 {
-                        let k = n.min(4);
-                        self.first_bytes[..k].copy_from_slice(&buf[..k]);
+                    if self.phase != Phase::Secure && !self.hello_in.full() {
+                        self.hello_in.add(&buf[..n]);
                     }
                     self.wire_read += n as u64;
                     self.touch();
@@ -113,9 +112,13 @@ impl<E: SocketEvents> Conn<E> {
 
     /// Processes records; notices the end of the handshake.
     fn process(&mut self) -> Result<(), NtlsError> {
-        if let Err(e) = self.tls.process_new_packets() {
+        let processed = self.tls.process_new_packets();
+        if self.phase != Phase::Secure {
+            self.take_notes();
+        }
+        if let Err(e) = processed {
             if let (true, Some((code, words))) =
-                (self.phase != Phase::Secure, plaintext_protocol(&self.first_bytes))
+                (self.phase != Phase::Secure, plaintext_protocol(&self.hello_in.first4()))
             {
                 return Err(NtlsError::new(crate::error::NTLS_ETLS, code, words));
             }

@@ -26,7 +26,19 @@ impl<E: SocketEvents> Conn<E> {
         };
         if !self.spare.is_empty() {
             // Unlimited buffer: the writer takes everything; backpressure is our queue's.
-            let _ = self.tls.writer().write_all(&self.spare);
+            match self.sock.max_send_fragment.load(Ordering::Relaxed) {
+                0 => {
+                    let _ = self.tls.writer().write_all(&self.spare);
+                }
+                // rustls fixes its fragment size per config; each write smaller than that
+                // becomes records of its own, so n-byte writes make records of n bytes.
+                n => {
+                    let mut writer = self.tls.writer();
+                    for chunk in self.spare.chunks(n) {
+                        let _ = writer.write_all(chunk);
+                    }
+                }
+            }
             self.accepted += self.spare.len() as u64;
             self.touch();
             self.spare.clear();
@@ -46,7 +58,14 @@ impl<E: SocketEvents> Conn<E> {
             return Ok(());
         };
         while self.tls.wants_write() {
-            match self.tls.write_tls(&mut NoSigPipe(stream)) {
+            let written = if self.hello_out.full() {
+                self.tls.write_tls(&mut NoSigPipe(stream))
+            } else {
+                let mut w =
+                    super::handshake_notes::Capture { inner: NoSigPipe(stream), prefix: &mut self.hello_out };
+                self.tls.write_tls(&mut w)
+            };
+            match written {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -124,27 +124,27 @@ fn pump(c: &mut rustls::ClientConnection, s: &mut rustls::ServerConnection) {
 /// PSK identity is the ticket the server sent) and a TLS 1.2 session ID.
 #[test]
 fn rustls_hellos_fresh_and_resuming() {
-    let server = crate::tls::server_config::build(&options(&[
-        (NTLS_OPT_KEY, "server-ec-key.pem"),
-        (NTLS_OPT_CERT, "server-ec-cert.pem"),
-    ]))
+    let server = crate::tls::server_config::build(
+        &options(&[(NTLS_OPT_KEY, "server-ec-key.pem"), (NTLS_OPT_CERT, "server-ec-cert.pem")]),
+        Default::default(),
+    )
     .unwrap();
     for version in ["TLSv1.3", "TLSv1.2"] {
         let mut co = options(&[(NTLS_OPT_CA, "ca-cert.pem")]);
         co.set(NTLS_OPT_MAX_VERSION, Value::Str(version.into()), false).unwrap();
-        let client = crate::tls::client_config::build(&co).unwrap();
+        let client = crate::tls::client_config::build(&co, Default::default()).unwrap();
         let (mut c, wire) = hello_of(client.config.clone());
         let fresh = parse(&wire).unwrap();
         assert_eq!(fresh.offers_tls13(), version == "TLSv1.3");
         assert!(fresh.psk_identities.is_empty());
         assert!(fresh.status_request, "rustls always asks for OCSP");
-        let mut s = rustls::ServerConnection::new(server.config.clone()).unwrap();
+        let mut s = rustls::ServerConnection::new(server.default_config().0).unwrap();
         s.read_tls(&mut &wire[..]).unwrap();
         s.process_new_packets().unwrap();
         pump(&mut c, &mut s);
         let session = client.sessions.take_arrived().pop().expect("a saved session");
         co.set(NTLS_OPT_SESSION, Value::Session(session), false).unwrap();
-        let again = crate::tls::client_config::build(&co).unwrap();
+        let again = crate::tls::client_config::build(&co, Default::default()).unwrap();
         let resuming = parse(&hello_of(again.config.clone()).1).unwrap();
         if version == "TLSv1.3" {
             assert_eq!(resuming.psk_identities.len(), 1, "the ticket as PSK identity");
