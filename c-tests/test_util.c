@@ -485,3 +485,4 @@ int tu_run_count(char *const argv[], int linger_ms, const char *a, const char *b
     tu_run_lines(argv, linger_ms, count_line, &c);
     return c.n;
 }
+

@@ -560,6 +560,26 @@ typedef void (*ntls_log_cb)(int level, const char *target, const char *message, 
 typedef void (*ntls_loop_fn)(void *arg);
 
 /**
+ * `OCSPRequest`: `(server, cert, cert_len, issuer, issuer_len, request, data)`: the DER
+ * certificate about to be served and its issuer (NULL and 0 when the server has neither
+ * in its chain nor in its `ca`), borrowed for the call. Answer with
+ * `ntls_request_ocsp_done` or `ntls_request_fail`.
+ */
+typedef void (*ntls_server_ocsp_request_cb)(ntls_server *srv,
+                                            const uint8_t *cert,
+                                            size_t cert_len,
+                                            const uint8_t *issuer,
+                                            size_t issuer_len,
+                                            ntls_request *req,
+                                            void *data);
+
+/**
+ * `OCSPResponse` (client with `requestOCSP`): `(socket, der, length, data)`, the DER OCSP
+ * response the server stapled, borrowed for the call; NULL and 0 when it stapled none.
+ */
+typedef void (*ntls_socket_ocsp_cb)(ntls_socket *s, const uint8_t *der, size_t len, void *data);
+
+/**
  * `secureConnection`: `(server, socket, data)`; take `ntls_socket_ref` to keep the socket.
  */
 typedef void (*ntls_server_connection_cb)(ntls_server *srv, ntls_socket *s, void *data);
@@ -913,6 +933,26 @@ int ntls_loop_ref(ntls_loop *lp);
 int ntls_loop_unref(ntls_loop *lp);
 
 /**
+ * `OCSPRequest`: a client asked for a stapled OCSP response; the handshake waits for
+ * `ntls_request_ocsp_done` (or `ntls_request_fail`, which ends the connection as in Node:
+ * `tlsClientError` with `ERR_TLS_OCSP_CALLBACK`, the client sees a reset). Called only
+ * when the client sent `status_request`. Set it before `listen`.
+ */
+int ntls_server_on_ocsp_request(ntls_server *srv, ntls_server_ocsp_request_cb cb);
+
+/**
+ * Answers `OCSPRequest` with a DER OCSP response to staple (copied), or NULL and 0 to
+ * staple none. Any thread; a second answer is `NTLS_EALREADY`.
+ */
+int ntls_request_ocsp_done(ntls_request *req, const uint8_t *der, size_t len);
+
+/**
+ * `OCSPResponse` (client, with option `requestOCSP`): once per full handshake, before
+ * `secureConnect`, with what the server stapled (NULL when nothing came).
+ */
+int ntls_socket_on_ocsp_response(ntls_socket *s, ntls_socket_ocsp_cb cb);
+
+/**
  * Makes an options object with every option at Node's default.
  */
 int ntls_options_new(ntls_options **out);
@@ -1187,6 +1227,13 @@ int ntls_server_get_ticket_keys(const ntls_server *srv, uint8_t *out, size_t len
  * `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
  */
 int ntls_server_set_ticket_keys(ntls_server *srv, const uint8_t *keys, size_t len);
+
+/**
+ * Ticket-key rotation (no Node equivalent): like `setTicketKeys`, new tickets are made
+ * under `keys` (48 bytes), but tickets made under the keys replaced still resume until
+ * `sessionTimeout` has passed, so the servers of a fleet may rotate one after another.
+ */
+int ntls_server_rotate_ticket_keys(ntls_server *srv, const uint8_t *keys, size_t len);
 
 /**
  * The words of the last failed call on this server; "" if none. Like every string the

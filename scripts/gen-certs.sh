@@ -12,7 +12,8 @@ REQUIRED=(ca-cert.pem server-ec-cert.pem ca-crl.der
   ca2-cert.pem client2-cert.pem server-ca2-cert.pem client-ca2-cert.pem client-chained-chain.pem
   client-selfsigned-cert.pem cn-only-cert.pem ip-only-cert.pem wildcard-cert.pem
   sni-a-cert.pem test-wild-cert.pem v1-cert.pem pathlen-chain.pem notca-chain.pem
-  utf8-cert.pem selfsigned-nokcs-cert.pem nul-san-cert.pem server-ec-cert-nonl.pem ca-cert-x509.pem server-ec.pfx)
+  utf8-cert.pem selfsigned-nokcs-cert.pem nul-san-cert.pem server-ec-cert-nonl.pem ca-cert-x509.pem server-ec.pfx
+  server-ec-ocsp.der)
 complete() {
   [ -f .complete ] || return 1
   for f in "${REQUIRED[@]}"; do [ -f "$f" ] || return 1; done
@@ -261,6 +262,18 @@ head -c -1 server-ec-cert.pem > server-ec-cert-nonl.pem
 head -c -1 server-ec-key.pem > server-ec-key-nonl.pem
 sed 's/CERTIFICATE/TRUSTED CERTIFICATE/' ca-cert.pem > ca-cert-trusted.pem
 sed 's/CERTIFICATE/X509 CERTIFICATE/' ca-cert.pem > ca-cert-x509.pem
+
+# OCSP: a "good" response for server-ec's certificate, signed by the test CA with openssl's
+# own responder over an index of just that certificate; DER copies for byte comparisons.
+ossl x509 -in server-ec-cert.pem -outform der -out server-ec-cert.der
+ossl x509 -in ca-cert.pem -outform der -out ca-cert.der
+mkdir -p ocsp-db
+printf 'V\t%s\t\t%s\tunknown\t%s\n' "$(date -u -d '+825 days' +%y%m%d%H%M%SZ)" \
+  "$(openssl x509 -in server-ec-cert.pem -noout -serial | cut -d= -f2)" \
+  "$(openssl x509 -in server-ec-cert.pem -noout -subject -nameopt compat | sed 's/^subject=//')" > ocsp-db/index.txt
+ossl ocsp -issuer ca-cert.pem -cert server-ec-cert.pem -no_nonce -reqout ocsp-db/req.der
+ossl ocsp -index ocsp-db/index.txt -rsigner ca-cert.pem -rkey ca-key.pem -CA ca-cert.pem \
+  -reqin ocsp-db/req.der -ndays 825 -respout server-ec-ocsp.der
 
 touch .complete
 echo "test certificates in $DIR"

@@ -20,6 +20,7 @@ have systemd-socket-activate || need_apt+=(systemd)
 have node || need_apt+=(nodejs)
 have go || need_apt+=(golang-go)
 have python3 || need_apt+=(python3 python3-pip)
+have redis-server || need_apt+=(redis-server)
 # tshark decrypts captured sessions with the SSLKEYLOGFILE lines (c-tests/wire.c); its
 # debconf question (may non-root users capture?) is answered "no" so the install never asks.
 have tshark || need_apt+=(tshark)

@@ -109,6 +109,21 @@ pub type ntls_server_resume_session_cb = Option<
         data: *mut c_void,
     ),
 >;
+/// `OCSPRequest`: `(server, cert, cert_len, issuer, issuer_len, request, data)`: the DER
+/// certificate about to be served and its issuer (NULL and 0 when the server has neither
+/// in its chain nor in its `ca`), borrowed for the call. Answer with
+/// `ntls_request_ocsp_done` or `ntls_request_fail`.
+pub type ntls_server_ocsp_request_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        cert: *const u8,
+        cert_len: usize,
+        issuer: *const u8,
+        issuer_len: usize,
+        req: *mut Request,
+        data: *mut c_void,
+    ),
+>;
 /// `error`: `(server, error, data)`.
 pub type ntls_server_error_cb =
     Option<unsafe extern "C" fn(srv: *mut ntls_server, err: *const NtlsError, data: *mut c_void)>;
@@ -358,6 +373,7 @@ pub struct ServerCallbacks {
     pub keylog: ntls_server_keylog_cb,
     pub new_session: ntls_server_new_session_cb,
     pub resume_session: ntls_server_resume_session_cb,
+    pub ocsp_request: ntls_server_ocsp_request_cb,
     pub user: UserData,
 }
 
@@ -471,7 +487,7 @@ impl ServerEvents for CServerEvents {
                 unsafe { f(srvp(srv), id.as_ptr(), id.len(), session.as_ptr(), session.len(), req, t.user.0) }
             }
             None => {
-                req.finish(crate::request::Answer::Session(None));
+                req.finish(crate::request::Answer::Bytes(None));
             }
         }
     }
@@ -485,7 +501,26 @@ impl ServerEvents for CServerEvents {
                 unsafe { f(srvp(srv), id.as_ptr(), id.len(), req, t.user.0) }
             }
             None => {
-                req.finish(crate::request::Answer::Session(None));
+                req.finish(crate::request::Answer::Bytes(None));
+            }
+        }
+    }
+
+    fn has_ocsp_request(&self) -> bool {
+        self.get().ocsp_request.is_some()
+    }
+
+    fn ocsp_request(&self, srv: &ntls_server, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>) {
+        let t = self.get();
+        match t.ocsp_request {
+            Some(f) => {
+                let (ip, il) = issuer.map_or((std::ptr::null(), 0), |i| (i.as_ptr(), i.len()));
+                let req = super::request::hand_to_program(req);
+                // SAFETY: as in new_session.
+                unsafe { f(srvp(srv), cert.as_ptr(), cert.len(), ip, il, req, t.user.0) }
+            }
+            None => {
+                req.finish(crate::request::Answer::Bytes(None));
             }
         }
     }

@@ -16,6 +16,7 @@ pub(crate) mod handles;
 pub mod identity;
 pub mod logging;
 pub mod loops;
+pub mod ocsp;
 pub mod options;
 pub mod request;
 pub mod server;

@@ -19,7 +19,7 @@ pub(crate) fn hand_to_program(req: Arc<Request>) -> *mut Request {
 
 /// Finishes a pending request with the program's answer: finishing twice is
 /// `NTLS_EALREADY`, a pointer that was never a request `NTLS_EINVAL`.
-fn finish(req: *mut Request, answer: Answer) -> c_int {
+pub(crate) fn finish(req: *mut Request, answer: Answer) -> c_int {
     match super::handles::take_back(req.cast_const()) {
         Ok(r) if r.finish(answer) => 0,
         Ok(_) => NTLS_EALREADY,
@@ -55,7 +55,7 @@ pub unsafe extern "C" fn ntls_request_session_done(
         non_null!(req);
         // SAFETY: `len` readable bytes per the caller.
         let Some(bytes) = (unsafe { super::c_bytes(session, len) }) else { return NTLS_EINVAL };
-        finish(req, Answer::Session((!bytes.is_empty()).then(|| bytes.to_vec())))
+        finish(req, Answer::Bytes((!bytes.is_empty()).then(|| bytes.to_vec())))
     })
 }
 

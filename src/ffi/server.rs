@@ -425,6 +425,31 @@ pub unsafe extern "C" fn ntls_server_get_ticket_keys(
     })
 }
 
+/// Runs `f` with 48 bytes of ticket keys from C; a NULL pointer or another length is
+/// `NTLS_EINVAL`, a closed server `NTLS_ECLOSED` (with words on the server).
+///
+/// # Safety
+/// `srv` is NULL or live; `keys` is NULL or points to `len` readable bytes.
+unsafe fn with_ticket_keys(
+    srv: *mut ntls_server,
+    keys: *const u8,
+    len: usize,
+    f: impl FnOnce(&ntls_server, [u8; 48]) -> Result<(), c_int>,
+) -> c_int {
+    non_null!(srv, keys);
+    let srv = try_ref!(srv);
+    if srv.state() == ServerState::Closed {
+        return srv.fail_call(NTLS_ECLOSED, "server is closed");
+    }
+    if len != 48 {
+        return srv.fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"));
+    }
+    let mut k = [0u8; 48];
+    // SAFETY: `keys` has 48 readable bytes, per the caller.
+    unsafe { std::ptr::copy_nonoverlapping(keys, k.as_mut_ptr(), 48) };
+    f(&srv, k).err().unwrap_or(0)
+}
+
 /// `server.setTicketKeys(keys)`: exactly 48 bytes; sessions under the old keys no longer resume.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_set_ticket_keys(
@@ -432,21 +457,21 @@ pub unsafe extern "C" fn ntls_server_set_ticket_keys(
     keys: *const u8,
     len: usize,
 ) -> c_int {
-    guard!(NTLS_EPANIC, {
-        non_null!(srv, keys);
-        let srv = try_ref!(srv);
-        if srv.state() == ServerState::Closed {
-            return srv.fail_call(NTLS_ECLOSED, "server is closed");
-        }
-        if len != 48 {
-            return srv
-                .fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"));
-        }
-        let mut k = [0u8; 48];
-        // SAFETY: `keys` has 48 readable bytes, per the caller.
-        unsafe { std::ptr::copy_nonoverlapping(keys, k.as_mut_ptr(), 48) };
-        srv.set_ticket_keys(k).err().unwrap_or(0)
-    })
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { with_ticket_keys(srv, keys, len, |s, k| s.set_ticket_keys(k)) } })
+}
+
+/// Ticket-key rotation (no Node equivalent): like `setTicketKeys`, new tickets are made
+/// under `keys` (48 bytes), but tickets made under the keys replaced still resume until
+/// `sessionTimeout` has passed, so the servers of a fleet may rotate one after another.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_rotate_ticket_keys(
+    srv: *mut ntls_server,
+    keys: *const u8,
+    len: usize,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { with_ticket_keys(srv, keys, len, |s, k| s.rotate_ticket_keys(k)) } })
 }
 
 /// The words of the last failed call on this server; "" if none. Like every string the

@@ -40,11 +40,20 @@ pub trait ServerEvents: Send + Sync + Sized + 'static {
     }
     /// `newSession(id, data, cb)`: the request must be finished exactly once.
     fn new_session(&self, _srv: &Server<Self>, _id: &[u8], _data: &[u8], req: Arc<Request>) {
-        req.finish(crate::request::Answer::Session(None));
+        req.finish(crate::request::Answer::Bytes(None));
     }
     /// `resumeSession(id, cb)`: the request must be finished exactly once.
     fn resume_session(&self, _srv: &Server<Self>, _id: &[u8], req: Arc<Request>) {
-        req.finish(crate::request::Answer::Session(None));
+        req.finish(crate::request::Answer::Bytes(None));
+    }
+    /// Whether `OCSPRequest` is set (connections whose client asks for a stapled response
+    /// then wait for its answer).
+    fn has_ocsp_request(&self) -> bool {
+        false
+    }
+    /// `OCSPRequest(certificate, issuer, cb)`: DER; the request must be finished once.
+    fn ocsp_request(&self, _srv: &Server<Self>, _cert: &[u8], _issuer: Option<&[u8]>, req: Arc<Request>) {
+        req.finish(crate::request::Answer::Bytes(None));
     }
     /// The event sink for an accepted connection's socket.
     fn new_socket_events(&self) -> Self::Socket;

@@ -4,7 +4,8 @@
 //! shows neither session ID nor PSK identities: `tls::client_hello` reads them); then the
 //! program is asked, one question at a time, each an `ntls_request` the handshake waits on:
 //! the context by server name (SNICallback, else `addContext`'s patterns), then the stored
-//! session (`resumeSession`). The connection is then handed to the normal path with that
+//! session (`resumeSession`), then the OCSP response to staple (`OCSPRequest`, when the
+//! client asked for one). The connection is then handed to the normal path with that
 //! context's whole config — its certificate, trust store and CRLs — and, for the store, a
 //! per-connection config whose session storage holds the program's answer.
 
@@ -17,9 +18,11 @@ use crate::socket::transport::Stream;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
 use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
+use crate::tls::ocsp;
 use crate::tls::sessions::server_store::{ConnSessionStore, StoredSession};
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
+use rustls::sign::CertifiedKey;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +37,8 @@ enum Stage {
     Context,
     /// Which stored session it resumes.
     Session,
+    /// Which OCSP response is stapled.
+    Ocsp,
     /// Nothing left to ask.
     Done,
 }
@@ -53,6 +58,8 @@ pub struct HelloPhase<E: ServerEvents> {
     ctx: Option<Arc<SecureContext>>,
     /// The session ID or PSK identity asked about, and `resumeSession`'s answer.
     resumed: Option<StoredSession>,
+    /// The key `OCSPRequest` was asked about, stapling its answer once there is one.
+    stapled: Option<Arc<CertifiedKey>>,
     deadline: Instant,
 }
 
@@ -61,7 +68,7 @@ impl<E: ServerEvents> HelloPhase<E> {
     pub fn start(cx: &mut Cx<'_>, server: Arc<Server<E>>, sock: Arc<Socket<E::Socket>>, mut stream: Stream) {
         let token = cx.reserve();
         let deadline = Instant::now() + server.handshake_timeout;
-        let raw = server.events.has_session_store().then(Vec::new);
+        let raw = (server.events.has_session_store() || server.events.has_ocsp_request()).then(Vec::new);
         let registered = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE);
         let mut me = HelloPhase {
             server,
@@ -75,6 +82,7 @@ impl<E: ServerEvents> HelloPhase<E> {
             waiting: None,
             ctx: None,
             resumed: None,
+            stapled: None,
             deadline,
         };
         if let Err(e) = registered {
@@ -122,12 +130,19 @@ impl<E: ServerEvents> HelloPhase<E> {
             self.waiting = None;
             let code = match self.stage {
                 Stage::Context => "ERR_TLS_SNI_CALLBACK",
-                _ => "ERR_TLS_SESSION_STORE",
+                Stage::Session => "ERR_TLS_SESSION_STORE",
+                _ => "ERR_TLS_OCSP_CALLBACK",
             };
             match answer {
                 Answer::Error(message) => return self.fail(cx, NtlsError::new(NTLS_ETLS, code, message)),
                 Answer::Context(ctx) => self.ctx = ctx,
-                Answer::Session(state) => {
+                Answer::Bytes(bytes) if self.stage == Stage::Ocsp => {
+                    self.stapled = match (self.stapled.take(), bytes) {
+                        (Some(key), Some(der)) => Some(ocsp::with_response(&key, der)),
+                        _ => None,
+                    }
+                }
+                Answer::Bytes(state) => {
                     self.resumed = match (self.resumed.take(), state) {
                         (Some((id, _)), Some(state)) => Some((id, state)),
                         _ => None,
@@ -156,6 +171,21 @@ impl<E: ServerEvents> HelloPhase<E> {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
                     self.resumed = Some((id.clone(), Vec::new()));
                     srv.events.resume_session(srv, &id, req.clone());
+                    return Some(req);
+                }
+            }
+            Stage::Ocsp => {
+                let asked = self.hello.as_ref().is_some_and(|h| h.status_request);
+                let ctx = self.ctx.clone().unwrap_or_else(|| srv.tls.default_context());
+                let schemes = self.accepted.as_ref()?.client_hello().signature_schemes().to_vec();
+                if let (true, true, Some(key)) =
+                    (asked, srv.events.has_ocsp_request(), ctx.choose_key(&schemes))
+                {
+                    let req = Request::new(self.sock.event_loop().clone(), token, &name);
+                    let issuer = ocsp::issuer(&ctx, &key);
+                    let cert = key.cert.first().map_or(&[][..], |c| c.as_ref());
+                    srv.events.ocsp_request(srv, cert, issuer.as_deref(), req.clone());
+                    self.stapled = Some(key);
                     return Some(req);
                 }
             }
@@ -254,6 +284,12 @@ impl<E: ServerEvents> HelloPhase<E> {
             config = Arc::new(own);
             store
         });
+        // The answer to `OCSPRequest`: this connection staples it on the key it was asked for.
+        if let Some(key) = self.stapled.take().filter(|k| k.ocsp.is_some()) {
+            let mut own = (*config).clone();
+            own.cert_resolver = Arc::new(ocsp::Stapled(key));
+            config = Arc::new(own);
+        }
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
             Err((e, alert)) => {
@@ -305,7 +341,8 @@ impl<E: ServerEvents> HelloPhase<E> {
 fn next(stage: Stage) -> Stage {
     match stage {
         Stage::Context => Stage::Session,
-        Stage::Session | Stage::Done => Stage::Done,
+        Stage::Session => Stage::Ocsp,
+        Stage::Ocsp | Stage::Done => Stage::Done,
     }
 }
 

@@ -95,7 +95,11 @@ pub(super) fn serve<E: ServerEvents>(srv: &Arc<Server<E>>, cx: &mut Cx<'_>, stre
     }
     sock.note_addresses(&stream);
     srv.events.connection(srv, &sock);
-    if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() || srv.events.has_session_store() {
+    if srv.events.has_sni_callback()
+        || !srv.tls.sni.is_empty()
+        || srv.events.has_session_store()
+        || srv.events.has_ocsp_request()
+    {
         // The context is chosen from the ClientHello first, so that its certificate
         // and its trust store serve this connection together.
         srv.connections.fetch_add(1, Ordering::SeqCst);

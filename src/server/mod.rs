@@ -413,6 +413,14 @@ impl<E: ServerEvents> Server<E> {
     }
 
     /// `server.setTicketKeys(keys)`.
+    pub fn rotate_ticket_keys(&self, keys: [u8; 48]) -> Result<(), c_int> {
+        if self.state() == ServerState::Closed {
+            return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
+        }
+        self.tls.params.ticketer.rotate(keys).map_err(|e| self.fail_call(NTLS_EINVAL, &e))
+    }
+
+    /// `server.setTicketKeys(keys)`.
     pub fn set_ticket_keys(&self, keys: [u8; 48]) -> Result<(), c_int> {
         if self.state() == ServerState::Closed {
             return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));

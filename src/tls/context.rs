@@ -52,6 +52,7 @@ impl SecureContext {
         let provider = Arc::new(provider);
         // OpenSSL completes a chain that stops short from the context's own `ca`.
         let keys = keys.into_iter().map(|k| complete_chain(k, &ca)).collect();
+        let keys = super::ocsp::attach_static(keys, o)?;
         Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), ca, crls, provider, versions }))
     }
 

@@ -9,6 +9,7 @@ pub mod curves;
 pub mod dhparam;
 pub mod handshake;
 pub mod keys;
+pub mod ocsp;
 pub mod server_config;
 pub mod sessions;
 pub mod sni;

@@ -32,9 +32,16 @@ impl Keys {
     }
 }
 
-/// A server's ticket keys, replaceable while it runs (`setTicketKeys`).
+/// The keys tickets are made under, and the retired ones that still open theirs.
+struct KeyRing {
+    current: Keys,
+    /// Keys replaced by `rotate`, each with when it was retired (Unix seconds).
+    retired: Vec<(Keys, u64)>,
+}
+
+/// A server's ticket keys, replaceable while it runs (`setTicketKeys`, `rotate`).
 pub struct NodeTicketer {
-    keys: RwLock<Keys>,
+    keys: RwLock<KeyRing>,
     lifetime: u32,
     /// SHA-256 of `sessionIdContext` (of nothing when unset).
     scope: [u8; 32],
@@ -65,7 +72,11 @@ impl NodeTicketer {
         let keys = Keys::new(raw).ok_or("unusable ticket keys")?;
         let mut scope = [0u8; 32];
         scope.copy_from_slice(digest::digest(&digest::SHA256, session_id_context).as_ref());
-        Ok(NodeTicketer { keys: RwLock::new(keys), lifetime, scope })
+        Ok(NodeTicketer {
+            keys: RwLock::new(KeyRing { current: keys, retired: Vec::new() }),
+            lifetime,
+            scope,
+        })
     }
 
     fn aad(&self, name: &[u8]) -> [u8; 48] {
@@ -76,7 +87,8 @@ impl NodeTicketer {
     }
 
     fn seal(&self, plain: &[u8], issued: u64) -> Option<Vec<u8>> {
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let keys = &ring.current;
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).ok()?;
         let mut out = Vec::with_capacity(16 + NONCE_LEN + 8 + plain.len() + 16);
@@ -94,7 +106,16 @@ impl NodeTicketer {
     }
 
     fn open(&self, cipher: &[u8], now: u64) -> Option<Vec<u8>> {
-        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let ring = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        // A retired key opens only tickets it made: none is older than the lifetime once
+        // that much time has passed since it was retired.
+        let lifetime = u64::from(self.lifetime);
+        std::iter::once(&ring.current)
+            .chain(ring.retired.iter().filter(|(_, retired)| now < retired + lifetime).map(|(k, _)| k))
+            .find_map(|keys| self.open_with(keys, cipher, now))
+    }
+
+    fn open_with(&self, keys: &Keys, cipher: &[u8], now: u64) -> Option<Vec<u8>> {
         if cipher.len() < 16 + NONCE_LEN + 8 + 16 || cipher[..16] != keys.raw[..16] {
             return None;
         }
@@ -110,13 +131,31 @@ impl NodeTicketer {
 
     /// `server.getTicketKeys()`.
     pub fn get(&self) -> [u8; TICKET_KEYS_LEN] {
-        *self.keys.read().unwrap_or_else(|e| e.into_inner()).raw
+        *self.keys.read().unwrap_or_else(|e| e.into_inner()).current.raw
     }
 
     /// `server.setTicketKeys(keys)`: tickets made under the old keys no longer resume.
     pub fn set(&self, raw: [u8; TICKET_KEYS_LEN]) -> Result<(), String> {
         let keys = Keys::new(raw).ok_or("unusable ticket keys")?;
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
+            KeyRing { current: keys, retired: Vec::new() };
+        Ok(())
+    }
+
+    /// Key rotation for a fleet: new tickets are made under `raw`, and tickets made under
+    /// the keys it replaces still open until `sessionTimeout` has passed (every server of
+    /// the fleet can rotate at its own moment without refusing a live ticket).
+    pub fn rotate(&self, raw: [u8; TICKET_KEYS_LEN]) -> Result<(), String> {
+        self.rotate_at(raw, unix_now())
+    }
+
+    fn rotate_at(&self, raw: [u8; TICKET_KEYS_LEN], now: u64) -> Result<(), String> {
+        let keys = Keys::new(raw).ok_or("unusable ticket keys")?;
+        let mut ring = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        let old = std::mem::replace(&mut ring.current, keys);
+        let lifetime = u64::from(self.lifetime);
+        ring.retired.retain(|(_, retired)| now < retired + lifetime);
+        ring.retired.push((old, now));
         Ok(())
     }
 }
@@ -164,6 +203,23 @@ mod tests {
         let mut bad = t.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert!(a.decrypt(&bad).is_none());
+    }
+
+    #[test]
+    fn rotation_keeps_old_tickets_for_their_lifetime() {
+        let a = NodeTicketer::new(Some([1u8; TICKET_KEYS_LEN]), 300, b"").unwrap();
+        let old = a.seal(b"old", 1_000).unwrap();
+        a.rotate_at([2u8; TICKET_KEYS_LEN], 1_100).unwrap();
+        assert_eq!(a.get(), [2u8; TICKET_KEYS_LEN]);
+        assert_eq!(a.open(&old, 1_200).unwrap(), b"old", "a retired key still opens its tickets");
+        let new = a.seal(b"new", 1_200).unwrap();
+        assert_eq!(&new[..16], &[2u8; 16], "new tickets under the new key");
+        assert!(a.open(&old, 1_300).is_none(), "past sessionTimeout");
+        a.rotate_at([3u8; TICKET_KEYS_LEN], 1_500).unwrap();
+        a.rotate_at([4u8; TICKET_KEYS_LEN], 1_900).unwrap();
+        assert!(a.keys.read().unwrap().retired.len() <= 2, "retired keys are dropped after the lifetime");
+        a.set([5u8; TICKET_KEYS_LEN]).unwrap();
+        assert!(a.open(&new, 1_901).is_none(), "setTicketKeys keeps Node's meaning: old tickets end");
     }
 
     #[test]

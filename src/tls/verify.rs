@@ -331,6 +331,8 @@ pub struct NodeServerVerifier {
     crls: Vec<CertificateRevocationListDer<'static>>,
     ca: CaCerts,
     reject: bool,
+    /// What servers stapled, by leaf (the few latest), for `OCSPResponse`.
+    stapled: std::sync::Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
     identity: Option<IdentityCheck>,
 }
 
@@ -363,6 +365,24 @@ impl NodeServerVerifier {
         self
     }
 
+    /// The OCSP response stapled with `leaf` in the latest full handshake that presented it.
+    pub fn stapled_for(&self, leaf: &[u8]) -> Option<Vec<u8>> {
+        let stapled = self.stapled.lock().unwrap_or_else(|e| e.into_inner());
+        stapled.iter().rev().find(|(l, _)| l == leaf).map(|(_, r)| r.clone())
+    }
+
+    fn note_stapled(&self, leaf: &[u8], response: &[u8]) {
+        let mut stapled = self.stapled.lock().unwrap_or_else(|e| e.into_inner());
+        stapled.retain(|(l, _)| l != leaf);
+        if !response.is_empty() {
+            // A verifier is shared only by connections resuming one session: a few suffice.
+            if stapled.len() >= 8 {
+                stapled.remove(0);
+            }
+            stapled.push((leaf.to_vec(), response.to_vec()));
+        }
+    }
+
     /// A verifier over `roots` (and the non-root certificates of `ca`, for path building)
     /// and `crls`, with `provider`'s signature algorithms.
     pub fn new(
@@ -387,6 +407,7 @@ impl NodeServerVerifier {
             crls: crls.to_vec(),
             ca,
             reject,
+            stapled: Default::default(),
             identity: None,
         })
     }
@@ -494,6 +515,7 @@ impl ServerCertVerifier for NodeServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
+        self.note_stapled(end_entity.as_ref(), ocsp_response);
         if !self.reject {
             // Only marks the peer: `check` judges it once the handshake is done (so the
             // program's checkServerIdentity runs once, as in Node).

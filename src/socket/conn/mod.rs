@@ -46,7 +46,7 @@ pub trait ServerHooks<E: SocketEvents>: Send + Sync {
     fn keylog(&self, s: &Socket<E>, line: &[u8]);
     /// `newSession`: the program stores a session rustls saved; finish `req` once stored.
     fn new_session(&self, _id: &[u8], _data: &[u8], req: Arc<crate::request::Request>) {
-        req.finish(crate::request::Answer::Session(None));
+        req.finish(crate::request::Answer::Bytes(None));
     }
 }
 
@@ -398,6 +398,7 @@ impl<E: SocketEvents> Conn<E> {
         self.sock.set_state(State::Secure);
         // A destroy() from another thread may land while the handshake completes: after it
         // returned, no event but `close` may reach the program.
+        self.emit_ocsp_response();
         let held = self.store_new_sessions();
         match &mut self.role {
             _ if self.sock.is_destroyed() => {}
@@ -406,6 +407,21 @@ impl<E: SocketEvents> Conn<E> {
             Role::Server(side) => side.hooks.secure_connection(&self.sock),
         }
         self.take_writes();
+    }
+
+    /// `OCSPResponse` (a client with `requestOCSP`), before `secureConnect` as in Node: what
+    /// the server stapled in this full handshake, or None. A resumed handshake carries no
+    /// certificate and so no response, and emits nothing.
+    fn emit_ocsp_response(&self) {
+        let Role::Client { verifier, request_ocsp: true, .. } = &self.role else { return };
+        if matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed))
+            || self.sock.is_destroyed()
+        {
+            return;
+        }
+        let leaf = self.tls.peer_certificates().and_then(|c| c.first());
+        let response = leaf.and_then(|l| verifier.stapled_for(l.as_ref()));
+        self.sock.events.ocsp_response(&self.sock, response.as_deref());
     }
 
     /// Hands the sessions rustls saved to `getSession()` and the `session` event, after
