@@ -18,6 +18,8 @@ have valgrind || need_apt+=(valgrind)
 have node || need_apt+=(nodejs)
 have go || need_apt+=(golang-go)
 have python3 || need_apt+=(python3 python3-pip)
+# libuv for the pair example that runs TLS inside a libuv loop (examples-c/pair_libuv.c).
+dpkg -s libuv1-dev >/dev/null 2>&1 || need_apt+=(libuv1-dev)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

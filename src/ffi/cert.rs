@@ -3,6 +3,7 @@
 use super::callbacks::ntls_socket;
 use super::{guard, hand_out, non_null, release_arc};
 use crate::error::*;
+use crate::socket::info::HasSecureInfo;
 use crate::tls::x509::PeerCert;
 use std::ffi::{c_char, c_int, CString};
 use std::sync::{Arc, OnceLock};
@@ -23,6 +24,34 @@ unsafe fn cert<'a>(c: *const CertHandle) -> Option<&'a CertHandle> {
     unsafe { c.as_ref() }
 }
 
+/// `getPeerCertificate(detailed)` for a socket or a pair (one implementation for both).
+///
+/// # Safety
+/// `h` is NULL or a live handle; `out` NULL or writable.
+pub(crate) unsafe fn peer_certificate<H: HasSecureInfo>(
+    h: *const H,
+    detailed: c_int,
+    out: *mut *mut CertHandle,
+) -> c_int {
+    non_null!(h, out);
+    // SAFETY: live handle per the caller.
+    let Some(info) = (unsafe { &*h }).info() else { return NTLS_ENOTCONN };
+    let chain = &info.peer_chain;
+    if chain.is_empty() {
+        return NTLS_ENOENT;
+    }
+    let parsed = if detailed != 0 { PeerCert::from_chain(chain) } else { PeerCert::from_der(&chain[0]) };
+    match parsed {
+        Ok(cert) => {
+            let h = Arc::new(CertHandle { cert, detailed: detailed != 0, json: OnceLock::new() });
+            // SAFETY: `out` is non-null and writable per the caller.
+            unsafe { hand_out(out, h) };
+            0
+        }
+        Err(_) => NTLS_EKEY,
+    }
+}
+
 /// `getPeerCertificate(detailed)`: the peer's leaf (with `detailed`, linked to its chain).
 /// `NTLS_ENOENT` when the peer sent none, `NTLS_ENOTCONN` before the handshake.
 #[no_mangle]
@@ -31,25 +60,8 @@ pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
     detailed: c_int,
     out: *mut *mut CertHandle,
 ) -> c_int {
-    guard!(NTLS_EPANIC, {
-        non_null!(s, out);
-        // SAFETY: live handle per the caller.
-        let Some(info) = (unsafe { &*s }).info() else { return NTLS_ENOTCONN };
-        let chain = &info.peer_chain;
-        if chain.is_empty() {
-            return NTLS_ENOENT;
-        }
-        let parsed = if detailed != 0 { PeerCert::from_chain(chain) } else { PeerCert::from_der(&chain[0]) };
-        match parsed {
-            Ok(cert) => {
-                let h = Arc::new(CertHandle { cert, detailed: detailed != 0, json: OnceLock::new() });
-                // SAFETY: `out` is non-null and writable per the caller.
-                unsafe { hand_out(out, h) };
-                0
-            }
-            Err(_) => NTLS_EKEY,
-        }
-    })
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { peer_certificate(s, detailed, out) } })
 }
 
 /// Reads one string of a certificate; NULL for a NULL handle.

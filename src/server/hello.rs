@@ -9,6 +9,8 @@ use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
+use crate::tls::context::SecureContext;
+use crate::tls::server_config::{ContextConfig, ServerTls};
 use mio::net::TcpStream;
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
@@ -76,9 +78,9 @@ impl<E: ServerEvents> HelloPhase<E> {
                 Ok(Some(accepted)) => {
                     let name = accepted.client_hello().server_name().unwrap_or("").to_owned();
                     self.sock.note_requested_name(&name);
-                    // Node calls the SNICallback only for a client that sent a name.
-                    if name.is_empty() || !self.server.events.has_sni_callback() {
-                        let ctx = self.server.tls.sni.lookup(&name);
+                    if let Choice::Context(ctx) =
+                        choose(&self.server.tls, &name, self.server.events.has_sni_callback())
+                    {
                         return self.hand_over(cx, accepted, ctx);
                     }
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
@@ -139,21 +141,14 @@ impl<E: ServerEvents> HelloPhase<E> {
         accepted: Accepted,
         ctx: Option<Arc<crate::tls::context::SecureContext>>,
     ) -> Next {
-        let tls = &self.server.tls;
-        if ctx.as_ref().is_some_and(|c| !c.has_keys()) {
-            // A context without a certificate can sign nothing: OpenSSL answers with a
-            // handshake_failure alert (rustls would send access_denied).
-            if let Some(stream) = self.stream.as_ref() {
-                let _ = NoSigPipe(stream).write_all(&HANDSHAKE_FAILURE_ALERT);
+        let (config, verifier) = match config_for_choice(&self.server.tls, ctx) {
+            Ok(c) => c,
+            Err((err, alert)) => {
+                if let (Some(stream), Some(alert)) = (self.stream.as_ref(), alert) {
+                    let _ = NoSigPipe(stream).write_all(alert);
+                }
+                return self.fail(cx, err);
             }
-            return self.fail(cx, crate::tls::alerts::ssl_error("no suitable signature algorithm"));
-        }
-        let (config, verifier) = match ctx {
-            Some(ctx) => match tls.config_for(&ctx) {
-                Ok(c) => c,
-                Err(e) => return self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message)),
-            },
-            None => (tls.config.clone(), tls.client_verifier.clone()),
         };
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
@@ -203,6 +198,42 @@ impl<E: ServerEvents> HelloPhase<E> {
         Hooks(self.server.clone()).connection_closed_now();
         self.sock.event_loop().handle_closed();
         Next::Remove
+    }
+}
+
+/// Where a ClientHello's server name leads.
+pub(crate) enum Choice {
+    /// Use this context now (addContext's patterns; None: the server's own).
+    Context(Option<Arc<SecureContext>>),
+    /// Ask the program's SNICallback.
+    AskProgram,
+}
+
+/// Chooses by the name a client sent: Node calls the SNICallback only for a client that
+/// sent a name, and the addContext patterns otherwise.
+pub(crate) fn choose(tls: &ServerTls, name: &str, has_sni_callback: bool) -> Choice {
+    if name.is_empty() || !has_sni_callback {
+        return Choice::Context(tls.sni.lookup(name));
+    }
+    Choice::AskProgram
+}
+
+/// The config (and client verifier) for the chosen context. A context without a
+/// certificate can sign nothing: refused with the raw alert OpenSSL sends (rustls would
+/// send access_denied), to be written to the peer first.
+pub(crate) fn config_for_choice(
+    tls: &ServerTls,
+    ctx: Option<Arc<SecureContext>>,
+) -> Result<ContextConfig, (NtlsError, Option<&'static [u8]>)> {
+    match ctx {
+        Some(ctx) if !ctx.has_keys() => Err((
+            crate::tls::alerts::ssl_error("no suitable signature algorithm"),
+            Some(&HANDSHAKE_FAILURE_ALERT[..]),
+        )),
+        Some(ctx) => tls
+            .config_for(&ctx)
+            .map_err(|e| (NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message), None)),
+        None => Ok((tls.config.clone(), tls.client_verifier.clone())),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `tls.Server`: listen, accept, hand out secure sockets, close when all are gone.
 
 pub mod events;
-mod hello;
+pub(crate) mod hello;
 mod listener;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};

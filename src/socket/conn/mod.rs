@@ -16,7 +16,7 @@ use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
-use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
+use crate::tls::verify::{NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
 use mio::net::TcpStream;
 use mio::Interest;
@@ -266,29 +266,13 @@ impl<E: SocketEvents> Conn<E> {
     /// The handshake finished: judge the peer, record the facts, emit the secure event.
     fn on_secure(&mut self) {
         self.phase = Phase::Secure;
-        let chain = self.tls.peer_certificates().unwrap_or(&[]);
-        // The verdict, the name, and the chain getPeerCertificate(true) links up to its anchor.
-        type Facts = (
-            Option<Result<(), NodeCertError>>,
-            Option<String>,
-            Vec<rustls::pki_types::CertificateDer<'static>>,
-        );
-        let (verdict, servername, shown): Facts = match (&self.role, &self.tls) {
-            (Role::Client { verifier, server_name, sni, .. }, _) => {
-                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name) };
-                (Some(v), sni.clone(), verifier.chain_for_display(chain))
+        let judge = match &self.role {
+            Role::Client { verifier, server_name, sni, .. } => {
+                info::Judge::Client { verifier, server_name, sni: sni.as_deref() }
             }
-            (Role::Server(side), rustls::Connection::Server(s)) => {
-                let v = side.client_verifier.as_ref().map(|cv| cv.check(chain));
-                let shown = side
-                    .client_verifier
-                    .as_ref()
-                    .map_or_else(|| chain.to_vec(), |cv| cv.chain_for_display(chain));
-                (v, s.server_name().map(str::to_owned), shown)
-            }
-            (Role::Server(_), _) => (None, None, chain.to_vec()),
+            Role::Server(side) => info::Judge::Server { client_verifier: side.client_verifier.as_deref() },
         };
-        let info = info::from_connection(&self.tls, servername.as_deref(), verdict, shown);
+        let info = info::judge(&self.tls, judge);
         let _ = self.sock.info.set(info);
         self.sock.set_state(State::Secure);
         // A destroy() from another thread may land while the handshake completes: after it

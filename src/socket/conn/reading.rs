@@ -7,7 +7,7 @@ use super::states::{Inbound, Phase};
 use super::{Conn, Role};
 use crate::error::NtlsError;
 use crate::socket::SocketEvents;
-use crate::tls::alerts::tls_error;
+use crate::tls::alerts::connection_error;
 use mio::net::TcpStream;
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read};
@@ -114,17 +114,17 @@ impl<E: SocketEvents> Conn<E> {
     /// Processes records; notices the end of the handshake.
     fn process(&mut self) -> Result<(), NtlsError> {
         if let Err(e) = self.tls.process_new_packets() {
-            if let (true, Some((code, words))) =
-                (self.phase != Phase::Secure, plaintext_protocol(&self.first_bytes))
-            {
-                return Err(NtlsError::new(crate::error::NTLS_ETLS, code, words));
-            }
-            let chain = self.tls.peer_certificates().map(<[_]>::to_vec).unwrap_or_default();
             let host = match &self.role {
                 Role::Client { server_name, .. } => server_name.to_str().into_owned(),
                 Role::Server(_) => String::new(),
             };
-            return Err(tls_error(&e, &chain, &host));
+            return Err(connection_error(
+                &e,
+                &self.tls,
+                self.phase != Phase::Secure,
+                &self.first_bytes,
+                &host,
+            ));
         }
         if self.phase != Phase::Secure && !self.tls.is_handshaking() {
             self.on_secure();
@@ -177,14 +177,5 @@ impl<E: SocketEvents> Conn<E> {
             self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).ended = true;
             self.take_writes();
         }
-    }
-}
-
-/// OpenSSL's diagnosis of plain HTTP sent to a TLS port, which Node reports as is.
-fn plaintext_protocol(first: &[u8; 4]) -> Option<(&'static str, &'static str)> {
-    match first {
-        b"GET " | b"POST" | b"HEAD" | b"PUT " => Some(("ERR_SSL_HTTP_REQUEST", "SSL routines::http request")),
-        b"CONN" => Some(("ERR_SSL_HTTPS_PROXY_REQUEST", "SSL routines::https proxy request")),
-        _ => None,
     }
 }
