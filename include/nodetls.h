@@ -422,9 +422,31 @@ typedef struct ntls_pair ntls_pair;
 #define NTLS_OPT_REUSE_PORT 34
 
 /**
+ * `session`: a session from `ntls_socket_get_session` or the `session` event to resume
+ * (`ntls_options_set_session`).
+ */
+#define NTLS_OPT_SESSION 40
+
+/**
+ * `requestOCSP`: a client asks for the server's stapled OCSP response (bool).
+ */
+#define NTLS_OPT_REQUEST_OCSP 41
+
+/**
+ * `ocspResponse`: a DER OCSP response a server staples for its certificate, one per `cert`
+ * in order (bytes, several).
+ */
+#define NTLS_OPT_OCSP_RESPONSE 42
+
+/**
  * `ntls_cert`: a certificate object; its strings live as long as the handle.
  */
 typedef struct ntls_cert ntls_cert;
+
+/**
+ * `ntls_session`: one resumable session, valid in this process.
+ */
+typedef struct ntls_session ntls_session;
 
 /**
  * State shared between the loop thread and every thread that calls into it (`ntls_loop`).
@@ -519,6 +541,12 @@ typedef void (*ntls_server_sni_cb)(ntls_server *srv,
  * `listen`'s callback: `(server, status, data)`.
  */
 typedef void (*ntls_server_status_cb)(ntls_server *srv, int status, void *data);
+
+/**
+ * `session` (client): `(socket, session, data)`; the session is borrowed for the call
+ * (take `ntls_session_ref` to keep it for a later connect's `ntls_options_set_session`).
+ */
+typedef void (*ntls_socket_session_cb)(ntls_socket *s, ntls_session *session, void *data);
 
 /**
  * `secureConnect`, `end`, `drain`, `timeout`: `(socket, data)`.
@@ -1151,6 +1179,55 @@ void ntls_server_ref(ntls_server *srv);
 void ntls_server_unref(ntls_server *srv);
 
 /**
+ * `session` (client): each session the server gives after the handshake (every TLS 1.3
+ * ticket; the TLS 1.2 session of a full handshake), after `secureConnect` as in Node.
+ */
+int ntls_socket_on_session(ntls_socket *s, ntls_socket_session_cb cb);
+
+/**
+ * `getSession()`: the connection's newest session as a new reference the caller releases
+ * with `ntls_session_unref`. `NTLS_ENOENT` when the server gave none (yet: TLS 1.3
+ * tickets arrive after `secureConnect`), `NTLS_ENOTCONN` after close.
+ */
+int ntls_socket_get_session(const ntls_socket *s, ntls_session **out);
+
+/**
+ * `getTLSTicket()`: always `NTLS_ENOTSUP`. rustls keeps the ticket bytes of a session
+ * private, so they cannot be shown.
+ */
+int ntls_socket_get_tls_ticket(const ntls_socket *s, uint8_t *buf, size_t len);
+
+/**
+ * The `session` option of `tls.connect`: offer `session` for resumption. The options keep
+ * their own reference. A session is offered only where its handshake judged servers as
+ * the new options do (same `ca`, `crl`, `rejectUnauthorized`, certificate); elsewhere, and
+ * once a TLS 1.3 ticket was offered, the connect makes a full handshake.
+ */
+int ntls_options_set_session(ntls_options *opts, ntls_session *session);
+
+/**
+ * Adds a reference to a session.
+ */
+void ntls_session_ref(ntls_session *session);
+
+/**
+ * Drops a reference to a session (from `ntls_socket_get_session` or `ntls_session_ref`).
+ */
+void ntls_session_unref(ntls_session *session);
+
+/**
+ * `"TLSv1.3"` or `"TLSv1.2"`: the protocol of the handshake that made the session; NULL
+ * for NULL. Static.
+ */
+const char *ntls_session_protocol(const ntls_session *session);
+
+/**
+ * 1 while a connect can still offer the session: always for TLS 1.2; for a TLS 1.3 ticket
+ * until one connect offered it (a ticket is single-use). 0 for NULL.
+ */
+int ntls_session_is_resumable(const ntls_session *session);
+
+/**
  * Makes an unstarted socket on `loop` (NULL: the default loop). Set callbacks, then
  * `ntls_socket_connect` or `ntls_socket_wrap_fd`.
  */
@@ -1295,7 +1372,8 @@ int ntls_socket_get_cipher(const ntls_socket *s,
 int ntls_socket_get_ephemeral_key_info(const ntls_socket *s, const char **name, int *size);
 
 /**
- * `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
+ * `alpnProtocol`: the agreed protocol; NULL when none was agreed (Node's `false`) and before
+ * the handshake finished (Node's `null`: `ntls_socket_get_cipher` failing tells which).
  */
 const char *ntls_socket_alpn_protocol(const ntls_socket *s);
 

@@ -493,6 +493,7 @@ struct sock {
     sock_fn on_secure, on_data, on_close, on_end, on_timeout;
     int quiet_end; /* no "end" line (the Node flow has no end listener) */
     int ended;        /* the flow called end() */
+    int closed;       /* close was emitted */
     void *user;
     ntls_socket *s;
     ntls_server *srv; /* the server to close when this client closes (basic) */
@@ -537,10 +538,14 @@ static void getters(sock *k, const char *key) {
             if (ntls_socket_get_cipher(s, &n, &st, &v) == 0)
                 T(side, "getCipher %s %s %s", n ? n : "undefined", st ? st : "undefined", v ? v : "undefined");
             else
-                T(side, "getCipher null");
+                /* No cipher: Node's undefined before the handshake, null once closed. */
+                T(side, "getCipher %s", k->closed ? "null" : "undefined");
         } else if (strcmp(g, "alpn") == 0) {
+            /* NULL is Node's false once a cipher is agreed, its null before (the header). */
             const char *a = ntls_socket_alpn_protocol(s);
-            T(side, "alpnProtocol %s", a ? a : "false");
+            const char *n = NULL, *st = NULL, *v = NULL;
+            int secure = ntls_socket_get_cipher(s, &n, &st, &v) == 0;
+            T(side, "alpnProtocol %s", a ? a : secure ? "false" : "null");
         } else if (strcmp(g, "servername") == 0) {
             const char *n = ntls_socket_servername(s);
             T(side, "servername %s", n ? n : "false");
@@ -669,6 +674,7 @@ static void on_close_cb(ntls_socket *s, int had_error, void *data) {
     (void)s;
     flush_data(k);
     T(k->side, "close had_error=%s", B(had_error));
+    k->closed = 1;
     if (k->close_trace) getters(k, k->close_trace);
     if (k->on_close) k->on_close(k);
     if (k->srv) ntls_server_close(k->srv, NULL);

@@ -5,6 +5,7 @@ use crate::error::NtlsError;
 use crate::request::Request;
 use crate::server::{Server, ServerEvents};
 use crate::socket::{Socket, SocketEvents};
+use crate::tls::sessions::client::ClientSession;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -27,6 +28,15 @@ pub type ntls_socket_error_cb =
     Option<unsafe extern "C" fn(s: *mut ntls_socket, err: *const NtlsError, data: *mut c_void)>;
 /// A write's completion: `(socket, status, arg)`.
 pub type ntls_write_cb = Option<unsafe extern "C" fn(s: *mut ntls_socket, status: c_int, arg: *mut c_void)>;
+
+/// `session` (client): `(socket, session, data)`; the session is borrowed for the call
+/// (take `ntls_session_ref` to keep it for a later connect's `ntls_options_set_session`).
+pub type ntls_socket_session_cb =
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, session: *mut ClientSession, data: *mut c_void)>;
+/// `OCSPResponse` (client with `requestOCSP`): `(socket, der, length, data)`, the DER OCSP
+/// response the server stapled, borrowed for the call; NULL and 0 when it stapled none.
+pub type ntls_socket_ocsp_cb =
+    Option<unsafe extern "C" fn(s: *mut ntls_socket, der: *const u8, len: usize, data: *mut c_void)>;
 
 /// `listening`, `close`: `(server, data)`.
 pub type ntls_server_cb = Option<unsafe extern "C" fn(srv: *mut ntls_server, data: *mut c_void)>;
@@ -164,6 +174,8 @@ pub struct SocketCallbacks {
     pub error: ntls_socket_error_cb,
     pub drain: ntls_socket_cb,
     pub timeout: ntls_socket_cb,
+    pub session: ntls_socket_session_cb,
+    pub ocsp_response: ntls_socket_ocsp_cb,
     pub user: UserData,
 }
 
@@ -251,6 +263,23 @@ impl SocketEvents for CSocketEvents {
         // SAFETY: as in secure_connect.
         if let Some(f) = t.timeout {
             unsafe { f(sp(s), t.user.0) }
+        }
+    }
+
+    fn session(&self, s: &ntls_socket, session: &Arc<ClientSession>) {
+        let t = self.get();
+        // SAFETY: the session is kept alive by `session` for the call, as documented.
+        if let Some(f) = t.session {
+            unsafe { f(sp(s), Arc::as_ptr(session).cast_mut(), t.user.0) }
+        }
+    }
+
+    fn ocsp_response(&self, s: &ntls_socket, response: Option<&[u8]>) {
+        let t = self.get();
+        let (p, len) = response.map_or((std::ptr::null(), 0), |r| (r.as_ptr(), r.len()));
+        // SAFETY: the bytes are valid for the duration of the call, as documented.
+        if let Some(f) = t.ocsp_response {
+            unsafe { f(sp(s), p, len, t.user.0) }
         }
     }
 }

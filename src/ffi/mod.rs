@@ -18,6 +18,7 @@ pub mod pair;
 pub mod request;
 pub mod secure_info;
 pub mod server;
+pub mod session;
 pub mod socket;
 pub mod version;
 

@@ -23,7 +23,10 @@ impl OptionsHandle {
 ///
 /// # Safety
 /// `opts` is NULL or a live options handle.
-unsafe fn update(opts: *mut OptionsHandle, f: impl FnOnce(&mut Options) -> Result<(), OptionError>) -> c_int {
+pub(crate) unsafe fn update(
+    opts: *mut OptionsHandle,
+    f: impl FnOnce(&mut Options) -> Result<(), OptionError>,
+) -> c_int {
     // SAFETY: live handle per the caller.
     let Some(h) = (unsafe { opts.as_ref() }) else {
         return NTLS_EINVAL;

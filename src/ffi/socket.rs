@@ -250,7 +250,8 @@ pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
     guard!(NTLS_EPANIC, { unsafe { secure_info::ephemeral_key_info(s, name, size) } })
 }
 
-/// `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
+/// `alpnProtocol`: the agreed protocol; NULL when none was agreed (Node's `false`) and before
+/// the handshake finished (Node's `null`: `ntls_socket_get_cipher` failing tells which).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const ntls_socket) -> *const c_char {
     // SAFETY: forwarded from the caller.

@@ -72,3 +72,11 @@ pub const NTLS_OPT_TIMEOUT: c_int = 32;
 pub const NTLS_OPT_IS_SERVER: c_int = 33;
 /// `reusePort`: listen with SO_REUSEPORT so several loops (or processes) share a port (bool).
 pub const NTLS_OPT_REUSE_PORT: c_int = 34;
+/// `session`: a session from `ntls_socket_get_session` or the `session` event to resume
+/// (`ntls_options_set_session`).
+pub const NTLS_OPT_SESSION: c_int = 40;
+/// `requestOCSP`: a client asks for the server's stapled OCSP response (bool).
+pub const NTLS_OPT_REQUEST_OCSP: c_int = 41;
+/// `ocspResponse`: a DER OCSP response a server staples for its certificate, one per `cert`
+/// in order (bytes, several).
+pub const NTLS_OPT_OCSP_RESPONSE: c_int = 42;

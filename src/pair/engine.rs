@@ -8,7 +8,7 @@ use crate::error::*;
 use crate::request::{Answer, Request};
 use crate::server::hello::{choose, config_for_choice, Choice};
 use crate::socket::info::{judge, Judge};
-use crate::tls::alerts::{connection_error, tls_error};
+use crate::tls::alerts::{connection_error, openssl_alert, tls_error};
 use crate::tls::context::SecureContext;
 use crate::tls::server_config::ServerTls;
 use crate::tls::verify::{NodeClientVerifier, NodeServerVerifier};
@@ -105,8 +105,10 @@ pub(super) struct Engine {
     pub resumed: bool,
     destroyed: bool,
     closed: bool,
-    /// An error was emitted: `close(true)` follows.
+    /// An error was emitted: `close` follows.
     failed: bool,
+    /// The error was TLS's after the handshake: `end`, then `close(false)`.
+    clean_close: bool,
     /// The SNICallback's question, waiting for its answer.
     waiting: Option<(Accepted, Arc<Request>)>,
     pending_secure: bool,
@@ -149,6 +151,7 @@ impl Engine {
             destroyed: false,
             closed: false,
             failed: false,
+            clean_close: false,
             waiting: None,
             pending_secure: false,
             pending_early_end: false,
@@ -405,7 +408,17 @@ impl Engine {
     /// Reports an error at the next dispatch (unless destroyed), after flushing rustls's
     /// alert so the peer learns why.
     fn fail(&mut self, err: NtlsError) {
-        self.flush_out();
+        // The alert for the peer: OpenSSL's where rustls's differs (as a socket sends it).
+        match &mut self.tls {
+            Tls::Conn(conn) => match openssl_alert(conn, &err) {
+                Some(alert) => {
+                    let _ = conn.write_tls(&mut io::sink());
+                    self.out.extend_from_slice(alert);
+                }
+                None => self.flush_out(),
+            },
+            _ => self.flush_out(),
+        }
         // The connection stays until `close`: cleartext it decrypted before the failure is
         // still delivered ahead of the error, so nothing the peer sent intact is lost.
         if !matches!(self.tls, Tls::Conn(_)) {
@@ -527,10 +540,18 @@ impl Engine {
             }
             self.failed = true;
             self.tls = Tls::Done;
-            return self.pending_error.take().map(Event::Error);
+            let err = self.pending_error.take()?;
+            // As a socket (and Node): after the handshake a TLS error ends the stream, which
+            // then closes cleanly; any other error closes with had_error.
+            self.clean_close = self.secure && matches!(err.status(), NTLS_ETLS | NTLS_ECERT);
+            return Some(Event::Error(err));
         }
         if self.failed {
-            return Some(self.close(true));
+            if self.clean_close && !self.inbound_ended {
+                self.inbound_ended = true;
+                return Some(Event::End);
+            }
+            return Some(self.close(!self.clean_close));
         }
         if std::mem::take(&mut self.pending_secure) {
             return Some(Event::Secure);

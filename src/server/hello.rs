@@ -16,9 +16,6 @@ use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use std::io::Write;
 
-/// A fatal handshake_failure alert record (TLS 1.2 record version, as OpenSSL sends it
-/// before any key is agreed).
-const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;
@@ -228,7 +225,7 @@ pub(crate) fn config_for_choice(
     match ctx {
         Some(ctx) if !ctx.has_keys() => Err((
             crate::tls::alerts::ssl_error("no suitable signature algorithm"),
-            Some(&HANDSHAKE_FAILURE_ALERT[..]),
+            Some(&crate::tls::alerts::HANDSHAKE_FAILURE_ALERT[..]),
         )),
         Some(ctx) => tls
             .config_for(&ctx)

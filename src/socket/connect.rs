@@ -94,6 +94,8 @@ fn dial<E: SocketEvents>(sock: Arc<Socket<E>>, plan: Plan, addrs: Vec<SocketAddr
     };
     let role = Role::Client {
         verifier: plan.tls.verifier,
+        sessions: plan.tls.sessions,
+        request_ocsp: plan.tls.request_ocsp,
         server_name: plan.server_name,
         sni: plan.sni,
         addrs,

@@ -4,6 +4,8 @@
 
 use super::Socket;
 use crate::error::NtlsError;
+use crate::tls::sessions::client::ClientSession;
+use std::sync::Arc;
 
 /// Receives a socket's events on the loop thread, one at a time.
 pub trait SocketEvents: Send + Sync + Sized + 'static {
@@ -25,6 +27,10 @@ pub trait SocketEvents: Send + Sync + Sized + 'static {
     fn drain(&self, s: &Socket<Self>);
     /// `timeout`: idle for the time set with `set_timeout`.
     fn timeout(&self, s: &Socket<Self>);
+    /// `session` (client): a session the server gave, resumable by a later connect.
+    fn session(&self, _s: &Socket<Self>, _session: &Arc<ClientSession>) {}
+    /// `OCSPResponse` (client with `requestOCSP`): the stapled response, None when none came.
+    fn ocsp_response(&self, _s: &Socket<Self>, _response: Option<&[u8]>) {}
 }
 
 /// A finished write's callback: the status is 0 or a negative `NTLS_E*`.

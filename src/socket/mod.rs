@@ -16,6 +16,7 @@ use crate::error::*;
 use crate::last_error::LastError;
 use crate::options::{OptionError, Options};
 use crate::reactor::{Loop, NO_TOKEN};
+use crate::tls::sessions::client::ClientSession;
 use info::{Addresses, SecureInfo};
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -76,6 +77,8 @@ pub struct Socket<E: SocketEvents> {
     addresses: OnceLock<Addresses>,
     /// The name a client asked for, known before the handshake ends (for `tlsClientError`).
     requested_name: OnceLock<std::ffi::CString>,
+    /// The newest session the handshake saved (`getSession()`).
+    session: Mutex<Option<Arc<ClientSession>>>,
     last_error: LastError,
 }
 
@@ -105,6 +108,7 @@ impl<E: SocketEvents> Socket<E> {
             info: OnceLock::new(),
             addresses: OnceLock::new(),
             requested_name: OnceLock::new(),
+            session: Mutex::new(None),
             last_error: LastError::default(),
         })
     }
@@ -378,6 +382,19 @@ impl<E: SocketEvents> Socket<E> {
     /// (`authorized`, `authorizationError`, `alpnProtocol`, `servername`).
     pub fn properties(&self) -> Option<&SecureInfo> {
         self.info.get()
+    }
+
+    /// `getSession()`: the newest session of the connection; None before one was saved
+    /// and after close (Node answers null once the handle is gone).
+    pub fn session(&self) -> Option<Arc<ClientSession>> {
+        if self.state() == State::Closed {
+            return None;
+        }
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_session(&self, session: Arc<ClientSession>) {
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
     }
 
     /// Records a connected stream's addresses (once).

@@ -51,8 +51,15 @@ impl<E: SocketEvents> Socket<E> {
             let ct = client_config::build(o).map_err(fail)?;
             let conn = rustls::ClientConnection::new(ct.config.clone(), server_name.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let role =
-                Role::Client { verifier: ct.verifier, server_name, sni, addrs: Vec::new(), next_addr: 0 };
+            let role = Role::Client {
+                verifier: ct.verifier,
+                sessions: ct.sessions,
+                request_ocsp: ct.request_ocsp,
+                server_name,
+                sni,
+                addrs: Vec::new(),
+                next_addr: 0,
+            };
             (conn.into(), role)
         };
         self.apply_stream_options(o).map_err(fail)?;

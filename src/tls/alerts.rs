@@ -4,6 +4,20 @@ use super::verify::{node_error, NodeCertError};
 use crate::error::{NtlsError, NTLS_ECERT, NTLS_ETLS};
 use rustls::{AlertDescription, Error, PeerIncompatible, PeerMisbehaved};
 
+/// A fatal handshake_failure alert record (TLS 1.2 record version, as OpenSSL sends it
+/// before any key is agreed).
+pub(crate) const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+
+/// The alert OpenSSL sends where rustls's differs and is still unencrypted, so ours can be
+/// sent instead: a TLS 1.2 client that withholds a required certificate gets
+/// handshake_failure (rustls sends TLS 1.3's certificate_required even over TLS 1.2).
+pub(crate) fn openssl_alert(tls: &rustls::Connection, err: &NtlsError) -> Option<&'static [u8]> {
+    let tls12_server = matches!(tls, rustls::Connection::Server(_))
+        && tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2);
+    (tls12_server && err.code() == "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE")
+        .then_some(&HANDSHAKE_FAILURE_ALERT)
+}
+
 /// OpenSSL's reason for an alert a peer sent: its prefix names the protocol that defined it.
 fn alert_reason(a: AlertDescription) -> (&'static str, String) {
     use AlertDescription as A;

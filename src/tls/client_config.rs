@@ -2,10 +2,11 @@
 
 use super::context::SecureContext;
 use super::server_config::alpn_list;
+use super::sessions::client::{ResumeIdentity, SocketSessions};
 use super::verify::NodeServerVerifier;
 use crate::options::keys::*;
 use crate::options::{OptionError, Options};
-use rustls::client::ResolvesClientCert;
+use rustls::client::{ResolvesClientCert, Resumption};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, SignatureScheme};
 use std::sync::Arc;
@@ -17,6 +18,10 @@ pub struct ClientTls {
     pub config: Arc<ClientConfig>,
     /// Chain and host-name checks.
     pub verifier: Arc<NodeServerVerifier>,
+    /// The connection's session store: the `session` option offered, the saved ones.
+    pub sessions: Arc<SocketSessions>,
+    /// `requestOCSP`: emit `OCSPResponse` with what the server stapled.
+    pub request_ocsp: bool,
 }
 
 /// Presents the context's certificate when a server asks for one.
@@ -33,20 +38,42 @@ impl ResolvesClientCert for ContextClientCert {
     }
 }
 
-/// Builds the client side of `tls.connect(options)`.
+/// Builds the client side of `tls.connect(options)`. A `session` whose handshake judged
+/// servers as these options do is offered (rustls resumes only under that handshake's
+/// verifier and resolver, so the connection adopts them); another one is ignored, and the
+/// connection makes a full handshake, as it would with a session the server forgot.
 pub fn build(o: &Options) -> Result<ClientTls, OptionError> {
     let ctx = SecureContext::from_options(o)?;
     let reject = o.bool_or(NTLS_OPT_REJECT_UNAUTHORIZED, true);
-    let verifier =
-        NodeServerVerifier::new(ctx.roots().clone(), ctx.ca().clone(), ctx.crls(), ctx.provider(), reject)
+    let offered = o.session().filter(|s| s.identity().admits(&ctx, reject)).cloned();
+    let identity = match &offered {
+        Some(s) => s.identity().clone(),
+        None => {
+            let verifier = NodeServerVerifier::new(
+                ctx.roots().clone(),
+                ctx.ca().clone(),
+                ctx.crls(),
+                ctx.provider(),
+                reject,
+            )
             .map_err(OptionError::invalid)?;
-    let verifier = Arc::new(verifier);
+            let resolver: Arc<dyn ResolvesClientCert> = Arc::new(ContextClientCert(ctx.clone()));
+            Arc::new(ResumeIdentity { verifier: Arc::new(verifier), resolver, ctx: ctx.clone(), reject })
+        }
+    };
+    let sessions = Arc::new(SocketSessions::new(identity.clone(), offered));
     let mut config = ClientConfig::builder_with_provider(ctx.provider().clone())
         .with_protocol_versions(ctx.versions())
         .map_err(|e| OptionError::invalid(format!("protocol versions: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier.clone())
-        .with_client_cert_resolver(Arc::new(ContextClientCert(ctx)));
+        .with_custom_certificate_verifier(identity.verifier.clone())
+        .with_client_cert_resolver(identity.resolver.clone());
     config.alpn_protocols = alpn_list(o)?;
-    Ok(ClientTls { config: Arc::new(config), verifier })
+    config.resumption = Resumption::store(sessions.clone());
+    Ok(ClientTls {
+        config: Arc::new(config),
+        verifier: identity.verifier.clone(),
+        sessions,
+        request_ocsp: o.bool_or(NTLS_OPT_REQUEST_OCSP, false),
+    })
 }

@@ -94,6 +94,18 @@ impl SecureContext {
     pub fn versions(&self) -> &[&'static SupportedProtocolVersion] {
         &self.versions
     }
+
+    /// Whether `other` trusts the same servers and presents the same certificates: the
+    /// same anchors, `ca`, CRLs and chains (a resumed session adopts the verdict of the
+    /// handshake that made it, so it may only move between contexts that would agree).
+    pub fn same_trust(&self, other: &SecureContext) -> bool {
+        let chains = |c: &SecureContext| c.keys.iter().map(|k| k.cert.clone()).collect::<Vec<_>>();
+        self.roots.roots == other.roots.roots
+            && self.ca.roots == other.ca.roots
+            && self.ca.intermediates == other.ca.intermediates
+            && self.crls == other.crls
+            && chains(self) == chains(other)
+    }
 }
 
 /// The crypto provider narrowed to `ciphers` (Node's default list when unset) and `ecdhCurve`.

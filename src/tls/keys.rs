@@ -9,7 +9,7 @@ mod legacy_pem;
 mod pfx;
 mod private_key;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use crl::parse_crls;
 pub use pfx::{parse_pfx, Pfx};

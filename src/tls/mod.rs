@@ -3,11 +3,13 @@
 pub mod alerts;
 pub mod ciphers;
 pub mod client_config;
+pub mod client_hello;
 pub mod context;
 pub mod curves;
 pub mod dhparam;
 pub mod keys;
 pub mod server_config;
+pub mod sessions;
 pub mod sni;
 pub mod tickets;
 pub mod verify;

@@ -14,8 +14,9 @@ use super::events::WriteDone;
 use super::info;
 use super::no_sigpipe::NoSigPipe;
 use super::{Socket, SocketEvents, State};
-use crate::error::{NtlsError, NTLS_ECONNRESET, NTLS_EWRITE_AFTER_END};
+use crate::error::{NtlsError, NTLS_ECERT, NTLS_ECONNRESET, NTLS_ETLS, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
+use crate::tls::sessions::client::SocketSessions;
 use crate::tls::verify::{NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
 use mio::net::TcpStream;
@@ -23,6 +24,7 @@ use mio::Interest;
 use rustls::pki_types::ServerName;
 use states::{Inbound, Outbound, Phase};
 use std::collections::VecDeque;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -54,6 +56,10 @@ pub enum Role<E: SocketEvents> {
     Client {
         /// Judges `authorized` when `rejectUnauthorized` is false.
         verifier: Arc<NodeServerVerifier>,
+        /// Sessions offered and saved (`session` event, `getSession`).
+        sessions: Arc<SocketSessions>,
+        /// `requestOCSP`.
+        request_ocsp: bool,
         /// The name checked against the certificate.
         server_name: ServerName<'static>,
         /// The SNI sent, if any.
@@ -285,6 +291,24 @@ impl<E: SocketEvents> Conn<E> {
         self.take_writes();
     }
 
+    /// Hands the sessions rustls saved to `getSession()` and the `session` event, after
+    /// `secureConnect` as in Node. A resumed TLS 1.2 handshake saves its session again;
+    /// Node (OpenSSL) emits nothing for it, so neither do we.
+    fn emit_sessions(&mut self) {
+        let Role::Client { sessions, .. } = &self.role else { return };
+        if self.phase != Phase::Secure {
+            return;
+        }
+        let resumed = matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+        for session in sessions.take_arrived() {
+            self.sock.set_session(session.clone());
+            let again = resumed && session.protocol() == c"TLSv1.2";
+            if !again && !self.sock.is_destroyed() {
+                self.sock.events.session(&self.sock, &session);
+            }
+        }
+    }
+
     /// Reports an error (to the socket, or to the server before the handshake finished).
     /// After `destroy()` nothing is reported: the program asked for the close, and a
     /// failure it caused (a reset connect, a cut handshake) is no news to it.
@@ -293,8 +317,16 @@ impl<E: SocketEvents> Conn<E> {
             return self.close(cx, false);
         }
         if let Some(stream) = self.stream.as_mut() {
-            // Best effort: let the peer see rustls's alert.
-            let _ = self.tls.write_tls(&mut NoSigPipe(stream));
+            // Best effort: let the peer see the alert (OpenSSL's where it differs).
+            match crate::tls::alerts::openssl_alert(&self.tls, &err) {
+                Some(alert) => {
+                    let _ = self.tls.write_tls(&mut io::sink());
+                    let _ = NoSigPipe(stream).write_all(alert);
+                }
+                None => {
+                    let _ = self.tls.write_tls(&mut NoSigPipe(stream));
+                }
+            }
         }
         if let rustls::Connection::Server(s) = &self.tls {
             self.sock.note_requested_name(s.server_name().unwrap_or(""));
@@ -302,6 +334,16 @@ impl<E: SocketEvents> Conn<E> {
         match &self.role {
             Role::Server(side) if self.phase != Phase::Secure => side.hooks.client_error(&err, &self.sock),
             _ => self.sock.events.error(&self.sock, &err),
+        }
+        if self.phase == Phase::Secure && matches!(err.status(), NTLS_ETLS | NTLS_ECERT) {
+            // Node destroys a secure socket only for a transport error: after a TLS error
+            // (a bad record, the peer's alert) OpenSSL's reads return 0, so the stream ends
+            // and closes cleanly (`end`, then `close` with had_error false).
+            if self.inbound != Inbound::Ended && !self.sock.is_destroyed() {
+                self.inbound = Inbound::Ended;
+                self.sock.events.end(&self.sock);
+            }
+            return self.close(cx, false);
         }
         self.close(cx, true)
     }

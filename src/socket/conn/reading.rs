@@ -129,6 +129,7 @@ impl<E: SocketEvents> Conn<E> {
         if self.phase != Phase::Secure && !self.tls.is_handshaking() {
             self.on_secure();
         }
+        self.emit_sessions();
         Ok(())
     }
 

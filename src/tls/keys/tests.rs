@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 pub(super) const PASS: Option<&[u8]> = Some(b"secret");
 
 /// A file of the test certificate set, which is generated on first use.
-pub(super) fn read(name: &str) -> Vec<u8> {
+pub(crate) fn read(name: &str) -> Vec<u8> {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-certs"));

@@ -1,0 +1,4 @@
+//! Resumption: a client's sessions (the `session` event, `getSession()`, the `session`
+//! option) and a server's external store (`newSession` / `resumeSession`).
+
+pub mod client;
