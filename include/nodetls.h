@@ -439,6 +439,12 @@ typedef struct ntls_pair ntls_pair;
 #define NTLS_OPT_OCSP_RESPONSE 42
 
 /**
+ * OpenSSL's `SSL_OP_NO_TICKET` for `secureOptions` (Node's `crypto.constants`): no session
+ * tickets; sessions resume by ID (TLS 1.2) and stateful tickets (TLS 1.3).
+ */
+#define NTLS_SSL_OP_NO_TICKET 16384
+
+/**
  * `ntls_cert`: a certificate object; its strings live as long as the handle.
  */
 typedef struct ntls_cert ntls_cert;
@@ -536,6 +542,33 @@ typedef void (*ntls_server_sni_cb)(ntls_server *srv,
                                    const char *servername,
                                    ntls_request *req,
                                    void *data);
+
+/**
+ * `newSession`: `(server, id, id_len, session, session_len, request, data)`: store the
+ * session's bytes under its ID (both borrowed for the call; the bytes are rustls's own
+ * encoding, the same in every process of the same nodetls), then finish the request with
+ * `ntls_request_session_done(req, NULL, 0)`; `secureConnection` waits for it.
+ * `ntls_request_fail` ends the connection (`ERR_TLS_SESSION_STORE`).
+ */
+typedef void (*ntls_server_new_session_cb)(ntls_server *srv,
+                                           const uint8_t *id,
+                                           size_t id_len,
+                                           const uint8_t *session,
+                                           size_t session_len,
+                                           ntls_request *req,
+                                           void *data);
+
+/**
+ * `resumeSession`: `(server, id, id_len, request, data)`: the client offers the session
+ * stored under `id` (borrowed for the call). Answer with `ntls_request_session_done(req,
+ * bytes, len)`, or with NULL and 0 for none (a full handshake); `ntls_request_fail` ends
+ * the connection (`tlsClientError` with `ERR_TLS_SESSION_STORE`).
+ */
+typedef void (*ntls_server_resume_session_cb)(ntls_server *srv,
+                                              const uint8_t *id,
+                                              size_t id_len,
+                                              ntls_request *req,
+                                              void *data);
 
 /**
  * `listen`'s callback: `(server, status, data)`.
@@ -1062,6 +1095,13 @@ void ntls_pair_unref(ntls_pair *p);
 int ntls_request_sni_done(ntls_request *req, ntls_context *ctx);
 
 /**
+ * Answers `resumeSession` with the stored session's bytes (copied; NULL and 0: none, a
+ * full handshake), or `newSession` (stored; pass NULL and 0). Any thread; a second answer
+ * is `NTLS_EALREADY`.
+ */
+int ntls_request_session_done(ntls_request *req, const uint8_t *session, size_t len);
+
+/**
  * Fails the handshake waiting on the request (`tlsClientError` gets `message`). Any thread.
  */
 int ntls_request_fail(ntls_request *req, const char *message);
@@ -1108,6 +1148,20 @@ int ntls_server_on_error(ntls_server *srv, ntls_server_error_cb cb);
  * handshake goes on; answer with `ntls_request_sni_done` or `ntls_request_fail`.
  */
 int ntls_server_on_sni(ntls_server *srv, ntls_server_sni_cb cb);
+
+/**
+ * `newSession`: a session was made; store it in the program's store (another process's
+ * `resumeSession` may answer with it). Setting this or `resumeSession` replaces the
+ * server's own session cache by the program's store. Set it before `listen`.
+ */
+int ntls_server_on_new_session(ntls_server *srv, ntls_server_new_session_cb cb);
+
+/**
+ * `resumeSession`: a client offers a stored session (a TLS 1.2 session ID; a TLS 1.3
+ * stateful ticket, when `secureOptions` has `SSL_OP_NO_TICKET`); the handshake waits for
+ * `ntls_request_session_done`. Set it before `listen`.
+ */
+int ntls_server_on_resume_session(ntls_server *srv, ntls_server_resume_session_cb cb);
 
 /**
  * Sets the pointer handed to every callback of this server. Unlike other calls it also

@@ -40,5 +40,14 @@ if [ $cb_ok -eq 0 ]; then
   cargo install cbindgen --version 0.29.4 --locked --quiet
 fi
 
+# bindings/go's go.mod says go 1.26.0 (golang.org/x/net v0.62.0, for the HTTP/2 tests,
+# needs it): Go 1.21 or newer fetches that toolchain from the module proxy by itself;
+# Debian's older golang-go cannot.
+go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [ "${go_minor:-0}" -lt 21 ]; then
+  echo "setup: bindings/go needs Go 1.21 or newer (1.26 is used); this is $(go env GOVERSION)" >&2
+  exit 1
+fi
+
 python3 -c "import pytest" 2>/dev/null || python3 -m pip install --quiet pytest
 echo "setup: ready"

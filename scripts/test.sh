@@ -34,8 +34,8 @@ if [ -d bindings/python ]; then
 fi
 
 if [ -d bindings/go ]; then
-  echo "== Go"
-  (cd bindings/go && CGO_CFLAGS="-I$ROOT/include" CGO_LDFLAGS="-L$ROOT/target/release -lnodetls -Wl,-rpath,$ROOT/target/release" go test -count=1 ./...)
+  echo "== Go: through pkg-config from an install prefix; vet, race tests, the README's programs"
+  bash scripts/test-go.sh build/release
 fi
 
 echo "== benchmark: fmt, clippy, unit tests, smoke run of every mode against every server"

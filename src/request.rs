@@ -1,4 +1,5 @@
-//! `ntls_request`: an answer Node takes as a callback (SNICallback), finished exactly once
+//! `ntls_request`: an answer Node takes as a callback (SNICallback, newSession,
+//! resumeSession), finished exactly once
 //! from any thread, inside or long after the event; the handshake waits for it.
 
 use crate::reactor::{Loop, NO_TOKEN};
@@ -13,6 +14,9 @@ pub enum Answer {
     Context(Option<Arc<SecureContext>>),
     /// Fail the handshake with this message.
     Error(String),
+    /// `resumeSession`: the stored session's bytes (None: a full handshake);
+    /// `newSession`: stored (the bytes are ignored).
+    Session(Option<Vec<u8>>),
 }
 
 /// A pending question to the program (`ntls_request`).

@@ -1,5 +1,24 @@
 // Package nodetls is Node.js's tls module for Go, over libnodetls (Rust, rustls) via cgo.
 //
+// # net.Conn and net.Listener
+//
+// Dial, DialContext and Listen give a *Conn (a net.Conn with deadlines, backpressure,
+// CloseWrite and ConnectionState) and a net.Listener, configured by a typed Config, so
+// code written for crypto/tls runs on them: http.Serve(l, handler) serves HTTPS, and
+// x/net/http2's ServeConn serves h2 on a connection where ALPN chose "h2".
+//
+//	l, err := nodetls.Listen("tcp", "localhost:8443", &nodetls.Config{KeyFile: "key.pem", CertFile: "cert.pem"})
+//	log.Fatal(http.Serve(l, handler))
+//
+//	c, err := nodetls.Dial("tcp", "example.com:443", nil)
+//	if errors.Is(err, nodetls.ErrConnRefused) { ... }
+//
+// Errors work with errors.Is and errors.As: sentinels such as ErrConnRefused (which also
+// match syscall.ECONNREFUSED), *CertificateError for a certificate that does not verify,
+// *Error with Node's err.code for every failure.
+//
+// # Node's events
+//
 //	srv, err := nodetls.CreateServer(nodetls.Options{"key": keyPEM, "cert": certPEM})
 //	srv.OnSecureConnection(func(s *nodetls.Socket) {
 //		s.OnData(func(b []byte) { s.Write(b) })

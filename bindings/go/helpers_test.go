@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -70,7 +72,20 @@ type goPeer struct {
 
 func startGoServer(t *testing.T, cert string, configure func(*tls.Config)) *goPeer {
 	t.Helper()
-	kp, err := tls.LoadX509KeyPair(filepath.Join(certDir, cert+"-cert.pem"), filepath.Join(certDir, cert+"-key.pem"))
+	p := &goPeer{states: make(chan tls.ConnectionState, 8), errs: make(chan error, 8)}
+	_, port, _ := net.SplitHostPort(serveGoTLS(t, cert, configure, p.echo))
+	p.port, _ = strconv.Atoi(port)
+	return p
+}
+
+// serveGoTLS runs handler for each connection a crypto/tls server on 127.0.0.1 accepts.
+func serveGoTLS(t *testing.T, cert string, configure func(*tls.Config), handler func(*tls.Conn)) string {
+	t.Helper()
+	chain := filepath.Join(certDir, cert+"-chain.pem") // leaf and intermediates, where there are any
+	if _, err := os.Stat(chain); err != nil {
+		chain = filepath.Join(certDir, cert+"-cert.pem")
+	}
+	kp, err := tls.LoadX509KeyPair(chain, filepath.Join(certDir, cert+"-key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,23 +97,27 @@ func startGoServer(t *testing.T, cert string, configure func(*tls.Config)) *goPe
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	p := &goPeer{port: ln.Addr().(*net.TCPAddr).Port, states: make(chan tls.ConnectionState, 8), errs: make(chan error, 8)}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go p.echo(c.(*tls.Conn))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(waitLimit))
+				handler(c.(*tls.Conn))
+			}()
 		}
 	}()
-	return p
+	return ln.Addr().String()
 }
 
 func (p *goPeer) echo(c *tls.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(waitLimit))
 	if err := c.Handshake(); err != nil {
 		p.errs <- err
 		return

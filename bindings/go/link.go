@@ -1,10 +1,12 @@
 package nodetls
 
-// The library and header are found through CGO_LDFLAGS / CGO_CFLAGS (see README.md), so
-// the package builds against an installed libnodetls or the repository's own build alike.
+// The header and library come from pkg-config's nodetls.pc, which `cmake --install`
+// writes: once nodetls is installed, `go build` needs no flags. For an install prefix
+// pkg-config does not search, set PKG_CONFIG_PATH=PREFIX/lib/pkgconfig (and, to run,
+// LD_LIBRARY_PATH=PREFIX/lib unless the loader already knows that directory).
 
 /*
-#cgo LDFLAGS: -lnodetls
+#cgo pkg-config: nodetls
 #include "nodetls.h"
 */
 import "C"

@@ -36,6 +36,11 @@ func CreateServer(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return createServer(o)
+}
+
+// createServer makes a server from options, which it releases.
+func createServer(o *C.ntls_options) (*Server, error) {
 	defer C.ntls_options_unref(o)
 	var p *C.ntls_server
 	if st := int(C.ntls_server_new(nil, o, &p)); st < 0 {

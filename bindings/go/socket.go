@@ -72,6 +72,11 @@ func (s *Socket) Connect(opts Options) error {
 	if err != nil {
 		return err
 	}
+	return s.connect(o)
+}
+
+// connect starts the socket with options, which it releases.
+func (s *Socket) connect(o *C.ntls_options) error {
 	defer C.ntls_options_unref(o)
 	return s.call(func(p *C.ntls_socket) C.int { return C.ntls_socket_connect(p, o) })
 }

@@ -65,6 +65,35 @@ pub type ntls_server_sni_cb = Option<
         data: *mut c_void,
     ),
 >;
+/// `newSession`: `(server, id, id_len, session, session_len, request, data)`: store the
+/// session's bytes under its ID (both borrowed for the call; the bytes are rustls's own
+/// encoding, the same in every process of the same nodetls), then finish the request with
+/// `ntls_request_session_done(req, NULL, 0)`; `secureConnection` waits for it.
+/// `ntls_request_fail` ends the connection (`ERR_TLS_SESSION_STORE`).
+pub type ntls_server_new_session_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        id: *const u8,
+        id_len: usize,
+        session: *const u8,
+        session_len: usize,
+        req: *mut Request,
+        data: *mut c_void,
+    ),
+>;
+/// `resumeSession`: `(server, id, id_len, request, data)`: the client offers the session
+/// stored under `id` (borrowed for the call). Answer with `ntls_request_session_done(req,
+/// bytes, len)`, or with NULL and 0 for none (a full handshake); `ntls_request_fail` ends
+/// the connection (`tlsClientError` with `ERR_TLS_SESSION_STORE`).
+pub type ntls_server_resume_session_cb = Option<
+    unsafe extern "C" fn(
+        srv: *mut ntls_server,
+        id: *const u8,
+        id_len: usize,
+        req: *mut Request,
+        data: *mut c_void,
+    ),
+>;
 /// `error`: `(server, error, data)`.
 pub type ntls_server_error_cb =
     Option<unsafe extern "C" fn(srv: *mut ntls_server, err: *const NtlsError, data: *mut c_void)>;
@@ -294,6 +323,8 @@ pub struct ServerCallbacks {
     pub close: ntls_server_cb,
     pub error: ntls_server_error_cb,
     pub sni: ntls_server_sni_cb,
+    pub new_session: ntls_server_new_session_cb,
+    pub resume_session: ntls_server_resume_session_cb,
     pub user: UserData,
 }
 
@@ -380,6 +411,40 @@ impl ServerEvents for CServerEvents {
             }
             None => {
                 req.finish(crate::request::Answer::Context(None));
+            }
+        }
+    }
+
+    fn has_session_store(&self) -> bool {
+        let t = self.get();
+        t.new_session.is_some() || t.resume_session.is_some()
+    }
+
+    fn new_session(&self, srv: &ntls_server, id: &[u8], session: &[u8], req: Arc<Request>) {
+        let t = self.get();
+        match t.new_session {
+            Some(f) => {
+                let req = super::request::hand_to_program(req);
+                // SAFETY: the program's callback; the bytes outlive the call, and it owns
+                // `req` until it finishes it.
+                unsafe { f(srvp(srv), id.as_ptr(), id.len(), session.as_ptr(), session.len(), req, t.user.0) }
+            }
+            None => {
+                req.finish(crate::request::Answer::Session(None));
+            }
+        }
+    }
+
+    fn resume_session(&self, srv: &ntls_server, id: &[u8], req: Arc<Request>) {
+        let t = self.get();
+        match t.resume_session {
+            Some(f) => {
+                let req = super::request::hand_to_program(req);
+                // SAFETY: as in new_session.
+                unsafe { f(srvp(srv), id.as_ptr(), id.len(), req, t.user.0) }
+            }
+            None => {
+                req.finish(crate::request::Answer::Session(None));
             }
         }
     }

@@ -1,4 +1,5 @@
-//! `ntls_request_*`: finishing an answer Node takes as a callback (SNICallback).
+//! `ntls_request_*`: finishing an answer Node takes as a callback (SNICallback,
+//! newSession, resumeSession).
 
 use super::{c_str, guard, non_null};
 use crate::error::*;
@@ -44,6 +45,23 @@ pub unsafe extern "C" fn ntls_request_sni_done(req: *mut Request, ctx: *mut Secu
         // SAFETY: live context per the caller.
         let ctx = unsafe { super::borrow_arc(ctx.cast_const()) };
         finish(req, Answer::Context(ctx))
+    })
+}
+
+/// Answers `resumeSession` with the stored session's bytes (copied; NULL and 0: none, a
+/// full handshake), or `newSession` (stored; pass NULL and 0). Any thread; a second answer
+/// is `NTLS_EALREADY`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_request_session_done(
+    req: *mut Request,
+    session: *const u8,
+    len: usize,
+) -> c_int {
+    guard!(NTLS_EPANIC, {
+        non_null!(req);
+        // SAFETY: `len` readable bytes per the caller.
+        let Some(bytes) = (unsafe { super::c_bytes(session, len) }) else { return NTLS_EINVAL };
+        finish(req, Answer::Session((!bytes.is_empty()).then(|| bytes.to_vec())))
     })
 }
 

@@ -98,6 +98,30 @@ pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut ntls_server, cb: ntls_serv
     guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.sni = cb) } })
 }
 
+/// `newSession`: a session was made; store it in the program's store (another process's
+/// `resumeSession` may answer with it). Setting this or `resumeSession` replaces the
+/// server's own session cache by the program's store. Set it before `listen`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_new_session(
+    srv: *mut ntls_server,
+    cb: ntls_server_new_session_cb,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.new_session = cb) } })
+}
+
+/// `resumeSession`: a client offers a stored session (a TLS 1.2 session ID; a TLS 1.3
+/// stateful ticket, when `secureOptions` has `SSL_OP_NO_TICKET`); the handshake waits for
+/// `ntls_request_session_done`. Set it before `listen`.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_server_on_resume_session(
+    srv: *mut ntls_server,
+    cb: ntls_server_resume_session_cb,
+) -> c_int {
+    // SAFETY: forwarded from the caller.
+    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.resume_session = cb) } })
+}
+
 /// Sets the pointer handed to every callback of this server. Unlike other calls it also
 /// works after `close` (to clear a pointer before freeing what it points to).
 #[no_mangle]

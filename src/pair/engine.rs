@@ -320,6 +320,12 @@ impl Engine {
         match answer {
             Answer::Context(ctx) => self.hand_over(accepted, ctx, facts),
             Answer::Error(message) => self.fail(NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", message)),
+            // A session store's answer to the SNICallback's question: not a context.
+            Answer::Session(_) => self.fail(NtlsError::new(
+                NTLS_ETLS,
+                "ERR_TLS_SNI_CALLBACK",
+                "SNICallback answered with a session",
+            )),
         }
     }
 

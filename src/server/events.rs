@@ -31,6 +31,19 @@ pub trait ServerEvents: Send + Sync + Sized + 'static {
     fn sni_callback(&self, _srv: &Server<Self>, req: Arc<Request>) {
         req.finish(crate::request::Answer::Context(None));
     }
+    /// Whether `newSession` or `resumeSession` is set: sessions then live in the program's
+    /// store (as in Node, where either listener replaces OpenSSL's internal cache).
+    fn has_session_store(&self) -> bool {
+        false
+    }
+    /// `newSession(id, data, cb)`: the request must be finished exactly once.
+    fn new_session(&self, _srv: &Server<Self>, _id: &[u8], _data: &[u8], req: Arc<Request>) {
+        req.finish(crate::request::Answer::Session(None));
+    }
+    /// `resumeSession(id, cb)`: the request must be finished exactly once.
+    fn resume_session(&self, _srv: &Server<Self>, _id: &[u8], req: Arc<Request>) {
+        req.finish(crate::request::Answer::Session(None));
+    }
     /// The event sink for an accepted connection's socket.
     fn new_socket_events(&self) -> Self::Socket;
 }

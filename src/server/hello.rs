@@ -1,7 +1,12 @@
-//! A connection whose server has several contexts (`addContext`, or an SNICallback): read
-//! the ClientHello with rustls's `Acceptor`, choose the context by the server name (asking
-//! the program when it set an SNICallback), then hand over to the normal path with that
-//! context's whole config — its certificate, trust store and CRLs.
+//! A connection whose server must see the ClientHello before rustls does: several contexts
+//! (`addContext`, or an SNICallback), or an external session store (`resumeSession`). The
+//! hello is read with rustls's `Acceptor` (and, for the store, kept raw, since `Accepted`
+//! shows neither session ID nor PSK identities: `tls::client_hello` reads them); then the
+//! program is asked, one question at a time, each an `ntls_request` the handshake waits on:
+//! the context by server name (SNICallback, else `addContext`'s patterns), then the stored
+//! session (`resumeSession`). The connection is then handed to the normal path with that
+//! context's whole config — its certificate, trust store and CRLs — and, for the store, a
+//! per-connection config whose session storage holds the program's answer.
 
 use super::{Hooks, Server, ServerEvents};
 use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
@@ -9,16 +14,30 @@ use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
 use crate::socket::{start_connected, Role, ServerSide, Socket};
+use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
 use crate::tls::server_config::{ContextConfig, ServerTls};
+use crate::tls::sessions::server_store::{ConnSessionStore, StoredSession};
 use mio::net::TcpStream;
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
-use std::io::Write;
-
-use std::io;
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The most raw hello bytes kept for `tls::client_hello` (a hello is at most 64 KiB).
+const MAX_RAW_HELLO: usize = 0x10000 + 5 * 8;
+
+/// The questions asked about a hello, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Which context serves it.
+    Context,
+    /// Which stored session it resumes.
+    Session,
+    /// Nothing left to ask.
+    Done,
+}
 
 /// The ClientHello phase of one connection.
 pub struct HelloPhase<E: ServerEvents> {
@@ -26,7 +45,15 @@ pub struct HelloPhase<E: ServerEvents> {
     sock: Arc<Socket<E::Socket>>,
     stream: Option<TcpStream>,
     acceptor: Acceptor,
-    pending: Option<(Accepted, Arc<Request>)>,
+    /// The bytes read so far, while the store needs the fields `Accepted` lacks.
+    raw: Option<Vec<u8>>,
+    accepted: Option<Accepted>,
+    hello: Option<ClientHello>,
+    stage: Stage,
+    waiting: Option<Arc<Request>>,
+    ctx: Option<Arc<SecureContext>>,
+    /// The session ID or PSK identity asked about, and `resumeSession`'s answer.
+    resumed: Option<StoredSession>,
     deadline: Instant,
 }
 
@@ -40,28 +67,29 @@ impl<E: ServerEvents> HelloPhase<E> {
     ) {
         let token = cx.reserve();
         let deadline = Instant::now() + server.handshake_timeout;
-        if let Err(e) = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE) {
-            cx.release(token);
-            let mut me = HelloPhase {
-                server,
-                sock,
-                stream: None,
-                acceptor: Acceptor::default(),
-                pending: None,
-                deadline,
-            };
-            me.fail(cx, NtlsError::from_io(&e, "accept", ""));
-            return;
-        }
-        cx.set_timer(token, deadline);
-        let me = HelloPhase {
+        let raw = server.events.has_session_store().then(Vec::new);
+        let registered = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE);
+        let mut me = HelloPhase {
             server,
             sock,
             stream: Some(stream),
             acceptor: Acceptor::default(),
-            pending: None,
+            raw,
+            accepted: None,
+            hello: None,
+            stage: Stage::Context,
+            waiting: None,
+            ctx: None,
+            resumed: None,
             deadline,
         };
+        if let Err(e) = registered {
+            cx.release(token);
+            me.stream = None;
+            me.fail(cx, NtlsError::from_io(&e, "accept", ""));
+            return;
+        }
+        cx.set_timer(token, deadline);
         cx.install(token, Box::new(me));
     }
 
@@ -70,52 +98,123 @@ impl<E: ServerEvents> HelloPhase<E> {
             let err = NtlsError::new(NTLS_ETIMEDOUT, "ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout");
             return self.fail(cx, err);
         }
-        if self.pending.is_none() {
+        if self.accepted.is_none() {
             match self.read_hello() {
                 Ok(Some(accepted)) => {
                     let name = accepted.client_hello().server_name().unwrap_or("").to_owned();
                     self.sock.note_requested_name(&name);
-                    if let Choice::Context(ctx) =
-                        choose(&self.server.tls, &name, self.server.events.has_sni_callback())
-                    {
-                        return self.hand_over(cx, accepted, ctx);
-                    }
-                    let req = Request::new(self.sock.event_loop().clone(), token, &name);
-                    self.pending = Some((accepted, req.clone()));
-                    self.server.events.sni_callback(&self.server, req);
+                    self.hello = self.raw.take().and_then(|raw| client_hello::parse(&raw).ok());
+                    self.accepted = Some(accepted);
                 }
                 Ok(None) => return Next::Keep,
                 Err(err) => return self.fail(cx, err),
             }
         }
-        let answer = match &self.pending {
-            Some((_, req)) => req.take_answer(),
-            None => None,
-        };
-        match (answer, self.pending.take()) {
-            (Some(Answer::Error(message)), _) => {
-                self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", message))
+        loop {
+            let answer = match &self.waiting {
+                Some(req) => match req.take_answer() {
+                    Some(a) => a,
+                    None => return Next::Keep,
+                },
+                None => match self.ask(token) {
+                    Some(req) => {
+                        self.waiting = Some(req);
+                        return Next::Keep;
+                    }
+                    None if self.stage == Stage::Done => return self.hand_over(cx),
+                    None => continue,
+                },
+            };
+            self.waiting = None;
+            let code = match self.stage {
+                Stage::Context => "ERR_TLS_SNI_CALLBACK",
+                _ => "ERR_TLS_SESSION_STORE",
+            };
+            match answer {
+                Answer::Error(message) => return self.fail(cx, NtlsError::new(NTLS_ETLS, code, message)),
+                Answer::Context(ctx) => self.ctx = ctx,
+                Answer::Session(state) => {
+                    self.resumed = match (self.resumed.take(), state) {
+                        (Some((id, _)), Some(state)) => Some((id, state)),
+                        _ => None,
+                    }
+                }
             }
-            (Some(Answer::Context(ctx)), Some((accepted, _))) => self.hand_over(cx, accepted, ctx),
-            (_, pending) => {
-                self.pending = pending;
-                Next::Keep
-            }
+            self.stage = next(self.stage);
         }
+    }
+
+    /// The question of the current stage, handed to the program; None when the stage has
+    /// none to ask (it is then settled and the stage moves on).
+    fn ask(&mut self, token: usize) -> Option<Arc<Request>> {
+        let name = self.accepted.as_ref()?.client_hello().server_name().unwrap_or("").to_owned();
+        let srv = &self.server;
+        match self.stage {
+            Stage::Context => match choose(&srv.tls, &name, srv.events.has_sni_callback()) {
+                Choice::AskProgram => {
+                    let req = Request::new(self.sock.event_loop().clone(), token, &name);
+                    srv.events.sni_callback(srv, req.clone());
+                    return Some(req);
+                }
+                Choice::Context(ctx) => self.ctx = ctx,
+            },
+            Stage::Session => {
+                if let Some(id) = self.session_key() {
+                    let req = Request::new(self.sock.event_loop().clone(), token, &name);
+                    self.resumed = Some((id.clone(), Vec::new()));
+                    srv.events.resume_session(srv, &id, req.clone());
+                    return Some(req);
+                }
+            }
+            Stage::Done => return None,
+        }
+        self.stage = next(self.stage);
+        None
+    }
+
+    /// What the client resumes from the program's store, as rustls will look it up: a TLS
+    /// 1.3 PSK identity (stateful tickets, when tickets are off), else a TLS 1.2 session ID
+    /// (unless a ticket it sent will be used instead). None: nothing to look up.
+    fn session_key(&self) -> Option<Vec<u8>> {
+        let hello = self.hello.as_ref()?;
+        if !self.server.events.has_session_store() {
+            return None;
+        }
+        let tickets = self.server.tls.params.tickets;
+        let ctx = self.ctx.as_ref().unwrap_or(&self.server.tls.ctx);
+        let tls13 = hello.offers_tls13() && ctx.versions().contains(&&rustls::version::TLS13);
+        if tls13 {
+            return (!tickets).then(|| hello.psk_identities.first().cloned()).flatten();
+        }
+        let ticket_used = tickets && hello.session_ticket.as_ref().is_some_and(|t| !t.is_empty());
+        (!ticket_used && !hello.session_id.is_empty()).then(|| hello.session_id.clone())
     }
 
     /// Reads until a whole ClientHello is in; Ok(None) while more is needed.
     fn read_hello(&mut self) -> Result<Option<Accepted>, NtlsError> {
         let Some(stream) = self.stream.as_mut() else { return Ok(None) };
+        let mut buf = [0u8; 4096];
         loop {
-            match self.acceptor.read_tls(stream) {
+            match stream.read(&mut buf) {
                 Ok(0) => {
                     return Err(NtlsError::from_status(
                         crate::error::NTLS_ECONNRESET,
                         "Client network socket disconnected before secure TLS connection was established",
                     ))
                 }
-                Ok(_) => {}
+                Ok(n) => {
+                    if let Some(raw) = self.raw.as_mut().filter(|r| r.len() + n <= MAX_RAW_HELLO) {
+                        raw.extend_from_slice(&buf[..n]);
+                    }
+                    let mut fed = &buf[..n];
+                    while !fed.is_empty() {
+                        match self.acceptor.read_tls(&mut fed) {
+                            Ok(0) => return Err(crate::tls::alerts::ssl_error("ClientHello too large")),
+                            Ok(_) => {}
+                            Err(e) => return Err(NtlsError::from_io(&e, "read", "")),
+                        }
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(NtlsError::from_io(&e, "read", "")),
@@ -132,13 +231,9 @@ impl<E: ServerEvents> HelloPhase<E> {
         }
     }
 
-    fn hand_over(
-        &mut self,
-        cx: &mut Cx<'_>,
-        accepted: Accepted,
-        ctx: Option<Arc<crate::tls::context::SecureContext>>,
-    ) -> Next {
-        let (config, verifier) = match config_for_choice(&self.server.tls, ctx) {
+    fn hand_over(&mut self, cx: &mut Cx<'_>) -> Next {
+        let Some(accepted) = self.accepted.take() else { return Next::Remove };
+        let (mut config, verifier) = match config_for_choice(&self.server.tls, self.ctx.clone()) {
             Ok(c) => c,
             Err((err, alert)) => {
                 if let (Some(stream), Some(alert)) = (self.stream.as_ref(), alert) {
@@ -147,6 +242,15 @@ impl<E: ServerEvents> HelloPhase<E> {
                 return self.fail(cx, err);
             }
         };
+        // The program's store: this connection's own config, whose storage holds the
+        // answer to `resumeSession` and collects what `newSession` is told.
+        let store = self.server.events.has_session_store().then(|| {
+            let store = Arc::new(ConnSessionStore::new(self.resumed.take()));
+            let mut own = (*config).clone();
+            own.session_storage = store.clone();
+            config = Arc::new(own);
+            store
+        });
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
             Err((e, alert)) => {
@@ -155,11 +259,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };
         let _ = cx.registry().deregister(&mut stream);
-        let side = ServerSide {
-            hooks: Arc::new(Hooks(self.server.clone())),
-            client_verifier: verifier,
-            handshake_deadline: self.deadline,
-        };
+        let side = ServerSide::new(Arc::new(Hooks(self.server.clone())), verifier, self.deadline, store);
         let srv = &self.server;
         start_connected(
             cx,
@@ -187,7 +287,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         if let Some(mut stream) = self.stream.take() {
             let _ = cx.registry().deregister(&mut stream);
         }
-        if let Some((_, req)) = self.pending.take() {
+        if let Some(req) = self.waiting.take() {
             req.abandon();
         }
         self.server.events.tls_client_error(&self.server, &err, &self.sock);
@@ -198,7 +298,7 @@ impl<E: ServerEvents> HelloPhase<E> {
     }
 }
 
-/// Where a ClientHello's server name leads.
+/// Where a ClientHello's server name leads (for a server's connection and a server pair).
 pub(crate) enum Choice {
     /// Use this context now (addContext's patterns; None: the server's own).
     Context(Option<Arc<SecureContext>>),
@@ -234,6 +334,13 @@ pub(crate) fn config_for_choice(
     }
 }
 
+fn next(stage: Stage) -> Stage {
+    match stage {
+        Stage::Context => Stage::Session,
+        Stage::Session | Stage::Done => Stage::Done,
+    }
+}
+
 impl<E: ServerEvents> Handler for HelloPhase<E> {
     fn ready(&mut self, cx: &mut Cx<'_>, token: usize, _ready: Ready) -> Next {
         self.step(cx, token)
@@ -248,6 +355,9 @@ impl<E: ServerEvents> Handler for HelloPhase<E> {
     }
 
     fn abort(&mut self, cx: &mut Cx<'_>, _token: usize) {
-        self.fail(cx, NtlsError::from_status(crate::error::NTLS_EPANIC, "internal error during SNICallback"));
+        self.fail(
+            cx,
+            NtlsError::from_status(crate::error::NTLS_EPANIC, "internal error during the ClientHello"),
+        );
     }
 }

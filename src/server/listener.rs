@@ -82,7 +82,7 @@ impl<E: ServerEvents> Listener<E> {
         sock.set_high_water_mark(srv.high_water_mark);
         sock.note_addresses(&stream);
         srv.events.connection(srv, &sock);
-        if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() {
+        if srv.events.has_sni_callback() || !srv.tls.sni.is_empty() || srv.events.has_session_store() {
             // The context is chosen from the ClientHello first, so that its certificate
             // and its trust store serve this connection together.
             srv.connections.fetch_add(1, Ordering::SeqCst);
@@ -94,11 +94,12 @@ impl<E: ServerEvents> Listener<E> {
             return;
         };
         srv.connections.fetch_add(1, Ordering::SeqCst);
-        let side = ServerSide {
-            hooks: Arc::new(Hooks(srv.clone())),
-            client_verifier: srv.tls.client_verifier.clone(),
-            handshake_deadline: Instant::now() + srv.handshake_timeout,
-        };
+        let side = ServerSide::new(
+            Arc::new(Hooks(srv.clone())),
+            srv.tls.client_verifier.clone(),
+            Instant::now() + srv.handshake_timeout,
+            None,
+        );
         srv.lp.handle_started();
         start_connected(cx, sock, stream, tls.into(), Role::Server(side), srv.no_delay, srv.allow_half_open);
     }

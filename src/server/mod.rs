@@ -73,6 +73,10 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
     fn connection_closed(&self) {
         self.connection_closed_now();
     }
+
+    fn new_session(&self, id: &[u8], data: &[u8], req: Arc<crate::request::Request>) {
+        self.0.events.new_session(&self.0, id, data, req);
+    }
 }
 
 impl<E: ServerEvents> Hooks<E> {

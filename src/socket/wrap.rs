@@ -40,11 +40,12 @@ impl<E: SocketEvents> Socket<E> {
             let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
             let conn = rustls::ServerConnection::new(st.config.clone())
                 .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let side = ServerSide {
-                hooks: Arc::new(OwnHooks(self.clone())),
-                client_verifier: st.client_verifier,
-                handshake_deadline: Instant::now() + Duration::from_millis(ms),
-            };
+            let side = ServerSide::new(
+                Arc::new(OwnHooks(self.clone())),
+                st.client_verifier,
+                Instant::now() + Duration::from_millis(ms),
+                None,
+            );
             (conn.into(), Role::Server(side))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;

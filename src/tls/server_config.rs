@@ -24,6 +24,9 @@ pub struct ServerParams {
     pub honor_cipher_order: bool,
     /// Session tickets: `ticketKeys` (or random ones) and `sessionTimeout`.
     pub ticketer: Arc<NodeTicketer>,
+    /// Whether tickets are issued (not with `SSL_OP_NO_TICKET` in `secureOptions`: then
+    /// TLS 1.2 resumes by session ID and TLS 1.3 by stateful tickets, from the store).
+    pub tickets: bool,
 }
 
 impl ServerParams {
@@ -36,15 +39,22 @@ impl ServerParams {
             // Node's tls.Server defaults it to true (checked against Node 20).
             honor_cipher_order: o.bool_or(NTLS_OPT_HONOR_CIPHER_ORDER, true),
             ticketer: Arc::new(ticketer(o)?),
+            tickets: o.int(NTLS_OPT_SECURE_OPTIONS).unwrap_or(0) & NTLS_SSL_OP_NO_TICKET == 0,
         })
     }
 }
+
+/// OpenSSL's `SSL_OP_NO_TICKET` for `secureOptions` (Node's `crypto.constants`): no session
+/// tickets; sessions resume by ID (TLS 1.2) and stateful tickets (TLS 1.3).
+pub const NTLS_SSL_OP_NO_TICKET: i64 = 0x4000;
 
 /// What a server needs per connection besides the rustls config.
 #[derive(Debug)]
 pub struct ServerTls {
     /// The config every accepted connection starts from.
     pub config: Arc<ServerConfig>,
+    /// The server's own context (the one `config` serves).
+    pub ctx: Arc<SecureContext>,
     /// Client-certificate checks, when `requestCert` is set.
     pub client_verifier: Option<Arc<NodeClientVerifier>>,
     /// Contexts added with `addContext`, chosen by the client's server name.
@@ -75,9 +85,10 @@ impl ServerTls {
 pub fn build(o: &Options) -> Result<ServerTls, OptionError> {
     let ctx: Arc<SecureContext> = SecureContext::from_options(o)?;
     let params = ServerParams::from_options(o)?;
-    let (config, client_verifier) = config(ctx, &params)?;
+    let (config, client_verifier) = config(ctx.clone(), &params)?;
     Ok(ServerTls {
         config,
+        ctx,
         client_verifier,
         sni: SniTable::default(),
         params,
@@ -112,7 +123,9 @@ fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, Op
     let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver(ctx)));
     config.alpn_protocols = p.alpn.clone();
     config.ignore_client_order = p.honor_cipher_order;
-    config.ticketer = p.ticketer.clone();
+    if p.tickets {
+        config.ticketer = p.ticketer.clone();
+    }
     // OpenSSL (and so Node) sends two TLS 1.3 tickets after a full handshake.
     config.send_tls13_tickets = 2;
     Ok((Arc::new(config), client_verifier))

@@ -6,6 +6,7 @@
 
 mod dial;
 mod idle;
+mod new_session;
 mod reading;
 mod states;
 mod writing;
@@ -17,6 +18,7 @@ use super::{Socket, SocketEvents, State};
 use crate::error::{NtlsError, NTLS_ECERT, NTLS_ECONNRESET, NTLS_ETLS, NTLS_EWRITE_AFTER_END};
 use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
 use crate::tls::sessions::client::SocketSessions;
+use crate::tls::sessions::server_store::ConnSessionStore;
 use crate::tls::verify::{NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
 use mio::net::TcpStream;
@@ -38,6 +40,10 @@ pub trait ServerHooks<E: SocketEvents>: Send + Sync {
     fn client_error(&self, err: &NtlsError, s: &Socket<E>);
     /// A connection closed (for `connections` and the server's own `close`).
     fn connection_closed(&self);
+    /// `newSession`: the program stores a session rustls saved; finish `req` once stored.
+    fn new_session(&self, _id: &[u8], _data: &[u8], req: Arc<crate::request::Request>) {
+        req.finish(crate::request::Answer::Session(None));
+    }
 }
 
 /// The server side of a connection.
@@ -48,6 +54,31 @@ pub struct ServerSide<E: SocketEvents> {
     pub client_verifier: Option<Arc<NodeClientVerifier>>,
     /// When an unfinished handshake is abandoned.
     pub handshake_deadline: Instant,
+    /// The program's session store (`newSession`/`resumeSession`), seen by this connection.
+    pub store: Option<Arc<ConnSessionStore>>,
+    /// `newSession` answers still to come.
+    new_sessions: Vec<Arc<crate::request::Request>>,
+    /// `secureConnection` waits for them.
+    secure_held: bool,
+}
+
+impl<E: SocketEvents> ServerSide<E> {
+    /// The server side of a connection, with the program's store if it has one.
+    pub fn new(
+        hooks: Arc<dyn ServerHooks<E>>,
+        client_verifier: Option<Arc<NodeClientVerifier>>,
+        handshake_deadline: Instant,
+        store: Option<Arc<ConnSessionStore>>,
+    ) -> Self {
+        ServerSide {
+            hooks,
+            client_verifier,
+            handshake_deadline,
+            store,
+            new_sessions: Vec::new(),
+            secure_held: false,
+        }
+    }
 }
 
 /// Which end of the connection we are.
@@ -260,6 +291,7 @@ impl<E: SocketEvents> Conn<E> {
         }
         self.take_writes();
         let more = self.read()?;
+        self.settle_new_sessions()?;
         self.take_writes();
         self.flush()?;
         if more {
@@ -283,9 +315,11 @@ impl<E: SocketEvents> Conn<E> {
         self.sock.set_state(State::Secure);
         // A destroy() from another thread may land while the handshake completes: after it
         // returned, no event but `close` may reach the program.
-        match &self.role {
+        let held = self.store_new_sessions();
+        match &mut self.role {
             _ if self.sock.is_destroyed() => {}
             Role::Client { .. } => self.sock.events.secure_connect(&self.sock),
+            Role::Server(side) if held => side.secure_held = true,
             Role::Server(side) => side.hooks.secure_connection(&self.sock),
         }
         self.take_writes();
@@ -356,6 +390,7 @@ impl<E: SocketEvents> Conn<E> {
         for (_, cb) in self.callbacks.drain(..) {
             cb(&self.sock, crate::error::NTLS_ECANCELED);
         }
+        self.abandon_new_sessions();
         self.sock.finish_close(had_error);
         if let Role::Server(side) = &self.role {
             side.hooks.connection_closed();

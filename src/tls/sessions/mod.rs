@@ -2,3 +2,4 @@
 //! option) and a server's external store (`newSession` / `resumeSession`).
 
 pub mod client;
+pub mod server_store;
