@@ -156,13 +156,13 @@ static ntls_pair *server_pair(void) {
 
 static int is_secure(peer_side *s) { return s->secure; }
 
-static void against_openssl_client(void) {
+static void against_openssl_client(const char *version) {
     int port, lfd = tcp_listen(&port);
     char connect_to[64], line[1024];
     snprintf(connect_to, sizeof connect_to, "127.0.0.1:%d", port);
     char *argv[] = {"openssl", "s_client", "-connect", connect_to, "-CAfile", (char *)tu_cert("ca-cert.pem"),
                     "-servername", "localhost", "-verify_hostname", "localhost", "-verify_return_error",
-                    "-alpn", "http/1.1", NULL};
+                    "-alpn", "http/1.1", (char *)version, NULL};
     tu_child c;
     tu_spawn(&c, argv);
     int fd = accept(lfd, NULL, NULL);
@@ -172,7 +172,8 @@ static void against_openssl_client(void) {
     s.echo = 1;
     CHECK_INT(ntls_pair_start(s.p), 0);
     drive(fd, &s, is_secure, 10000);
-    CHECK_STR(ntls_pair_get_protocol(s.p), "TLSv1.3");
+    int tls12 = version != NULL;
+    CHECK_STR(ntls_pair_get_protocol(s.p), tls12 ? "TLSv1.2" : "TLSv1.3");
     CHECK_STR(ntls_pair_alpn_protocol(s.p), "http/1.1");
     CHECK_STR(ntls_pair_servername(s.p), "localhost");
     tu_write_child(&c, "hello from openssl, through a pair\n");
@@ -181,7 +182,7 @@ static void against_openssl_client(void) {
         drive_for(fd, &s, 30); /* let the echo go out */
         while (tu_read_line(&c, line, sizeof line, 50)) {
             if (strstr(line, "Verify return code: 0 (ok)")) verified = 1;
-            if (strstr(line, "New, TLSv1.3, Cipher is TLS_")) tls13 = 1;
+            if (strstr(line, tls12 ? "New, TLSv1.2, Cipher is ECDHE-" : "New, TLSv1.3, Cipher is TLS_")) tls13 = 1;
             if (strstr(line, "ALPN protocol: http/1.1")) alpn = 1;
             if (!strcmp(line, "hello from openssl, through a pair")) {
                 echoed = 1;
@@ -189,7 +190,8 @@ static void against_openssl_client(void) {
             }
         }
     }
-    printf("openssl s_client: verified=%d tls13=%d alpn=%d echoed=%d\n", verified, tls13, alpn, echoed);
+    printf("openssl s_client%s: verified=%d protocol=%d alpn=%d echoed=%d\n", tls12 ? " -tls1_2" : "", verified, tls13,
+           alpn, echoed);
     CHECK(verified && tls13 && alpn && echoed);
     close(c.in_fd); /* s_client sends close_notify when its input ends */
     c.in_fd = -1;
@@ -207,10 +209,11 @@ static void against_openssl_client(void) {
 static size_t want_bytes;
 static int got_all(peer_side *s) { return s->got_len >= want_bytes; }
 
-static ntls_pair *client_pair(void) {
+static ntls_pair *client_pair_with(int reject_unauthorized) {
     ntls_options *o;
     ntls_pair *p;
     CHECK_INT(ntls_options_new(&o), 0);
+    if (!reject_unauthorized) CHECK_INT(ntls_options_set_bool(o, NTLS_OPT_REJECT_UNAUTHORIZED, 0), 0);
     tu_add_pem(o, NTLS_OPT_CA, "ca-cert.pem");
     CHECK_INT(ntls_options_set_string(o, NTLS_OPT_SERVERNAME, "localhost"), 0);
     CHECK_INT(ntls_options_set_string(o, NTLS_OPT_ALPN_PROTOCOLS, "h2,http/1.1"), 0);
@@ -218,6 +221,8 @@ static ntls_pair *client_pair(void) {
     ntls_options_unref(o);
     return p;
 }
+
+static ntls_pair *client_pair(void) { return client_pair_with(1); }
 
 static void against_node_server(void) {
     char script[512], node_line[2048], v[128], key[64];
@@ -277,6 +282,19 @@ static void against_node_server(void) {
         close(fd);
         ntls_pair_unref(s.p);
         free(s.got);
+        /* rejectUnauthorized false: the handshake completes, authorizationError says why. */
+        fd = tcp_connect(atoi(v));
+        wire(&s, client_pair_with(0));
+        CHECK_INT(ntls_pair_start(s.p), 0);
+        drive(fd, &s, is_secure, 10000);
+        CHECK_INT(ntls_pair_authorized(s.p), 0);
+        CHECK_STR(ntls_pair_authorization_error(s.p), node_code);
+        CHECK_INT(ntls_pair_end(s.p), 0);
+        drive(fd, &s, NULL, 10000);
+        CHECK_INT(s.had_error, 0);
+        close(fd);
+        ntls_pair_unref(s.p);
+        free(s.got);
     }
     close(c.in_fd);
     c.in_fd = -1;
@@ -304,7 +322,8 @@ static void plain_http_to_server_pair(void) {
 
 int main(void) {
     tu_init(90);
-    against_openssl_client();
+    against_openssl_client(NULL);
+    against_openssl_client("-tls1_2");
     against_node_server();
     plain_http_to_server_pair();
     return 0;

@@ -13,7 +13,11 @@
  * NULL handle), so `if (ntls_socket_authorized(s))` is safe.
  *
  * Pointers. A handle argument is NULL or a live handle of that type (NULL gives
- * NTLS_EINVAL, or NULL/0 from getters); a buffer with a length points to that many
+ * NTLS_EINVAL, or NULL/0 from getters). Handles are validated: a pointer the library
+ * never gave out, one of another handle type, one already freed, or a second _unref
+ * gives NTLS_EINVAL (NULL/0 from getters) and is never dereferenced; an ntls_error
+ * is one only during its callback. (A freed address can be given out again by a later
+ * _new, after which it names that new handle.) A buffer with a length points to that many
  * bytes; an out-pointer is NULL where the function allows it, else writable; strings
  * going in are NUL-terminated UTF-8. Nothing is kept after the call returns unless the
  * function says so: ntls_socket_write and the option setters copy.
@@ -26,7 +30,7 @@
  *
  * Handles (ntls_loop, ntls_options, ntls_context, ntls_server, ntls_socket, ntls_pair,
  * ntls_cert, ntls_request) are opaque and reference-counted. The reference a _new call gives is
- * the caller's, dropped with _unref; a handle passed to a callback is borrowed for the
+ * the caller's, dropped with _unref (which, like _ref, returns 0 or NTLS_EINVAL); a handle passed to a callback is borrowed for the
  * call (take _ref to keep it). A handle is created, configured (_on_*, _set_data), then
  * started (listen, connect, wrap_fd, ntls_pair_start): nothing happens before the start, so no event is
  * missed. A started server or socket keeps its own reference until its close event.
@@ -662,9 +666,9 @@ const char *ntls_cert_to_json(const ntls_cert *c);
 int ntls_cert_der(const ntls_cert *c, const uint8_t **der, size_t *len);
 
 /**
- * Releases a certificate handle.
+ * Releases a certificate handle; `NTLS_EINVAL` when the caller holds no reference to it.
  */
-void ntls_cert_unref(ntls_cert *c);
+int ntls_cert_unref(ntls_cert *c);
 
 /**
  * Node's `err.cert`: the peer's certificate of a host-name mismatch
@@ -692,14 +696,15 @@ int ntls_set_default_ciphers(const char *list);
 int ntls_context_new(const ntls_options *opts, ntls_context **out);
 
 /**
- * Adds a reference to a context.
+ * Adds a reference to a context; `NTLS_EINVAL` for a pointer that is no live context.
  */
-void ntls_context_ref(ntls_context *ctx);
+int ntls_context_ref(ntls_context *ctx);
 
 /**
  * Drops the caller's reference; servers and sockets using the context keep theirs.
+ * `NTLS_EINVAL` when the caller holds none (a second `_unref`).
  */
-void ntls_context_unref(ntls_context *ctx);
+int ntls_context_unref(ntls_context *ctx);
 
 /**
  * The text of a status code; static, never NULL.
@@ -712,17 +717,17 @@ const char *ntls_strerror(int status);
 const char *ntls_err_name(int status);
 
 /**
- * Node's `err.code` (`"CERT_HAS_EXPIRED"`); NULL only for a NULL error.
+ * Node's `err.code` (`"CERT_HAS_EXPIRED"`); NULL for NULL or an error whose callback has returned.
  */
 const char *ntls_error_code(const ntls_error *err);
 
 /**
- * Node-like `err.message`; NULL only for a NULL error.
+ * Node-like `err.message`; NULL for NULL or an error whose callback has returned.
  */
 const char *ntls_error_message(const ntls_error *err);
 
 /**
- * The error's `NTLS_E*` status; `NTLS_EINVAL` for a NULL error.
+ * The error's `NTLS_E*` status; `NTLS_EINVAL` for NULL or an error whose callback has returned.
  */
 int ntls_error_status(const ntls_error *err);
 
@@ -780,14 +785,16 @@ int ntls_loop_close(ntls_loop *lp);
 int ntls_loop_call(ntls_loop *lp, ntls_loop_fn func, void *arg);
 
 /**
- * Adds a reference to a loop handle.
+ * Adds a reference to a loop handle (the default loop ignores this); `NTLS_EINVAL` for a
+ * pointer that is no live loop.
  */
-void ntls_loop_ref(ntls_loop *lp);
+int ntls_loop_ref(ntls_loop *lp);
 
 /**
- * Drops a reference to a loop handle (the default loop ignores this).
+ * Drops a reference to a loop handle (the default loop ignores this); `NTLS_EINVAL` when
+ * the caller holds none.
  */
-void ntls_loop_unref(ntls_loop *lp);
+int ntls_loop_unref(ntls_loop *lp);
 
 /**
  * Makes an options object with every option at Node's default.
@@ -795,14 +802,14 @@ void ntls_loop_unref(ntls_loop *lp);
 int ntls_options_new(ntls_options **out);
 
 /**
- * Adds a reference to an options object.
+ * Adds a reference to an options object; `NTLS_EINVAL` for a pointer that is no live one.
  */
-void ntls_options_ref(ntls_options *opts);
+int ntls_options_ref(ntls_options *opts);
 
 /**
- * Drops a reference to an options object.
+ * Drops a reference to an options object; `NTLS_EINVAL` when the caller holds none.
  */
-void ntls_options_unref(ntls_options *opts);
+int ntls_options_unref(ntls_options *opts);
 
 /**
  * Sets a bool option (`NTLS_OPT_REJECT_UNAUTHORIZED`, ...).
@@ -948,7 +955,8 @@ int ntls_pair_start(ntls_pair *p);
 /**
  * Feeds ciphertext read from the transport; returns how many bytes it took (0..len, at
  * most INT_MAX). Fewer than `len` means the pair holds as much cleartext as it may
- * (bounded: one TLS buffer, about 16 KiB) or waits for the SNICallback: dispatch, then
+ * (rustls's 16 KiB buffer plus the records in hand: about 32 KiB of ciphertext taken
+ * before a dispatch) or waits for the SNICallback: dispatch, then
  * feed the rest; while a paused pair takes nothing, stop reading the transport. What the
  * bytes cause (secure, data, error...) is emitted by the next `ntls_pair_dispatch`, never
  * here. After the peer's close_notify, further bytes are taken and ignored. On a pair
@@ -1078,19 +1086,20 @@ uint64_t ntls_pair_bytes_read(const ntls_pair *p);
 uint64_t ntls_pair_bytes_written(const ntls_pair *p);
 
 /**
- * Adds a reference.
+ * Adds a reference; 0, or `NTLS_EINVAL` for a pointer that is no live pair.
  */
-void ntls_pair_ref(ntls_pair *p);
+int ntls_pair_ref(ntls_pair *p);
 
 /**
- * Drops a reference; the last one frees the pair (inside an event, once the dispatch
- * that runs it returns).
+ * Drops one of the program's references (`NTLS_EINVAL` when it holds none); the last one
+ * frees the pair (inside an event, once the dispatch that runs it returns).
  */
-void ntls_pair_unref(ntls_pair *p);
+int ntls_pair_unref(ntls_pair *p);
 
 /**
  * Answers SNICallback with a context (NULL: the server's default context). Any thread;
- * a second answer is `NTLS_EALREADY`.
+ * a second answer is `NTLS_EALREADY`; a pointer that is no request, or a context pointer
+ * that is no live context, `NTLS_EINVAL`.
  */
 int ntls_request_sni_done(ntls_request *req, ntls_context *ctx);
 
@@ -1223,14 +1232,15 @@ int ntls_server_set_ticket_keys(ntls_server *srv, const uint8_t *keys, size_t le
 const char *ntls_server_last_error(const ntls_server *srv);
 
 /**
- * Adds a reference to a server.
+ * Adds a reference to a server; `NTLS_EINVAL` for a pointer that is no live server.
  */
-void ntls_server_ref(ntls_server *srv);
+int ntls_server_ref(ntls_server *srv);
 
 /**
- * Drops a reference; a listening server keeps running until closed.
+ * Drops a reference; a listening server keeps running until closed. `NTLS_EINVAL` when
+ * the caller holds none (a second `_unref`).
  */
-void ntls_server_unref(ntls_server *srv);
+int ntls_server_unref(ntls_server *srv);
 
 /**
  * `session` (client): each session the server gives after the handshake (every TLS 1.3
@@ -1260,14 +1270,16 @@ int ntls_socket_get_tls_ticket(const ntls_socket *s, uint8_t *buf, size_t len);
 int ntls_options_set_session(ntls_options *opts, ntls_session *session);
 
 /**
- * Adds a reference to a session.
+ * Adds a reference to a session; `NTLS_EINVAL` for a pointer that is no live session.
  */
-void ntls_session_ref(ntls_session *session);
+int ntls_session_ref(ntls_session *session);
 
 /**
- * Drops a reference to a session (from `ntls_socket_get_session` or `ntls_session_ref`).
+ * Drops a reference to a session (from `ntls_socket_get_session` or `ntls_session_ref`);
+ * `NTLS_EINVAL` when the caller holds none (a second `_unref`, a session only lent to the
+ * `session` callback).
  */
-void ntls_session_unref(ntls_session *session);
+int ntls_session_unref(ntls_session *session);
 
 /**
  * `"TLSv1.3"` or `"TLSv1.2"`: the protocol of the handshake that made the session; NULL
@@ -1476,14 +1488,16 @@ uint64_t ntls_socket_bytes_read(const ntls_socket *s);
 uint64_t ntls_socket_bytes_written(const ntls_socket *s);
 
 /**
- * Adds a reference (keep a socket handed to a callback).
+ * Adds a reference (keep a socket handed to a callback); `NTLS_EINVAL` for a pointer that
+ * is no live socket.
  */
-void ntls_socket_ref(ntls_socket *s);
+int ntls_socket_ref(ntls_socket *s);
 
 /**
- * Drops a reference; a live connection keeps its own until `close`.
+ * Drops a reference; a live connection keeps its own until `close`. `NTLS_EINVAL` when the
+ * caller holds none (a second `_unref`, or a socket only lent to a callback).
  */
-void ntls_socket_unref(ntls_socket *s);
+int ntls_socket_unref(ntls_socket *s);
 
 /**
  * `new tls.TLSSocket(socket, options)`: TLS over a connected TCP descriptor, which the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for building and testing nodetls, checking first
-# what is there: Debian packages through apt-get, cbindgen through cargo, pytest through pip.
+# what is there: Debian packages through apt-get (testssl.sh among them), cbindgen through
+# cargo, pytest, sslyze and tlslite-ng through pip.
 set -euo pipefail
 
 need_apt=()
@@ -18,6 +19,7 @@ have valgrind || need_apt+=(valgrind)
 have node || need_apt+=(nodejs)
 have go || need_apt+=(golang-go)
 have python3 || need_apt+=(python3 python3-pip)
+have testssl || need_apt+=(testssl.sh)
 # libuv for the pair example that runs TLS inside a libuv loop (examples-c/pair_libuv.c).
 dpkg -s libuv1-dev >/dev/null 2>&1 || need_apt+=(libuv1-dev)
 
@@ -50,4 +52,13 @@ if [ "${go_minor:-0}" -lt 21 ]; then
 fi
 
 python3 -c "import pytest" 2>/dev/null || python3 -m pip install --quiet pytest
+# The scanner and the independent TLS peer of the fault suite (c-tests/faults/scanners.py).
+py_need=()
+python3 -c "import sslyze" 2>/dev/null || py_need+=(sslyze)
+python3 -c "import tlslite" 2>/dev/null || py_need+=(tlslite-ng)
+if [ ${#py_need[@]} -gt 0 ]; then
+  echo "setup: installing ${py_need[*]} (pip)"
+  python3 -m pip install --quiet "${py_need[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${py_need[@]}"
+fi
 echo "setup: ready"

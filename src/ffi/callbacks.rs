@@ -99,7 +99,7 @@ pub type ntls_server_error_cb =
     Option<unsafe extern "C" fn(srv: *mut ntls_server, err: *const NtlsError, data: *mut c_void)>;
 
 /// A handle whose events are C callbacks: one way to change them for sockets and servers.
-pub(crate) trait HasCallbacks {
+pub(crate) trait HasCallbacks: Send + Sync + 'static {
     /// The handle's table of callbacks (and user data).
     type Table: Copy;
     /// The table, behind the lock every event takes to read it.
@@ -149,14 +149,10 @@ impl HasCallbacks for ntls_server {
     }
 }
 
-/// Changes one entry of a handle's callback table: `NTLS_EINVAL` for NULL, `NTLS_ECLOSED`
-/// once the handle closed.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn set_callback<H: HasCallbacks>(h: *const H, f: impl FnOnce(&mut H::Table)) -> c_int {
-    // SAFETY: live handle per the caller.
-    let Some(h) = (unsafe { super::handle(h) }) else {
+/// Changes one entry of a handle's callback table: `NTLS_EINVAL` for NULL or a pointer that
+/// is no live handle, `NTLS_ECLOSED` once the handle closed.
+pub(crate) fn set_callback<H: HasCallbacks>(h: *const H, f: impl FnOnce(&mut H::Table)) -> c_int {
+    let Some(h) = super::handle(h) else {
         return crate::error::NTLS_EINVAL;
     };
     if h.closed() {
@@ -170,25 +166,17 @@ pub(crate) unsafe fn set_callback<H: HasCallbacks>(h: *const H, f: impl FnOnce(&
 
 /// Sets a handle's user data (`_set_data`); allowed after close too, so that a program or
 /// binding can clear a pointer it is about to free.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn set_user_data<H: HasCallbacks>(h: *const H, data: *mut c_void) -> c_int {
-    // SAFETY: live handle per the caller.
-    let Some(h) = (unsafe { super::handle(h) }) else {
+pub(crate) fn set_user_data<H: HasCallbacks>(h: *const H, data: *mut c_void) -> c_int {
+    let Some(h) = super::handle(h) else {
         return crate::error::NTLS_EINVAL;
     };
     H::set_user(&mut h.table().lock().unwrap_or_else(|e| e.into_inner()), data);
     0
 }
 
-/// The user data of a handle (`_set_data`), NULL for a NULL handle.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn user_data<H: HasCallbacks>(h: *const H) -> *mut c_void {
-    // SAFETY: live handle per the caller.
-    unsafe { super::handle(h) }
+/// The user data of a handle (`_set_data`), NULL for a pointer that is no live handle.
+pub(crate) fn user_data<H: HasCallbacks>(h: *const H) -> *mut c_void {
+    super::handle(h)
         .map_or(std::ptr::null_mut(), |h| H::user(&h.table().lock().unwrap_or_else(|e| e.into_inner())))
 }
 
@@ -212,6 +200,9 @@ pub struct SocketCallbacks {
 #[derive(Default)]
 pub struct CSocketEvents {
     pub table: Mutex<SocketCallbacks>,
+    /// Whether the socket is known to the handle registry (lent to callbacks), asked on
+    /// every event so that the registry is searched once per socket.
+    pub lent: std::sync::atomic::AtomicBool,
     /// Whether `table.data` is set, readable without the lock (asked on every read).
     pub has_data: std::sync::atomic::AtomicBool,
 }
@@ -222,8 +213,20 @@ impl CSocketEvents {
     }
 }
 
-fn sp(s: &ntls_socket) -> *mut ntls_socket {
-    (s as *const ntls_socket).cast_mut()
+/// The program's pointer to a socket handed to a callback: the socket becomes known to the
+/// handle registry (a socket a server accepted has not been until now).
+pub(crate) fn sp(s: &ntls_socket) -> *mut ntls_socket {
+    let ptr = (s as *const ntls_socket).cast_mut();
+    if !s.events().lent.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        // SAFETY: a socket only ever exists inside an `Arc` (`Socket::new` is its one
+        // constructor), and `s` borrows a live one, so its count is at least one.
+        let arc = unsafe {
+            Arc::increment_strong_count(ptr.cast_const());
+            Arc::from_raw(ptr.cast_const())
+        };
+        super::handles::lend(&arc);
+    }
+    ptr
 }
 
 impl SocketEvents for CSocketEvents {
@@ -275,7 +278,7 @@ impl SocketEvents for CSocketEvents {
         let t = self.get();
         // SAFETY: the error outlives the call.
         if let Some(f) = t.error {
-            unsafe { f(sp(s), err, t.user.0) }
+            super::handles::lend_during(err, |err| unsafe { f(sp(s), err, t.user.0) })
         }
     }
 
@@ -299,7 +302,7 @@ impl SocketEvents for CSocketEvents {
         let t = self.get();
         // SAFETY: the session is kept alive by `session` for the call, as documented.
         if let Some(f) = t.session {
-            unsafe { f(sp(s), Arc::as_ptr(session).cast_mut(), t.user.0) }
+            unsafe { f(sp(s), super::handles::lend(session), t.user.0) }
         }
     }
 
@@ -367,7 +370,7 @@ impl ServerEvents for CServerEvents {
         let t = self.get();
         // SAFETY: handles and error valid for the call.
         if let Some(f) = t.tls_client_error {
-            unsafe { f(srvp(srv), err, sp(s), t.user.0) }
+            super::handles::lend_during(err, |err| unsafe { f(srvp(srv), err, sp(s), t.user.0) })
         }
     }
 
@@ -391,7 +394,7 @@ impl ServerEvents for CServerEvents {
         let t = self.get();
         // SAFETY: handle and error valid for the call.
         if let Some(f) = t.error {
-            unsafe { f(srvp(srv), err, t.user.0) }
+            super::handles::lend_during(err, |err| unsafe { f(srvp(srv), err, t.user.0) })
         }
     }
 

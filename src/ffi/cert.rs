@@ -1,9 +1,8 @@
 //! `ntls_cert_*`: the peer's certificate, as Node's `getPeerCertificate()` gives it.
 
 use super::callbacks::ntls_socket;
-use super::{guard, hand_out, non_null, release_arc};
+use super::{guard, hand_out, handle, non_null, release_arc, try_ref};
 use crate::error::*;
-use crate::socket::info::HasSecureInfo;
 use crate::tls::x509::PeerCert;
 use std::ffi::{c_char, c_int, CString};
 use std::sync::{Arc, OnceLock};
@@ -15,27 +14,18 @@ pub struct CertHandle {
     json: OnceLock<CString>,
 }
 
-/// The certificate behind a handle.
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
-unsafe fn cert<'a>(c: *const CertHandle) -> Option<&'a CertHandle> {
-    // SAFETY: live handle per the caller.
-    unsafe { c.as_ref() }
-}
-
 /// `getPeerCertificate(detailed)` for a socket or a pair (one implementation for both).
 ///
 /// # Safety
-/// `h` is NULL or a live handle; `out` NULL or writable.
-pub(crate) unsafe fn peer_certificate<H: HasSecureInfo>(
+/// `out` is NULL or writable.
+pub(crate) unsafe fn peer_certificate<H: super::secure_info::Facts>(
     h: *const H,
     detailed: c_int,
     out: *mut *mut CertHandle,
 ) -> c_int {
-    non_null!(h, out);
-    // SAFETY: live handle per the caller.
-    let Some(info) = (unsafe { &*h }).info() else { return NTLS_ENOTCONN };
+    non_null!(out);
+    let h = try_ref!(h);
+    let Some(info) = h.info() else { return NTLS_ENOTCONN };
     let chain = &info.peer_chain;
     if chain.is_empty() {
         return NTLS_ENOENT;
@@ -60,17 +50,15 @@ pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
     detailed: c_int,
     out: *mut *mut CertHandle,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `out` is NULL or writable, per the caller.
     guard!(NTLS_EPANIC, { unsafe { peer_certificate(s, detailed, out) } })
 }
 
-/// Reads one string of a certificate; NULL for a NULL handle.
-///
-/// # Safety
-/// `c` is NULL or a live certificate handle.
-unsafe fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&str>) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    match unsafe { cert(c) }.and_then(|h| f(&h.cert)) {
+/// Reads one string of a certificate (it lives as long as the handle); NULL for a pointer
+/// that is no live certificate.
+fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&str>) -> *const c_char {
+    let h = handle(c);
+    match h.as_deref().and_then(|h| f(&h.cert)) {
         // PeerCert stores each string with a NUL right after it and none inside.
         Some(s) => s.as_ptr().cast(),
         None => std::ptr::null(),
@@ -80,58 +68,50 @@ unsafe fn text(c: *const CertHandle, f: impl FnOnce(&PeerCert) -> Option<&str>) 
 /// The subject in one line: "C=US, O=example, CN=localhost".
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_subject(c: *const CertHandle) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.subject())) } })
+    guard!(std::ptr::null(), { text(c, |p| Some(p.subject())) })
 }
 
 /// The issuer's name in one line.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_issuer(c: *const CertHandle) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.issuer_name())) } })
+    guard!(std::ptr::null(), { text(c, |p| Some(p.issuer_name())) })
 }
 
 /// `subjectaltname`: "DNS:localhost, IP Address:127.0.0.1"; NULL when absent.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_subjectaltname(c: *const CertHandle) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, PeerCert::subjectaltname) } })
+    guard!(std::ptr::null(), { text(c, PeerCert::subjectaltname) })
 }
 
 /// `valid_from`: "Jan  1 00:00:00 2025 GMT".
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_valid_from(c: *const CertHandle) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.valid_from())) } })
+    guard!(std::ptr::null(), { text(c, |p| Some(p.valid_from())) })
 }
 
 /// `valid_to`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_valid_to(c: *const CertHandle) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.valid_to())) } })
+    guard!(std::ptr::null(), { text(c, |p| Some(p.valid_to())) })
 }
 
 /// `fingerprint256`: SHA-256, uppercase hex with colons.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_fingerprint256(c: *const CertHandle) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.fingerprint256())) } })
+    guard!(std::ptr::null(), { text(c, |p| Some(p.fingerprint256())) })
 }
 
 /// `serialNumber`: uppercase hex.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_serial_number(c: *const CertHandle) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { text(c, |p| Some(p.serial_number())) } })
+    guard!(std::ptr::null(), { text(c, |p| Some(p.serial_number())) })
 }
 
 /// Node's certificate object as JSON (with `issuerCertificate` when obtained detailed).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_to_json(c: *const CertHandle) -> *const c_char {
     guard!(std::ptr::null(), {
-        // SAFETY: forwarded from the caller.
-        match unsafe { cert(c) } {
+        match handle(c) {
             Some(h) => h.json.get_or_init(|| cstring(&h.cert.to_json(h.detailed))).as_ptr(),
             None => std::ptr::null(),
         }
@@ -142,10 +122,11 @@ pub unsafe extern "C" fn ntls_cert_to_json(c: *const CertHandle) -> *const c_cha
 #[no_mangle]
 pub unsafe extern "C" fn ntls_cert_der(c: *const CertHandle, der: *mut *const u8, len: *mut usize) -> c_int {
     guard!(NTLS_EPANIC, {
-        non_null!(c, der, len);
-        // SAFETY: live handle and writable out-pointers per the caller.
+        non_null!(der, len);
+        let c = try_ref!(c);
+        // SAFETY: writable out-pointers per the caller.
         unsafe {
-            let raw = (*c).cert.der();
+            let raw = c.cert.der();
             *der = raw.as_ptr();
             *len = raw.len();
         }
@@ -153,11 +134,10 @@ pub unsafe extern "C" fn ntls_cert_der(c: *const CertHandle, der: *mut *const u8
     })
 }
 
-/// Releases a certificate handle.
+/// Releases a certificate handle; `NTLS_EINVAL` when the caller holds no reference to it.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_cert_unref(c: *mut CertHandle) {
-    // SAFETY: the caller gives up its reference.
-    guard!((), { unsafe { release_arc(c.cast_const()) } })
+pub unsafe extern "C" fn ntls_cert_unref(c: *mut CertHandle) -> c_int {
+    guard!(NTLS_EPANIC, { release_arc(c.cast_const()) })
 }
 
 /// Node's `err.cert`: the peer's certificate of a host-name mismatch
@@ -169,9 +149,9 @@ pub unsafe extern "C" fn ntls_error_cert(
     out: *mut *mut CertHandle,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        non_null!(err, out);
-        // SAFETY: an error handed to a callback, during that callback.
-        let der = unsafe { &*err }.details().and_then(|d| d.cert.as_deref());
+        non_null!(out);
+        let der = super::handles::with_lent(err, |e| e.details().and_then(|d| d.cert.clone()));
+        let Some(der) = der else { return NTLS_EINVAL };
         let Some(der) = der else { return NTLS_ENOENT };
         match PeerCert::from_der(&rustls::pki_types::CertificateDer::from(der)) {
             Ok(cert) => {

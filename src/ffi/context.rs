@@ -1,7 +1,7 @@
 //! `ntls_context_*`: `tls.createSecureContext`.
 
 use super::options::OptionsHandle;
-use super::{guard, hand_out, non_null, release_arc, retain_arc};
+use super::{guard, hand_out, non_null, release_arc, retain_arc, try_ref};
 use crate::error::*;
 use crate::tls::context::SecureContext;
 use std::ffi::c_int;
@@ -14,9 +14,8 @@ pub type ntls_context = SecureContext;
 #[no_mangle]
 pub unsafe extern "C" fn ntls_context_new(opts: *const OptionsHandle, out: *mut *mut SecureContext) -> c_int {
     guard!(NTLS_EPANIC, {
-        non_null!(opts, out);
-        // SAFETY: live handle per the caller.
-        let h = unsafe { &*opts };
+        non_null!(out);
+        let h = try_ref!(opts);
         h.with(|o| match SecureContext::from_options(o) {
             Ok(ctx) => {
                 // SAFETY: `out` is non-null and writable per the caller.
@@ -31,16 +30,15 @@ pub unsafe extern "C" fn ntls_context_new(opts: *const OptionsHandle, out: *mut 
     })
 }
 
-/// Adds a reference to a context.
+/// Adds a reference to a context; `NTLS_EINVAL` for a pointer that is no live context.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_context_ref(ctx: *mut SecureContext) {
-    // SAFETY: live handle per the caller.
-    guard!((), { unsafe { retain_arc(ctx.cast_const()) } })
+pub unsafe extern "C" fn ntls_context_ref(ctx: *mut SecureContext) -> c_int {
+    guard!(NTLS_EPANIC, { retain_arc(ctx.cast_const()) })
 }
 
 /// Drops the caller's reference; servers and sockets using the context keep theirs.
+/// `NTLS_EINVAL` when the caller holds none (a second `_unref`).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_context_unref(ctx: *mut SecureContext) {
-    // SAFETY: the caller gives up its reference.
-    guard!((), { unsafe { release_arc(ctx.cast_const()) } })
+pub unsafe extern "C" fn ntls_context_unref(ctx: *mut SecureContext) -> c_int {
+    guard!(NTLS_EPANIC, { release_arc(ctx.cast_const()) })
 }

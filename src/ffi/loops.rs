@@ -4,7 +4,6 @@ use super::{borrow_arc, guard, hand_out, non_null, release_arc, retain_arc, User
 use crate::error::*;
 use crate::reactor::{Loop, LoopCore};
 use std::ffi::{c_int, c_void};
-use std::sync::Arc;
 
 /// `ntls_loop`: an event loop.
 pub type ntls_loop = LoopCore;
@@ -12,15 +11,13 @@ pub type ntls_loop = LoopCore;
 /// A function run on a loop's thread by `ntls_loop_call`.
 pub type ntls_loop_fn = Option<unsafe extern "C" fn(arg: *mut c_void)>;
 
-/// The loop behind a handle, or the default loop for NULL.
-///
-/// # Safety
-/// `lp` is NULL or a live loop handle.
-pub(crate) unsafe fn loop_or_default(lp: *const LoopCore) -> Result<Loop, c_int> {
-    // SAFETY: forwarded from the caller.
-    let lp = match unsafe { borrow_arc(lp) } {
+/// The loop behind a handle, or the default loop for NULL; `NTLS_EINVAL` for a pointer
+/// that is no live loop.
+pub(crate) fn loop_or_default(lp: *const LoopCore) -> Result<Loop, c_int> {
+    let lp = match borrow_arc(lp) {
         Some(core) => Loop::from_core(core),
-        None => Loop::default_loop().cloned().ok_or(NTLS_ENOMEM)?,
+        None if lp.is_null() || Loop::is_default(lp) => Loop::default_loop().cloned().ok_or(NTLS_ENOMEM)?,
+        None => return Err(NTLS_EINVAL),
     };
     if lp.is_closed() {
         return Err(NTLS_ECLOSED);
@@ -33,7 +30,7 @@ pub(crate) unsafe fn loop_or_default(lp: *const LoopCore) -> Result<Loop, c_int>
 pub extern "C" fn ntls_default_loop() -> *mut LoopCore {
     guard!(std::ptr::null_mut(), {
         match Loop::default_loop() {
-            Some(l) => Arc::as_ptr(l.core()).cast_mut(),
+            Some(l) => super::handles::lend(l.core()),
             None => std::ptr::null_mut(),
         }
     })
@@ -62,8 +59,7 @@ pub unsafe extern "C" fn ntls_loop_close(lp: *mut LoopCore) -> c_int {
         if Loop::is_default(lp) {
             return NTLS_EPERM;
         }
-        // SAFETY: non-null live handle per the caller.
-        let Some(core) = (unsafe { borrow_arc(lp.cast_const()) }) else {
+        let Some(core) = borrow_arc(lp.cast_const()) else {
             return NTLS_EINVAL;
         };
         match Loop::from_core(core).close() {
@@ -78,8 +74,7 @@ pub unsafe extern "C" fn ntls_loop_close(lp: *mut LoopCore) -> c_int {
 pub unsafe extern "C" fn ntls_loop_call(lp: *mut LoopCore, func: ntls_loop_fn, arg: *mut c_void) -> c_int {
     guard!(NTLS_EPANIC, {
         let Some(func) = func else { return NTLS_EINVAL };
-        // SAFETY: forwarded from the caller.
-        let lp = match unsafe { loop_or_default(lp) } {
+        let lp = match loop_or_default(lp) {
             Ok(l) => l,
             Err(s) => return s,
         };
@@ -96,24 +91,26 @@ pub unsafe extern "C" fn ntls_loop_call(lp: *mut LoopCore, func: ntls_loop_fn, a
     })
 }
 
-/// Adds a reference to a loop handle.
+/// Adds a reference to a loop handle (the default loop ignores this); `NTLS_EINVAL` for a
+/// pointer that is no live loop.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_loop_ref(lp: *mut LoopCore) {
-    guard!((), {
-        if !Loop::is_default(lp) {
-            // SAFETY: live handle per the caller.
-            unsafe { retain_arc(lp.cast_const()) }
+pub unsafe extern "C" fn ntls_loop_ref(lp: *mut LoopCore) -> c_int {
+    guard!(NTLS_EPANIC, {
+        if Loop::is_default(lp) {
+            return 0;
         }
+        retain_arc(lp.cast_const())
     })
 }
 
-/// Drops a reference to a loop handle (the default loop ignores this).
+/// Drops a reference to a loop handle (the default loop ignores this); `NTLS_EINVAL` when
+/// the caller holds none.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_loop_unref(lp: *mut LoopCore) {
-    guard!((), {
-        if !Loop::is_default(lp) {
-            // SAFETY: the caller gives up its reference.
-            unsafe { release_arc(lp.cast_const()) }
+pub unsafe extern "C" fn ntls_loop_unref(lp: *mut LoopCore) -> c_int {
+    guard!(NTLS_EPANIC, {
+        if Loop::is_default(lp) {
+            return 0;
         }
+        release_arc(lp.cast_const())
     })
 }

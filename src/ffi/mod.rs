@@ -12,6 +12,7 @@ pub mod cert;
 pub mod ciphers;
 pub mod context;
 pub mod error;
+pub(crate) mod handles;
 pub mod loops;
 pub mod options;
 pub mod pair;
@@ -46,14 +47,11 @@ macro_rules! non_null {
 }
 pub(crate) use non_null;
 
-/// The object behind a handle, borrowed for the call; None for NULL. Every export turns a
-/// handle into its object this way (or with `borrow_arc` when the work outlives the call).
-///
-/// # Safety
-/// `p` is NULL or a live handle.
-pub(crate) unsafe fn handle<'a, T>(p: *const T) -> Option<&'a T> {
-    // SAFETY: live handle per the caller.
-    unsafe { p.as_ref() }
+/// The object behind a handle, as a reference for the call; None for NULL and for any
+/// pointer that is not a live handle of this type (see `handles`). Every export turns a
+/// handle into its object this way, or with `try_ref!`.
+pub(crate) fn handle<T: Send + Sync + 'static>(p: *const T) -> Option<std::sync::Arc<T>> {
+    handles::get(p)
 }
 
 /// A handle pointer as `*const`, whichever way the export declares it.
@@ -74,11 +72,11 @@ impl<T> ConstPtr<T> for *mut T {
     }
 }
 
-/// `let x = try_ref!(p);` — the object behind a handle, or `return NTLS_EINVAL` for NULL.
+/// `let x = try_ref!(p);` — the object behind a live handle (a counted reference for the
+/// call), or `return NTLS_EINVAL` for NULL, a freed handle or a pointer never given out.
 macro_rules! try_ref {
     ($p:expr) => {
-        // SAFETY: the export's contract: a handle argument is NULL or live.
-        match unsafe { $crate::ffi::handle($crate::ffi::ConstPtr::into_const($p)) } {
+        match $crate::ffi::handle($crate::ffi::ConstPtr::into_const($p)) {
             Some(h) => h,
             None => return $crate::error::NTLS_EINVAL,
         }
@@ -86,15 +84,10 @@ macro_rules! try_ref {
 }
 pub(crate) use try_ref;
 
-/// `let x = try_arc!(p);` — a counted reference to the object behind a handle, for work
-/// that outlives the call (connect, destroy, listen...), or `return NTLS_EINVAL` for NULL.
+/// The same as `try_ref!`, named for work that outlives the call (connect, destroy, listen...).
 macro_rules! try_arc {
     ($p:expr) => {
-        // SAFETY: the export's contract: a handle argument is NULL or live.
-        match unsafe { $crate::ffi::borrow_arc($crate::ffi::ConstPtr::into_const($p)) } {
-            Some(h) => h,
-            None => return $crate::error::NTLS_EINVAL,
-        }
+        $crate::ffi::try_ref!($p)
     };
 }
 pub(crate) use try_arc;
@@ -170,50 +163,29 @@ pub(crate) unsafe fn address_out(
     0
 }
 
-/// A new reference to the object behind a handle, leaving the caller's reference alone.
-///
-/// # Safety
-/// `p` is NULL or a live handle made by `Arc::into_raw`.
-pub(crate) unsafe fn borrow_arc<T>(p: *const T) -> Option<std::sync::Arc<T>> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: `p` came from Arc::into_raw and the caller still holds its reference.
-    unsafe {
-        std::sync::Arc::increment_strong_count(p);
-        Some(std::sync::Arc::from_raw(p))
-    }
+/// A new reference to the object behind a handle, leaving the caller's reference alone;
+/// None for NULL or a pointer that is not a live handle (`handle` under its older name).
+pub(crate) fn borrow_arc<T: Send + Sync + 'static>(p: *const T) -> Option<std::sync::Arc<T>> {
+    handles::get(p)
 }
 
-/// Drops one reference of a handle (`_unref`).
-///
-/// # Safety
-/// `p` is NULL or a handle whose reference the caller gives up.
-pub(crate) unsafe fn release_arc<T>(p: *const T) {
-    if !p.is_null() {
-        // SAFETY: the caller owns this reference and gives it up.
-        unsafe { std::sync::Arc::decrement_strong_count(p) };
-    }
+/// `_unref`: drops one of the program's references; `NTLS_EINVAL` when it holds none.
+pub(crate) fn release_arc<T: Send + Sync + 'static>(p: *const T) -> std::ffi::c_int {
+    handles::unref(p)
 }
 
-/// Adds a reference to a handle (`_ref`).
-///
-/// # Safety
-/// `p` is NULL or a live handle.
-pub(crate) unsafe fn retain_arc<T>(p: *const T) {
-    if !p.is_null() {
-        // SAFETY: the handle is live, so its count is at least one.
-        unsafe { std::sync::Arc::increment_strong_count(p) };
-    }
+/// `_ref`: adds a reference to a live handle; `NTLS_EINVAL` for anything else.
+pub(crate) fn retain_arc<T: Send + Sync + 'static>(p: *const T) -> std::ffi::c_int {
+    handles::add_ref(p)
 }
 
-/// Stores a new handle in a caller's out-pointer.
+/// Stores a new handle, with the program's one reference, in a caller's out-pointer.
 ///
 /// # Safety
 /// `out` is a valid pointer for writing.
-pub(crate) unsafe fn hand_out<T>(out: *mut *mut T, obj: std::sync::Arc<T>) {
+pub(crate) unsafe fn hand_out<T: Send + Sync + 'static>(out: *mut *mut T, obj: std::sync::Arc<T>) {
     // SAFETY: the caller checked `out` is non-null and writable.
-    unsafe { *out = std::sync::Arc::into_raw(obj).cast_mut() };
+    unsafe { *out = handles::hand_out(obj) };
 }
 
 /// A `void *` passed through to C callbacks untouched.

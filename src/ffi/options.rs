@@ -1,6 +1,6 @@
 //! `ntls_options_*`: the options builder (curl_easy_setopt's model: the ABI only grows).
 
-use super::{borrow_arc, c_bytes, c_str, guard, hand_out, non_null, release_arc, retain_arc};
+use super::{borrow_arc, c_bytes, c_str, guard, hand_out, handle, non_null, release_arc, retain_arc};
 use crate::error::*;
 use crate::options::{key_by_name, OptionError, Options, Value};
 use crate::tls::context::SecureContext;
@@ -20,15 +20,11 @@ impl OptionsHandle {
 }
 
 /// Runs `f` on the options behind a handle, leaving words on it when it fails.
-///
-/// # Safety
-/// `opts` is NULL or a live options handle.
-pub(crate) unsafe fn update(
+pub(crate) fn update(
     opts: *mut OptionsHandle,
     f: impl FnOnce(&mut Options) -> Result<(), OptionError>,
 ) -> c_int {
-    // SAFETY: live handle per the caller.
-    let Some(h) = (unsafe { opts.as_ref() }) else {
+    let Some(h) = handle(opts) else {
         return NTLS_EINVAL;
     };
     let mut o = h.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -52,32 +48,28 @@ pub unsafe extern "C" fn ntls_options_new(out: *mut *mut OptionsHandle) -> c_int
     })
 }
 
-/// Adds a reference to an options object.
+/// Adds a reference to an options object; `NTLS_EINVAL` for a pointer that is no live one.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_options_ref(opts: *mut OptionsHandle) {
-    // SAFETY: live handle per the caller.
-    guard!((), { unsafe { retain_arc(opts.cast_const()) } })
+pub unsafe extern "C" fn ntls_options_ref(opts: *mut OptionsHandle) -> c_int {
+    guard!(NTLS_EPANIC, { retain_arc(opts.cast_const()) })
 }
 
-/// Drops a reference to an options object.
+/// Drops a reference to an options object; `NTLS_EINVAL` when the caller holds none.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_options_unref(opts: *mut OptionsHandle) {
-    // SAFETY: the caller gives up its reference.
-    guard!((), { unsafe { release_arc(opts.cast_const()) } })
+pub unsafe extern "C" fn ntls_options_unref(opts: *mut OptionsHandle) -> c_int {
+    guard!(NTLS_EPANIC, { release_arc(opts.cast_const()) })
 }
 
 /// Sets a bool option (`NTLS_OPT_REJECT_UNAUTHORIZED`, ...).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_set_bool(opts: *mut OptionsHandle, key: c_int, value: c_int) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { update(opts, |o| o.set(key, Value::Bool(value != 0), false)) } })
+    guard!(NTLS_EPANIC, { update(opts, |o| o.set(key, Value::Bool(value != 0), false)) })
 }
 
 /// Sets an integer option (`NTLS_OPT_PORT`, `NTLS_OPT_HANDSHAKE_TIMEOUT`, ...).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_set_int(opts: *mut OptionsHandle, key: c_int, value: i64) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { update(opts, |o| o.set(key, Value::Int(value), false)) } })
+    guard!(NTLS_EPANIC, { update(opts, |o| o.set(key, Value::Int(value), false)) })
 }
 
 /// Sets a string option (`NTLS_OPT_HOST`, `NTLS_OPT_CIPHERS`, ...); a list option takes
@@ -91,13 +83,10 @@ pub unsafe extern "C" fn ntls_options_set_string(
     guard!(NTLS_EPANIC, {
         // SAFETY: NUL-terminated per the caller.
         let v = unsafe { c_str(value) }.map(str::to_owned);
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            update(opts, |o| match v {
-                Some(v) => o.set(key, Value::Str(v), false),
-                None => Err(OptionError::invalid("value is NULL or not UTF-8")),
-            })
-        }
+        update(opts, |o| match v {
+            Some(v) => o.set(key, Value::Str(v), false),
+            None => Err(OptionError::invalid("value is NULL or not UTF-8")),
+        })
     })
 }
 
@@ -111,13 +100,10 @@ pub unsafe extern "C" fn ntls_options_add_string(
     guard!(NTLS_EPANIC, {
         // SAFETY: NUL-terminated per the caller.
         let v = unsafe { c_str(value) }.map(|s| s.as_bytes().to_vec());
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            update(opts, |o| match v {
-                Some(v) => o.set(key, Value::Bytes(vec![v]), true),
-                None => Err(OptionError::invalid("value is NULL or not UTF-8")),
-            })
-        }
+        update(opts, |o| match v {
+            Some(v) => o.set(key, Value::Bytes(vec![v]), true),
+            None => Err(OptionError::invalid("value is NULL or not UTF-8")),
+        })
     })
 }
 
@@ -156,13 +142,10 @@ unsafe fn set_bytes(
 ) -> c_int {
     // SAFETY: `len` readable bytes per the caller.
     let bytes = unsafe { c_bytes(data, len) }.map(<[u8]>::to_vec);
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        update(opts, |o| match bytes {
-            Some(b) => o.set(key, Value::Bytes(vec![b]), append),
-            None => Err(OptionError::invalid("data is NULL")),
-        })
-    }
+    update(opts, |o| match bytes {
+        Some(b) => o.set(key, Value::Bytes(vec![b]), append),
+        None => Err(OptionError::invalid("data is NULL")),
+    })
 }
 
 /// Appends the contents of the file at `path` to a bytes option (`NTLS_OPT_KEY`,
@@ -177,17 +160,14 @@ pub unsafe extern "C" fn ntls_options_add_file(
     guard!(NTLS_EPANIC, {
         // SAFETY: NUL-terminated per the caller.
         let path = unsafe { c_str(path) }.map(str::to_owned);
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            update(opts, |o| {
-                let path = path.ok_or_else(|| OptionError::invalid("path is NULL or not UTF-8"))?;
-                let data = std::fs::read(&path).map_err(|e| OptionError {
-                    status: from_io(&e),
-                    message: format!("cannot read '{path}': {e}"),
-                })?;
-                o.set(key, Value::Bytes(vec![data]), true)
-            })
-        }
+        update(opts, |o| {
+            let path = path.ok_or_else(|| OptionError::invalid("path is NULL or not UTF-8"))?;
+            let data = std::fs::read(&path).map_err(|e| OptionError {
+                status: from_io(&e),
+                message: format!("cannot read '{path}': {e}"),
+            })?;
+            o.set(key, Value::Bytes(vec![data]), true)
+        })
     })
 }
 
@@ -204,13 +184,10 @@ pub unsafe extern "C" fn ntls_options_add_key(
         // SAFETY: `len` readable bytes and a NUL-terminated passphrase per the caller.
         let (pem, pass) = (unsafe { c_bytes(pem, len) }.map(<[u8]>::to_vec), unsafe { c_str(passphrase) });
         let pass = pass.map(str::to_owned);
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            update(opts, |o| match pem {
-                Some(pem) => o.add_key(pem, pass),
-                None => Err(OptionError::invalid("key is NULL")),
-            })
-        }
+        update(opts, |o| match pem {
+            Some(pem) => o.add_key(pem, pass),
+            None => Err(OptionError::invalid("key is NULL")),
+        })
     })
 }
 
@@ -223,14 +200,11 @@ pub unsafe extern "C" fn ntls_options_set_context(
 ) -> c_int {
     guard!(NTLS_EPANIC, {
         // SAFETY: live context per the caller.
-        let ctx = unsafe { borrow_arc(ctx.cast_const()) };
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            update(opts, |o| match ctx {
-                Some(c) => o.set(key, Value::Context(c), false),
-                None => Err(OptionError::invalid("context is NULL")),
-            })
-        }
+        let ctx = borrow_arc(ctx.cast_const());
+        update(opts, |o| match ctx {
+            Some(c) => o.set(key, Value::Context(c), false),
+            None => Err(OptionError::invalid("context is NULL")),
+        })
     })
 }
 
@@ -240,9 +214,10 @@ pub unsafe extern "C" fn ntls_options_set_context(
 pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> *const c_char {
     guard!(c"".as_ptr(), {
         // SAFETY: live handle per the caller.
-        match unsafe { opts.as_ref() } {
+        match handle(opts) {
             Some(h) => h.inner.lock().unwrap_or_else(|e| e.into_inner()).last_error_ptr(),
-            None => c"options is NULL".as_ptr(),
+            None if opts.is_null() => c"options is NULL".as_ptr(),
+            None => c"options is not a live handle".as_ptr(),
         }
     })
 }
@@ -252,15 +227,16 @@ pub unsafe extern "C" fn ntls_options_last_error(opts: *const OptionsHandle) -> 
 #[no_mangle]
 pub unsafe extern "C" fn ntls_options_key(opts: *mut OptionsHandle, name: *const c_char) -> c_int {
     guard!(NTLS_EPANIC, {
-        non_null!(opts);
+        if handle(opts).is_none() {
+            return NTLS_EINVAL;
+        }
         // SAFETY: NUL-terminated per the caller.
         let name = unsafe { c_str(name) };
         match name.and_then(key_by_name) {
             Some(key) => key,
             None => {
                 let words = format!("unknown option '{}'", name.unwrap_or("(null)"));
-                // SAFETY: live handle per the caller.
-                unsafe { update(opts, |_| Err(OptionError::invalid(words))) }
+                update(opts, |_| Err(OptionError::invalid(words)))
             }
         }
     })

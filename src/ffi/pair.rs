@@ -103,8 +103,8 @@ impl PairEvents for CPairEvents {
     fn error(&self, p: &ntls_pair, err: &NtlsError) {
         let t = self.get();
         if let Some(f) = t.error {
-            // SAFETY: the error outlives the call.
-            unsafe { f(pp(p), err, t.user.0) }
+            // SAFETY: the error outlives the call, and is known to the registry during it.
+            super::handles::lend_during(err, |err| unsafe { f(pp(p), err, t.user.0) })
         }
     }
 
@@ -175,8 +175,7 @@ fn count(n: usize) -> c_int {
 pub unsafe extern "C" fn ntls_pair_new(opts: *const OptionsHandle, out: *mut *mut ntls_pair) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(opts, out);
-        // SAFETY: live handle per the caller.
-        let h = unsafe { &*opts };
+        let h = try_ref!(opts);
         h.with(|o| match Pair::new(o, CPairEvents::default()) {
             Ok(p) => {
                 // SAFETY: `out` is non-null and writable per the caller.
@@ -203,7 +202,7 @@ pub unsafe extern "C" fn ntls_pair_add_context(
         non_null!(p, hostname, ctx);
         // SAFETY: live handles per the caller.
         let (Some(p), Some(name), Some(ctx)) =
-            (unsafe { handle(p) }, unsafe { c_str(hostname) }, unsafe { borrow_arc(ctx.cast_const()) })
+            (handle(p), unsafe { c_str(hostname) }, borrow_arc(ctx.cast_const()))
         else {
             return NTLS_EINVAL;
         };
@@ -217,63 +216,56 @@ pub unsafe extern "C" fn ntls_pair_add_context(
 /// `secure`: the handshake finished (Node's `secure` event of a SecurePair).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_on_secure(p: *mut ntls_pair, cb: ntls_pair_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(p, |t| t.secure = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(p, |t| t.secure = cb) })
 }
 /// Cleartext from the peer, borrowed for the call. A pair delivers nothing until it has
 /// this callback or is resumed.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_on_data(p: *mut ntls_pair, cb: ntls_pair_data_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(p, |t| t.data = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(p, |t| t.data = cb) })
 }
 /// `end`: the peer finished sending (close_notify, or the transport's end after the handshake).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_on_end(p: *mut ntls_pair, cb: ntls_pair_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(p, |t| t.end = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(p, |t| t.end = cb) })
 }
 /// `close`: the last event, exactly once — both sides ended, an error, or `destroy`.
 /// Ciphertext may still wait (the last alert or close_notify): pull it, send it, then
 /// close the transport.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_on_close(p: *mut ntls_pair, cb: ntls_pair_close_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(p, |t| t.close = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(p, |t| t.close = cb) })
 }
 /// `error`, with Node's `err.code` (the same codes as a socket's); `close` follows.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_on_error(p: *mut ntls_pair, cb: ntls_pair_error_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(p, |t| t.error = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(p, |t| t.error = cb) })
 }
 /// `drain`: after `ntls_pair_write` returned 0, the program pulled everything waiting.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_on_drain(p: *mut ntls_pair, cb: ntls_pair_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(p, |t| t.drain = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(p, |t| t.drain = cb) })
 }
 /// SNICallback of a server pair (set before `ntls_pair_start`): called for a client that
 /// sent a name; the handshake waits (feed takes nothing more) until the request is
 /// finished — from any thread — and the program calls `ntls_pair_dispatch` or feeds again.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_on_sni(p: *mut ntls_pair, cb: ntls_pair_sni_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(p, |t| t.sni = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(p, |t| t.sni = cb) })
 }
 
 /// Sets the pointer handed to every callback of this pair; works after `close` too.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_set_data(p: *mut ntls_pair, data: *mut c_void) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_user_data(p, data) } })
+    guard!(NTLS_EPANIC, { set_user_data(p, data) })
 }
 
 /// The pointer set with `ntls_pair_set_data`, or NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_get_data(p: *const ntls_pair) -> *mut c_void {
     // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null_mut(), { unsafe { user_data(p) } })
+    guard!(std::ptr::null_mut(), { user_data(p) })
 }
 
 /// Starts the handshake. A client's ClientHello is then waiting for `ntls_pair_pull`; a
@@ -285,7 +277,8 @@ pub unsafe extern "C" fn ntls_pair_start(p: *mut ntls_pair) -> c_int {
 
 /// Feeds ciphertext read from the transport; returns how many bytes it took (0..len, at
 /// most INT_MAX). Fewer than `len` means the pair holds as much cleartext as it may
-/// (bounded: one TLS buffer, about 16 KiB) or waits for the SNICallback: dispatch, then
+/// (rustls's 16 KiB buffer plus the records in hand: about 32 KiB of ciphertext taken
+/// before a dispatch) or waits for the SNICallback: dispatch, then
 /// feed the rest; while a paused pair takes nothing, stop reading the transport. What the
 /// bytes cause (secure, data, error...) is emitted by the next `ntls_pair_dispatch`, never
 /// here. After the peer's close_notify, further bytes are taken and ignored. On a pair
@@ -334,7 +327,7 @@ pub unsafe extern "C" fn ntls_pair_pull(p: *mut ntls_pair, buf: *mut c_void, len
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_pending(p: *const ntls_pair) -> usize {
     // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { handle(p) }.map_or(0, Pair::pending) })
+    guard!(0, { handle(p).map_or(0, |p| p.pending()) })
 }
 
 /// Writes cleartext (copied). Returns 1 while the ciphertext waiting to be pulled (and the
@@ -388,8 +381,7 @@ pub unsafe extern "C" fn ntls_pair_dispatch(p: *mut ntls_pair) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(p);
         // A counted reference for the whole dispatch: an event may drop the program's own.
-        // SAFETY: live handle per the caller.
-        let Some(p) = (unsafe { borrow_arc(p.cast_const()) }) else { return NTLS_EINVAL };
+        let Some(p) = borrow_arc(p.cast_const()) else { return NTLS_EINVAL };
         count(p.dispatch())
     })
 }
@@ -399,29 +391,26 @@ pub unsafe extern "C" fn ntls_pair_dispatch(p: *mut ntls_pair) -> c_int {
 pub unsafe extern "C" fn ntls_pair_last_error(p: *const ntls_pair) -> *const c_char {
     guard!(c"".as_ptr(), {
         // SAFETY: forwarded from the caller.
-        unsafe { handle(p) }.map_or(c"pair is NULL".as_ptr(), Pair::last_error_ptr)
+        handle(p).map_or(c"pair is NULL".as_ptr(), |p| p.last_error_ptr())
     })
 }
 
 /// `authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_authorized(p: *const ntls_pair) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { secure_info::authorized(p) } })
+    guard!(0, { secure_info::authorized(p) })
 }
 
 /// `authorizationError`: Node's code (`"DEPTH_ZERO_SELF_SIGNED_CERT"`), NULL when authorized.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_authorization_error(p: *const ntls_pair) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::authorization_error(p) } })
+    guard!(std::ptr::null(), { secure_info::authorization_error(p) })
 }
 
 /// `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake and after close.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_get_protocol(p: *const ntls_pair) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::protocol(p) } })
+    guard!(std::ptr::null(), { secure_info::protocol(p) })
 }
 
 /// `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
@@ -451,22 +440,19 @@ pub unsafe extern "C" fn ntls_pair_get_ephemeral_key_info(
 /// `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_alpn_protocol(p: *const ntls_pair) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::alpn_protocol(p) } })
+    guard!(std::ptr::null(), { secure_info::alpn_protocol(p) })
 }
 
 /// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_servername(p: *const ntls_pair) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::servername(p) } })
+    guard!(std::ptr::null(), { secure_info::servername(p) })
 }
 
 /// `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_is_session_reused(p: *const ntls_pair) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { secure_info::session_reused(p) } })
+    guard!(0, { secure_info::session_reused(p) })
 }
 
 /// `getPeerCertificate(detailed)`: as `ntls_socket_get_peer_certificate`.
@@ -484,27 +470,25 @@ pub unsafe extern "C" fn ntls_pair_get_peer_certificate(
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_bytes_read(p: *const ntls_pair) -> u64 {
     // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { handle(p) }.map_or(0, |p| p.byte_counts().0) })
+    guard!(0, { handle(p).map_or(0, |p| p.byte_counts().0) })
 }
 
 /// `bytesWritten`: cleartext bytes taken by `ntls_pair_write`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_pair_bytes_written(p: *const ntls_pair) -> u64 {
     // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { handle(p) }.map_or(0, |p| p.byte_counts().1) })
+    guard!(0, { handle(p).map_or(0, |p| p.byte_counts().1) })
 }
 
-/// Adds a reference.
+/// Adds a reference; 0, or `NTLS_EINVAL` for a pointer that is no live pair.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_pair_ref(p: *mut ntls_pair) {
-    // SAFETY: live handle per the caller.
-    guard!((), { unsafe { retain_arc(p.cast_const()) } })
+pub unsafe extern "C" fn ntls_pair_ref(p: *mut ntls_pair) -> c_int {
+    guard!(NTLS_EPANIC, { retain_arc(p.cast_const()) })
 }
 
-/// Drops a reference; the last one frees the pair (inside an event, once the dispatch
-/// that runs it returns).
+/// Drops one of the program's references (`NTLS_EINVAL` when it holds none); the last one
+/// frees the pair (inside an event, once the dispatch that runs it returns).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_pair_unref(p: *mut ntls_pair) {
-    // SAFETY: the caller gives up its reference.
-    guard!((), { unsafe { release_arc(p.cast_const()) } })
+pub unsafe extern "C" fn ntls_pair_unref(p: *mut ntls_pair) -> c_int {
+    guard!(NTLS_EPANIC, { release_arc(p.cast_const()) })
 }

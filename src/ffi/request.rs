@@ -6,45 +6,39 @@ use crate::error::*;
 use crate::request::{Answer, Request};
 use crate::tls::context::SecureContext;
 use std::ffi::{c_char, c_int};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// `ntls_request`: a question the handshake waits on; finish it exactly once.
 pub type ntls_request = Request;
 
-/// Requests handed to the program and not finished yet, by address. The program's pointer
-/// is only ever looked up here, never dereferenced, so finishing twice (or finishing a
-/// stale pointer) is `NTLS_EALREADY` rather than a use-after-free.
-static PENDING: Mutex<Vec<Arc<Request>>> = Mutex::new(Vec::new());
-
-/// Keeps a request alive for the program and returns the pointer it gets.
+/// Keeps a request alive for the program (the handle registry holds the program's one
+/// reference until it answers) and returns the pointer it gets.
 pub(crate) fn hand_to_program(req: Arc<Request>) -> *mut Request {
-    let ptr = Arc::as_ptr(&req).cast_mut();
-    PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(req);
-    ptr
+    super::handles::hand_out(req)
 }
 
-/// Finishes a pending request with the program's answer.
+/// Finishes a pending request with the program's answer: finishing twice is
+/// `NTLS_EALREADY`, a pointer that was never a request `NTLS_EINVAL`.
 fn finish(req: *mut Request, answer: Answer) -> c_int {
-    let taken = {
-        let mut pending = PENDING.lock().unwrap_or_else(|e| e.into_inner());
-        let at = pending.iter().position(|r| std::ptr::eq(Arc::as_ptr(r), req));
-        at.map(|i| pending.swap_remove(i))
-    };
-    match taken {
-        Some(r) if r.finish(answer) => 0,
-        _ => NTLS_EALREADY,
+    match super::handles::take_back(req.cast_const()) {
+        Ok(r) if r.finish(answer) => 0,
+        Ok(_) => NTLS_EALREADY,
+        Err(status) => status,
     }
 }
 
 /// Answers SNICallback with a context (NULL: the server's default context). Any thread;
-/// a second answer is `NTLS_EALREADY`.
+/// a second answer is `NTLS_EALREADY`; a pointer that is no request, or a context pointer
+/// that is no live context, `NTLS_EINVAL`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_request_sni_done(req: *mut Request, ctx: *mut SecureContext) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(req);
-        // SAFETY: live context per the caller.
-        let ctx = unsafe { super::borrow_arc(ctx.cast_const()) };
-        finish(req, Answer::Context(ctx))
+        let answer = super::borrow_arc(ctx.cast_const());
+        if answer.is_none() && !ctx.is_null() {
+            return NTLS_EINVAL;
+        }
+        finish(req, Answer::Context(answer))
     })
 }
 

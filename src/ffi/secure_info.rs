@@ -7,88 +7,60 @@ use crate::error::*;
 use crate::socket::info::{HasSecureInfo, SecureInfo};
 use std::ffi::{c_char, c_int, CStr};
 
+/// A handle type whose facts the getters read.
+pub(crate) trait Facts: HasSecureInfo + Send + Sync + 'static {}
+impl<T: HasSecureInfo + Send + Sync + 'static> Facts for T {}
+
 /// Reads one string property of the handshake (they outlive the connection, as Node's
 /// `authorizationError`, `alpnProtocol` and `servername` do); NULL before it or when absent.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-unsafe fn property_str<H: HasSecureInfo>(
-    h: *const H,
-    f: impl FnOnce(&SecureInfo) -> *const c_char,
-) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    match unsafe { handle(h) }.and_then(H::properties) {
+fn property_str<H: Facts>(h: *const H, f: impl FnOnce(&SecureInfo) -> *const c_char) -> *const c_char {
+    match handle(h).as_deref().and_then(H::properties) {
         Some(i) => f(i),
         None => std::ptr::null(),
     }
 }
 
 /// `authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn authorized<H: HasSecureInfo>(h: *const H) -> c_int {
-    // SAFETY: forwarded from the caller.
-    c_int::from(unsafe { handle(h) }.and_then(H::properties).is_some_and(|i| i.authorized))
+pub(crate) fn authorized<H: Facts>(h: *const H) -> c_int {
+    c_int::from(handle(h).as_deref().and_then(H::properties).is_some_and(|i| i.authorized))
 }
 
 /// `authorizationError`: Node's code, NULL when authorized.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn authorization_error<H: HasSecureInfo>(h: *const H) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    unsafe { property_str(h, |i| i.authorization_error.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
+pub(crate) fn authorization_error<H: Facts>(h: *const H) -> *const c_char {
+    property_str(h, |i| i.authorization_error.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()))
 }
 
 /// `alpnProtocol`: the agreed protocol, NULL when none.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn alpn_protocol<H: HasSecureInfo>(h: *const H) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    unsafe { property_str(h, |i| i.alpn.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
+pub(crate) fn alpn_protocol<H: Facts>(h: *const H) -> *const c_char {
+    property_str(h, |i| i.alpn.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()))
 }
 
 /// `servername`, NULL when none.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn servername<H: HasSecureInfo>(h: *const H) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    unsafe { handle(h) }.and_then(H::servername).map_or(std::ptr::null(), CStr::as_ptr)
+pub(crate) fn servername<H: Facts>(h: *const H) -> *const c_char {
+    handle(h).as_deref().and_then(H::servername).map_or(std::ptr::null(), CStr::as_ptr)
 }
 
 /// `getProtocol()`: NULL before the handshake and after close.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn protocol<H: HasSecureInfo>(h: *const H) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    unsafe { handle(h) }.and_then(H::info).map_or(std::ptr::null(), |i| i.protocol.as_ptr())
+pub(crate) fn protocol<H: Facts>(h: *const H) -> *const c_char {
+    handle(h).as_deref().and_then(H::info).map_or(std::ptr::null(), |i| i.protocol.as_ptr())
 }
 
 /// `isSessionReused()`: 1 or 0.
-///
-/// # Safety
-/// `h` is NULL or a live handle.
-pub(crate) unsafe fn session_reused<H: HasSecureInfo>(h: *const H) -> c_int {
-    // SAFETY: forwarded from the caller.
-    c_int::from(unsafe { handle(h) }.and_then(H::info).is_some_and(|i| i.session_reused))
+pub(crate) fn session_reused<H: Facts>(h: *const H) -> c_int {
+    c_int::from(handle(h).as_deref().and_then(H::info).is_some_and(|i| i.session_reused))
 }
 
 /// `getCipher()`: OpenSSL name, IANA name and version; out-pointers may be NULL.
 ///
 /// # Safety
-/// `h` is NULL or a live handle; each out-pointer NULL or writable.
-pub(crate) unsafe fn cipher<H: HasSecureInfo>(
+/// Each out-pointer is NULL or writable.
+pub(crate) unsafe fn cipher<H: Facts>(
     h: *const H,
     name: *mut *const c_char,
     standard_name: *mut *const c_char,
     version: *mut *const c_char,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    let Some(h) = (unsafe { handle(h) }) else { return NTLS_EINVAL };
+    let Some(h) = handle(h) else { return NTLS_EINVAL };
     let Some(i) = h.info() else { return NTLS_ENOTCONN };
     for (out, value) in [
         (name, i.cipher_name.as_ptr()),
@@ -106,14 +78,13 @@ pub(crate) unsafe fn cipher<H: HasSecureInfo>(
 /// `getEphemeralKeyInfo()`: group name and bits; `NTLS_ENOENT` on a server's side.
 ///
 /// # Safety
-/// `h` is NULL or a live handle; each out-pointer NULL or writable.
-pub(crate) unsafe fn ephemeral_key_info<H: HasSecureInfo>(
+/// Each out-pointer is NULL or writable.
+pub(crate) unsafe fn ephemeral_key_info<H: Facts>(
     h: *const H,
     name: *mut *const c_char,
     size: *mut c_int,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    let Some(h) = (unsafe { handle(h) }) else { return NTLS_EINVAL };
+    let Some(h) = handle(h) else { return NTLS_EINVAL };
     let Some(i) = h.info() else { return NTLS_ENOTCONN };
     let group = i.kx_group.as_ref();
     if !name.is_null() {

@@ -20,14 +20,12 @@ pub unsafe extern "C" fn ntls_server_new(
     out: *mut *mut ntls_server,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        non_null!(opts, out);
-        // SAFETY: forwarded from the caller.
-        let lp = match unsafe { loop_or_default(lp) } {
+        non_null!(out);
+        let h = try_ref!(opts);
+        let lp = match loop_or_default(lp) {
             Ok(l) => l,
             Err(s) => return s,
         };
-        // SAFETY: live handle per the caller.
-        let h = unsafe { &*opts };
         h.with(|o| match Server::new(lp, o, CServerEvents::default()) {
             Ok(srv) => {
                 // SAFETY: `out` is non-null and writable per the caller.
@@ -49,8 +47,7 @@ pub unsafe extern "C" fn ntls_server_on_connection(
     srv: *mut ntls_server,
     cb: ntls_server_connection_cb,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.connection = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.connection = cb) })
 }
 
 /// `secureConnection`: a client finished its handshake; the socket is borrowed.
@@ -59,8 +56,7 @@ pub unsafe extern "C" fn ntls_server_on_secure_connection(
     srv: *mut ntls_server,
     cb: ntls_server_connection_cb,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.secure_connection = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.secure_connection = cb) })
 }
 /// `tlsClientError`: a connection failed before it was secure.
 #[no_mangle]
@@ -68,34 +64,29 @@ pub unsafe extern "C" fn ntls_server_on_tls_client_error(
     srv: *mut ntls_server,
     cb: ntls_server_client_error_cb,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.tls_client_error = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.tls_client_error = cb) })
 }
 /// `listening`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_listening(srv: *mut ntls_server, cb: ntls_server_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.listening = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.listening = cb) })
 }
 /// `close`: after `ntls_server_close`, once every connection has closed.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_close(srv: *mut ntls_server, cb: ntls_server_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.close = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.close = cb) })
 }
 /// `error`: `EADDRINUSE` and other listen failures.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_error(srv: *mut ntls_server, cb: ntls_server_error_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.error = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.error = cb) })
 }
 
 /// `SNICallback`: called with the client's server name (NULL when it sent none) before the
 /// handshake goes on; answer with `ntls_request_sni_done` or `ntls_request_fail`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_on_sni(srv: *mut ntls_server, cb: ntls_server_sni_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.sni = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.sni = cb) })
 }
 
 /// `newSession`: a session was made; store it in the program's store (another process's
@@ -106,8 +97,7 @@ pub unsafe extern "C" fn ntls_server_on_new_session(
     srv: *mut ntls_server,
     cb: ntls_server_new_session_cb,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.new_session = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.new_session = cb) })
 }
 
 /// `resumeSession`: a client offers a stored session (a TLS 1.2 session ID; a TLS 1.3
@@ -118,16 +108,14 @@ pub unsafe extern "C" fn ntls_server_on_resume_session(
     srv: *mut ntls_server,
     cb: ntls_server_resume_session_cb,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(srv, |t| t.resume_session = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(srv, |t| t.resume_session = cb) })
 }
 
 /// Sets the pointer handed to every callback of this server. Unlike other calls it also
 /// works after `close` (to clear a pointer before freeing what it points to).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_server_set_data(srv: *mut ntls_server, data: *mut c_void) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_user_data(srv, data) } })
+    guard!(NTLS_EPANIC, { set_user_data(srv, data) })
 }
 
 /// The pointer set with `ntls_server_set_data`, or NULL.
@@ -135,7 +123,7 @@ pub unsafe extern "C" fn ntls_server_set_data(srv: *mut ntls_server, data: *mut 
 pub unsafe extern "C" fn ntls_server_get_data(srv: *const ntls_server) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
         // SAFETY: live handle per the caller.
-        unsafe { user_data(srv) }
+        user_data(srv)
     })
 }
 
@@ -166,8 +154,7 @@ pub unsafe extern "C" fn ntls_server_listen(
 }
 
 fn ntls_server_user(s: &ntls_server) -> *mut c_void {
-    // SAFETY: a reference is a live handle.
-    unsafe { user_data(s) }
+    s.events().table.lock().unwrap_or_else(|e| e.into_inner()).user.0
 }
 
 /// `server.address()`: host text, port and family (4 or 6); `NTLS_ENOTCONN` before listening.
@@ -181,7 +168,7 @@ pub unsafe extern "C" fn ntls_server_address(
 ) -> c_int {
     guard!(NTLS_EPANIC, {
         // SAFETY: live handle per the caller.
-        match unsafe { handle(srv) }.map(Server::address) {
+        match handle(srv).map(|s| s.address()) {
             // SAFETY: forwarded from the caller.
             Some(Some(a)) => unsafe { address_out(a, host, host_len, port, family) },
             Some(None) => NTLS_ENOTCONN,
@@ -195,7 +182,7 @@ pub unsafe extern "C" fn ntls_server_address(
 pub unsafe extern "C" fn ntls_server_connections(srv: *const ntls_server) -> c_int {
     guard!(0, {
         // SAFETY: live handle per the caller.
-        unsafe { handle(srv) }.map_or(0, |s| c_int::try_from(s.connections()).unwrap_or(c_int::MAX))
+        handle(srv).map_or(0, |s| c_int::try_from(s.connections()).unwrap_or(c_int::MAX))
     })
 }
 
@@ -227,7 +214,7 @@ pub unsafe extern "C" fn ntls_server_add_context(
         non_null!(srv, hostname, ctx);
         // SAFETY: live handles per the caller.
         let (Some(s), Some(name), Some(ctx)) =
-            (unsafe { handle(srv) }, unsafe { c_str(hostname) }, unsafe { borrow_arc(ctx.cast_const()) })
+            (handle(srv), unsafe { c_str(hostname) }, borrow_arc(ctx.cast_const()))
         else {
             return NTLS_EINVAL;
         };
@@ -270,6 +257,9 @@ pub unsafe extern "C" fn ntls_server_set_ticket_keys(
     guard!(NTLS_EPANIC, {
         non_null!(srv, keys);
         let srv = try_ref!(srv);
+        if srv.state() == ServerState::Closed {
+            return srv.fail_call(NTLS_ECLOSED, "server is closed");
+        }
         if len != 48 {
             return srv
                 .fail_call(NTLS_EINVAL, &format!("ticketKeys must be a 48-byte buffer, got {len} bytes"));
@@ -287,23 +277,23 @@ pub unsafe extern "C" fn ntls_server_set_ticket_keys(
 pub unsafe extern "C" fn ntls_server_last_error(srv: *const ntls_server) -> *const c_char {
     guard!(c"".as_ptr(), {
         // SAFETY: live handle per the caller.
-        match unsafe { handle(srv) } {
+        match handle(srv) {
             Some(s) => s.last_error_ptr(),
-            None => c"server is NULL".as_ptr(),
+            None if srv.is_null() => c"server is NULL".as_ptr(),
+            None => c"server is not a live handle".as_ptr(),
         }
     })
 }
 
-/// Adds a reference to a server.
+/// Adds a reference to a server; `NTLS_EINVAL` for a pointer that is no live server.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_ref(srv: *mut ntls_server) {
-    // SAFETY: live handle per the caller.
-    guard!((), { unsafe { retain_arc(srv.cast_const()) } })
+pub unsafe extern "C" fn ntls_server_ref(srv: *mut ntls_server) -> c_int {
+    guard!(NTLS_EPANIC, { retain_arc(srv.cast_const()) })
 }
 
-/// Drops a reference; a listening server keeps running until closed.
+/// Drops a reference; a listening server keeps running until closed. `NTLS_EINVAL` when
+/// the caller holds none (a second `_unref`).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_server_unref(srv: *mut ntls_server) {
-    // SAFETY: the caller gives up its reference.
-    guard!((), { unsafe { release_arc(srv.cast_const()) } })
+pub unsafe extern "C" fn ntls_server_unref(srv: *mut ntls_server) -> c_int {
+    guard!(NTLS_EPANIC, { release_arc(srv.cast_const()) })
 }

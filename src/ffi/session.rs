@@ -17,8 +17,7 @@ use std::ffi::{c_char, c_int};
 /// ticket; the TLS 1.2 session of a full handshake), after `secureConnect` as in Node.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_session(s: *mut ntls_socket, cb: ntls_socket_session_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { super::callbacks::set_callback(s, |t| t.session = cb) } })
+    guard!(NTLS_EPANIC, { super::callbacks::set_callback(s, |t| t.session = cb) })
 }
 
 /// `getSession()`: the connection's newest session as a new reference the caller releases
@@ -69,46 +68,39 @@ pub unsafe extern "C" fn ntls_options_set_session(
     session: *mut ClientSession,
 ) -> c_int {
     guard!(NTLS_EPANIC, {
-        // SAFETY: live session per the caller.
-        let session = unsafe { borrow_arc(session.cast_const()) };
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            update(opts, |o| match session {
-                Some(sess) => o.set(NTLS_OPT_SESSION, Value::Session(sess), false),
-                None => Err(OptionError::invalid("session is NULL")),
-            })
-        }
+        let live = borrow_arc(session.cast_const());
+        update(opts, |o| match live {
+            Some(sess) => o.set(NTLS_OPT_SESSION, Value::Session(sess), false),
+            None if session.is_null() => Err(OptionError::invalid("session is NULL")),
+            None => Err(OptionError::invalid("session is not a live handle")),
+        })
     })
 }
 
-/// Adds a reference to a session.
+/// Adds a reference to a session; `NTLS_EINVAL` for a pointer that is no live session.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_session_ref(session: *mut ClientSession) {
-    // SAFETY: live handle per the caller.
-    guard!((), { unsafe { retain_arc(session.cast_const()) } })
+pub unsafe extern "C" fn ntls_session_ref(session: *mut ClientSession) -> c_int {
+    guard!(NTLS_EPANIC, { retain_arc(session.cast_const()) })
 }
 
-/// Drops a reference to a session (from `ntls_socket_get_session` or `ntls_session_ref`).
+/// Drops a reference to a session (from `ntls_socket_get_session` or `ntls_session_ref`);
+/// `NTLS_EINVAL` when the caller holds none (a second `_unref`, a session only lent to the
+/// `session` callback).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_session_unref(session: *mut ClientSession) {
-    // SAFETY: the caller gives up its reference.
-    guard!((), { unsafe { release_arc(session.cast_const()) } })
+pub unsafe extern "C" fn ntls_session_unref(session: *mut ClientSession) -> c_int {
+    guard!(NTLS_EPANIC, { release_arc(session.cast_const()) })
 }
 
 /// `"TLSv1.3"` or `"TLSv1.2"`: the protocol of the handshake that made the session; NULL
 /// for NULL. Static.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_session_protocol(session: *const ClientSession) -> *const c_char {
-    guard!(std::ptr::null(), {
-        // SAFETY: forwarded from the caller.
-        unsafe { handle(session) }.map_or(std::ptr::null(), |s| s.protocol().as_ptr())
-    })
+    guard!(std::ptr::null(), { handle(session).map_or(std::ptr::null(), |s| s.protocol().as_ptr()) })
 }
 
 /// 1 while a connect can still offer the session: always for TLS 1.2; for a TLS 1.3 ticket
 /// until one connect offered it (a ticket is single-use). 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_session_is_resumable(session: *const ClientSession) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(0, { c_int::from(unsafe { handle(session) }.is_some_and(ClientSession::is_resumable)) })
+    guard!(0, { c_int::from(handle(session).is_some_and(|s| s.is_resumable())) })
 }

@@ -20,8 +20,7 @@ fn status(r: Result<(), c_int>) -> c_int {
 pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut ntls_socket) -> c_int {
     guard!(NTLS_EPANIC, {
         non_null!(out);
-        // SAFETY: forwarded from the caller.
-        let lp = match unsafe { loop_or_default(lp) } {
+        let lp = match loop_or_default(lp) {
             Ok(l) => l,
             Err(s) => return s,
         };
@@ -35,59 +34,50 @@ pub unsafe extern "C" fn ntls_socket_new(lp: *mut LoopCore, out: *mut *mut ntls_
 /// emits it.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_connect(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.connect = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.connect = cb) })
 }
 
 /// `secureConnect`: the client's handshake finished.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_secure_connect(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.secure_connect = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.secure_connect = cb) })
 }
 /// `data`: decrypted bytes, borrowed for the call. Setting it starts reading.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_data(s: *mut ntls_socket, cb: ntls_socket_data_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.data = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.data = cb) })
 }
 /// `end`: the peer finished sending.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_end(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.end = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.end = cb) })
 }
 /// `close`: the socket's last event, exactly once.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_close(s: *mut ntls_socket, cb: ntls_socket_close_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.close = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.close = cb) })
 }
 /// `error`: followed by `close` with `had_error` set.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_error(s: *mut ntls_socket, cb: ntls_socket_error_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.error = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.error = cb) })
 }
 /// `drain`: the write buffer emptied after `ntls_socket_write` returned 0.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_drain(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.drain = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.drain = cb) })
 }
 /// `timeout`: idle for the time set with `ntls_socket_set_timeout`.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_on_timeout(s: *mut ntls_socket, cb: ntls_socket_cb) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_callback(s, |t| t.timeout = cb) } })
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.timeout = cb) })
 }
 
 /// Sets the pointer handed to every callback of this socket. Unlike other calls it also
 /// works after `close` (to clear a pointer before freeing what it points to).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_set_data(s: *mut ntls_socket, data: *mut c_void) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(NTLS_EPANIC, { unsafe { set_user_data(s, data) } })
+    guard!(NTLS_EPANIC, { set_user_data(s, data) })
 }
 
 /// The pointer set with `ntls_socket_set_data`, or NULL.
@@ -95,7 +85,7 @@ pub unsafe extern "C" fn ntls_socket_set_data(s: *mut ntls_socket, data: *mut c_
 pub unsafe extern "C" fn ntls_socket_get_data(s: *const ntls_socket) -> *mut c_void {
     guard!(std::ptr::null_mut(), {
         // SAFETY: forwarded from the caller.
-        unsafe { user_data(s) }
+        user_data(s)
     })
 }
 
@@ -106,7 +96,7 @@ pub unsafe extern "C" fn ntls_socket_connect(s: *mut ntls_socket, opts: *const O
     guard!(NTLS_EPANIC, {
         non_null!(s, opts);
         // SAFETY: live handles per the caller.
-        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe { opts.as_ref() }) else {
+        let (Some(s), Some(o)) = (borrow_arc(s.cast_const()), handle(opts)) else {
             return NTLS_EINVAL;
         };
         o.with(|o| status(s.connect(o)))
@@ -135,7 +125,7 @@ pub unsafe extern "C" fn ntls_socket_write(
             Box::new(move |s: &ntls_socket, status: i32| {
                 let arg = arg;
                 // SAFETY: the program's callback, with a handle valid for the call.
-                unsafe { f((s as *const ntls_socket).cast_mut(), status, arg.0) }
+                unsafe { f(sp(s), status, arg.0) }
             }) as WriteDone<CSocketEvents>
         });
         match s.write(data, done) {
@@ -200,29 +190,30 @@ pub unsafe extern "C" fn ntls_socket_set_no_delay(s: *mut ntls_socket, enable: c
 pub unsafe extern "C" fn ntls_socket_last_error(s: *const ntls_socket) -> *const c_char {
     guard!(c"".as_ptr(), {
         // SAFETY: forwarded from the caller.
-        unsafe { handle(s) }.map_or(c"socket is NULL".as_ptr(), Socket::last_error_ptr)
+        match handle(s) {
+            Some(h) => h.last_error_ptr(),
+            None if s.is_null() => c"socket is NULL".as_ptr(),
+            None => c"socket is not a live handle".as_ptr(),
+        }
     })
 }
 
 /// `socket.authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_authorized(s: *const ntls_socket) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { secure_info::authorized(s) } })
+    guard!(0, { secure_info::authorized(s) })
 }
 
 /// `socket.authorizationError`: Node's code (`"CERT_HAS_EXPIRED"`), NULL when authorized.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const ntls_socket) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::authorization_error(s) } })
+    guard!(std::ptr::null(), { secure_info::authorization_error(s) })
 }
 
 /// `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake and after close.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const ntls_socket) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::protocol(s) } })
+    guard!(std::ptr::null(), { secure_info::protocol(s) })
 }
 
 /// `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
@@ -233,7 +224,7 @@ pub unsafe extern "C" fn ntls_socket_get_cipher(
     standard_name: *mut *const c_char,
     version: *mut *const c_char,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the out-pointers are NULL or writable, per the caller.
     guard!(NTLS_EPANIC, { unsafe { secure_info::cipher(s, name, standard_name, version) } })
 }
 
@@ -246,7 +237,7 @@ pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
     name: *mut *const c_char,
     size: *mut c_int,
 ) -> c_int {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: the out-pointers are NULL or writable, per the caller.
     guard!(NTLS_EPANIC, { unsafe { secure_info::ephemeral_key_info(s, name, size) } })
 }
 
@@ -254,30 +245,27 @@ pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
 /// the handshake finished (Node's `null`: `ntls_socket_get_cipher` failing tells which).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const ntls_socket) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::alpn_protocol(s) } })
+    guard!(std::ptr::null(), { secure_info::alpn_protocol(s) })
 }
 
 /// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none. Set
 /// also on a server socket whose handshake failed after the ClientHello (`tlsClientError`).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_servername(s: *const ntls_socket) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), { unsafe { secure_info::servername(s) } })
+    guard!(std::ptr::null(), { secure_info::servername(s) })
 }
 
 /// `encrypted`: 1 for a socket, 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_encrypted(s: *const ntls_socket) -> c_int {
     // SAFETY: forwarded from the caller.
-    guard!(0, { c_int::from(unsafe { handle(s) }.is_some()) })
+    guard!(0, { c_int::from(handle(s).is_some()) })
 }
 
 /// `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const ntls_socket) -> c_int {
-    // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { secure_info::session_reused(s) } })
+    guard!(0, { secure_info::session_reused(s) })
 }
 
 /// `remoteAddress`, `remotePort`, `remoteFamily` (4 or 6); `NTLS_ENOTCONN` before connecting.
@@ -320,28 +308,28 @@ pub unsafe extern "C" fn ntls_socket_local_address(
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_bytes_read(s: *const ntls_socket) -> u64 {
     // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { handle(s) }.map_or(0, Socket::bytes_read) })
+    guard!(0, { handle(s).map_or(0, |s| s.bytes_read()) })
 }
 
 /// `bytesWritten`: plaintext bytes taken by `ntls_socket_write` (queued ones included), as Node counts them.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_bytes_written(s: *const ntls_socket) -> u64 {
     // SAFETY: forwarded from the caller.
-    guard!(0, { unsafe { handle(s) }.map_or(0, Socket::bytes_written) })
+    guard!(0, { handle(s).map_or(0, |s| s.bytes_written()) })
 }
 
-/// Adds a reference (keep a socket handed to a callback).
+/// Adds a reference (keep a socket handed to a callback); `NTLS_EINVAL` for a pointer that
+/// is no live socket.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_ref(s: *mut ntls_socket) {
-    // SAFETY: live handle per the caller.
-    guard!((), { unsafe { retain_arc(s.cast_const()) } })
+pub unsafe extern "C" fn ntls_socket_ref(s: *mut ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, { retain_arc(s.cast_const()) })
 }
 
-/// Drops a reference; a live connection keeps its own until `close`.
+/// Drops a reference; a live connection keeps its own until `close`. `NTLS_EINVAL` when the
+/// caller holds none (a second `_unref`, or a socket only lent to a callback).
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_unref(s: *mut ntls_socket) {
-    // SAFETY: the caller gives up its reference.
-    guard!((), { unsafe { release_arc(s.cast_const()) } })
+pub unsafe extern "C" fn ntls_socket_unref(s: *mut ntls_socket) -> c_int {
+    guard!(NTLS_EPANIC, { release_arc(s.cast_const()) })
 }
 
 /// `new tls.TLSSocket(socket, options)`: TLS over a connected TCP descriptor, which the
@@ -360,7 +348,7 @@ pub unsafe extern "C" fn ntls_socket_wrap_fd(
             return NTLS_EINVAL;
         }
         // SAFETY: live handles per the caller.
-        let (Some(s), Some(o)) = (unsafe { borrow_arc(s.cast_const()) }, unsafe { opts.as_ref() }) else {
+        let (Some(s), Some(o)) = (borrow_arc(s.cast_const()), handle(opts)) else {
             return NTLS_EINVAL;
         };
         // Refuse a started or closed socket before taking the descriptor, so that it is never

@@ -183,7 +183,9 @@ impl Options {
         match (append, self.values.get_mut(&key), value) {
             (true, Some(Value::Bytes(list)), Value::Bytes(more)) => list.extend(more),
             (_, _, value) => {
-                self.values.insert(key, value);
+                if let Some(mut old) = self.values.insert(key, value) {
+                    old.wipe();
+                }
             }
         }
         Ok(())
@@ -281,6 +283,27 @@ impl Options {
                 lookup(key).map_or("?", |d| d.name)
             ))),
         }
+    }
+}
+
+impl Value {
+    /// Overwrites the bytes of strings and byte strings with zeros: options carry keys,
+    /// passphrases and ticket keys, and the heap they leave must not keep them.
+    fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            Value::Str(s) => s.zeroize(),
+            Value::Bytes(list) => list.iter_mut().for_each(|b| b.zeroize()),
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Options {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.values.values_mut().for_each(Value::wipe);
+        self.key_passphrases.iter_mut().flatten().for_each(|p| p.zeroize());
     }
 }
 

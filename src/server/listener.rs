@@ -1,5 +1,6 @@
 //! The listening socket: binds (with SO_REUSEPORT, for several loops on one port) and accepts.
 
+use super::reserve_fd;
 use super::{Hooks, Server, ServerEvents, ServerState};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::socket::{start_connected, Role, ServerSide, Socket};
@@ -47,6 +48,7 @@ impl<E: ServerEvents> Listener<E> {
             return Err(e);
         }
         self.server.listener_token.store(token, Ordering::SeqCst);
+        reserve_fd::hold();
         // A second descriptor of the listening socket, so that `close` can stop it at
         // once from any thread, as Node's does (see Server::close).
         if let Ok(dup) = socket2::SockRef::from(&self.listener).try_clone() {
@@ -62,8 +64,15 @@ impl<E: ServerEvents> Listener<E> {
                 Ok((stream, _)) => self.serve(cx, stream),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if reserve_fd::is_exhaustion(&e) => {
+                    let listener = &self.listener;
+                    match reserve_fd::refuse_waiting(|| listener.accept().map(drop)) {
+                        Some(n) => log::warn!("nodetls: out of descriptors ({e}): refused {n} connections"),
+                        None => log::warn!("nodetls: accept failed: {e}"),
+                    }
+                    return;
+                }
                 Err(e) => {
-                    // EMFILE and friends: the pending connection waits for the next edge.
                     log::warn!("nodetls: accept failed: {e}");
                     return;
                 }

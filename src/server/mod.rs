@@ -3,6 +3,7 @@
 pub mod events;
 pub(crate) mod hello;
 mod listener;
+mod reserve_fd;
 
 pub use events::{CloseDone, ListenDone, ServerEvents};
 

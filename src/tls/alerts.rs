@@ -2,7 +2,7 @@
 
 use super::verify::{node_error, NodeCertError};
 use crate::error::{NtlsError, NTLS_ECERT, NTLS_ETLS};
-use rustls::{AlertDescription, Error, PeerIncompatible, PeerMisbehaved};
+use rustls::{AlertDescription, Error, InvalidMessage, PeerIncompatible, PeerMisbehaved};
 
 /// A fatal handshake_failure alert record (TLS 1.2 record version, as OpenSSL sends it
 /// before any key is agreed).
@@ -115,6 +115,13 @@ pub fn tls_error(e: &Error, chain: &[rustls::pki_types::CertificateDer<'_>], hos
         }
         Error::NoApplicationProtocol => ssl_error("no application protocol"),
         Error::PeerIncompatible(p) => ssl_error(incompatible_reason(p)),
+        // A handshake message announcing more than rustls takes (64 KiB) is refused before
+        // it is buffered, as OpenSSL refuses one over its own limit; so is a record over
+        // the 16 KiB (plus expansion) that TLS allows.
+        Error::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge) => {
+            ssl_error("excessive message size")
+        }
+        Error::InvalidMessage(InvalidMessage::MessageTooLarge) => ssl_error("packet length too long"),
         Error::InvalidMessage(_)
         | Error::InappropriateMessage { .. }
         | Error::InappropriateHandshakeMessage { .. } => ssl_error("wrong version number"),
@@ -180,6 +187,10 @@ mod tests {
         assert_eq!(e.code(), "ERR_SSL_NO_SHARED_CIPHER");
         let e = tls_error(&Error::AlertReceived(AlertDescription::Unknown(200)), &[], "");
         assert_eq!(e.code(), "ERR_SSL_TLSV1_ALERT_UNKNOWN");
+        let e = tls_error(&Error::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge), &[], "");
+        assert_eq!(e.code(), "ERR_SSL_EXCESSIVE_MESSAGE_SIZE");
+        let e = tls_error(&Error::InvalidMessage(InvalidMessage::MessageTooLarge), &[], "");
+        assert_eq!(e.code(), "ERR_SSL_PACKET_LENGTH_TOO_LONG");
     }
 
     #[test]

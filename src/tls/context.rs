@@ -241,14 +241,15 @@ fn load_keys(o: &Options) -> Result<Vec<Arc<CertifiedKey>>, OptionError> {
         let own = key_passphrases.get(i).and_then(|p| p.as_deref()).map(str::as_bytes);
         let key = keys::parse_private_key(pem, own.or(passphrase), &what).map_err(key_error)?;
         let mut last = None;
-        let found =
-            chains.iter().find_map(|chain| match keys::certified_key(chain.clone(), key.clone_key()) {
+        let found = chains.iter().find_map(|chain| {
+            match keys::certified_key(chain.clone(), keys::SecretKey::new(key.clone_key())) {
                 Ok(ck) => Some(ck),
                 Err(e) => {
                     last = Some(e);
                     None
                 }
-            });
+            }
+        });
         match (found, last) {
             (Some(ck), _) => out.push(ck),
             (None, Some(KeyError::KeyMismatch(_))) | (None, None) => {

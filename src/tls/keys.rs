@@ -15,6 +15,10 @@ pub use crl::parse_crls;
 pub use pfx::{parse_pfx, Pfx};
 pub use private_key::parse_private_key;
 
+/// A private key whose DER is wiped when it is dropped (rustls-pki-types zeroizes on request
+/// only); rustls reads it by reference, so this is the one copy nodetls keeps.
+pub type SecretKey = zeroize::Zeroizing<rustls_pki_types::PrivateKeyDer<'static>>;
+
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::CertificateDer;
 use std::sync::Arc;
@@ -91,7 +95,7 @@ pub fn parse_certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'
 /// A signing key paired with its chain, after checking the key is the leaf's.
 pub fn certified_key(
     chain: Vec<CertificateDer<'static>>,
-    key: rustls_pki_types::PrivateKeyDer<'static>,
+    key: SecretKey,
 ) -> Result<Arc<CertifiedKey>, KeyError> {
     if chain.is_empty() {
         return Err(KeyError::NoCertificate("no certificate given for the key".into()));

@@ -60,7 +60,7 @@ _PROTOTYPES = {
     "ntls_loop_call": (c_int, [_P, LOOP_FN, _P]),
     # options
     "ntls_options_new": (c_int, [_OUT]),
-    "ntls_options_unref": (None, [_P]),
+    "ntls_options_unref": (c_int, [_P]),
     "ntls_options_set_bool": (c_int, [_P, c_int, c_int]),
     "ntls_options_set_int": (c_int, [_P, c_int, c_int64]),
     "ntls_options_set_string": (c_int, [_P, c_int, c_char_p]),
@@ -82,8 +82,8 @@ _PROTOTYPES = {
     "ntls_server_address": (c_int, [_P, c_char_p, c_size_t, POINTER(c_int), POINTER(c_int)]),
     "ntls_server_connections": (c_int, [_P]),
     "ntls_server_close": (c_int, [_P, SERVER_CB]),
-    "ntls_server_ref": (None, [_P]),
-    "ntls_server_unref": (None, [_P]),
+    "ntls_server_ref": (c_int, [_P]),
+    "ntls_server_unref": (c_int, [_P]),
     # socket
     "ntls_socket_new": (c_int, [_P, _OUT]),
     "ntls_socket_on_secure_connect": (c_int, [_P, SOCKET_CB]),
@@ -114,8 +114,8 @@ _PROTOTYPES = {
                                           POINTER(c_int)]),
     "ntls_socket_bytes_read": (c_uint64, [_P]),
     "ntls_socket_bytes_written": (c_uint64, [_P]),
-    "ntls_socket_ref": (None, [_P]),
-    "ntls_socket_unref": (None, [_P]),
+    "ntls_socket_ref": (c_int, [_P]),
+    "ntls_socket_unref": (c_int, [_P]),
 }
 
 for _name, (_res, _args) in _PROTOTYPES.items():

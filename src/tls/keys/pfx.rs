@@ -2,7 +2,7 @@
 //! SHA-256 MAC) and `-legacy` ones (RC2/3DES, SHA-1 MAC), read as OpenSSL's PKCS12_parse
 //! reads them: the first key, the certificate that is its, and every other certificate.
 
-use super::KeyError;
+use super::{KeyError, SecretKey};
 use p12_keystore::error::Error as P12Error;
 use p12_keystore::Pkcs12Archive;
 use rustls::sign::CertifiedKey;
@@ -12,8 +12,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 pub struct Pfx {
     /// The certificate that matches the key, then the file's other certificates in order.
     pub chain: Vec<CertificateDer<'static>>,
-    /// The private key (PKCS#8).
-    pub key: PrivateKeyDer<'static>,
+    /// The private key (PKCS#8), wiped on drop.
+    pub key: SecretKey,
     /// The file's certificates other than the leaf, which Node also trusts.
     pub ca: Vec<CertificateDer<'static>>,
 }
@@ -34,7 +34,7 @@ pub fn parse_pfx(der: &[u8], passphrase: Option<&[u8]>) -> Result<Pfx, KeyError>
     let Some(bag) = archive.keys.first() else {
         return Err(KeyError::NoKey("pfx: no private key in the PKCS#12 file".into()));
     };
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(bag.key.as_der().to_vec()));
+    let key = SecretKey::new(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(bag.key.as_der().to_vec())));
     let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
         .map_err(|e| KeyError::Unsupported(format!("pfx: unsupported private key ({e})")))?;
     let certs: Vec<CertificateDer<'static>> =

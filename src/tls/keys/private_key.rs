@@ -2,17 +2,13 @@
 //! proving rustls can sign with it before any handshake does.
 
 use super::armor::{self, Block};
-use super::{encrypted_pkcs8, legacy_pem, KeyError};
+use super::{encrypted_pkcs8, legacy_pem, KeyError, SecretKey};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 
 /// The first private key in a PEM text: PKCS#8 (RSA, ECDSA, Ed25519), PKCS#1 RSA, SEC1 EC,
 /// PKCS#8 encrypted with PBES2, or OpenSSL's legacy `Proc-Type` encryption of PKCS#1/SEC1.
 /// `what` ("key", "key 2") names the option in messages.
-pub fn parse_private_key(
-    pem: &[u8],
-    passphrase: Option<&[u8]>,
-    what: &str,
-) -> Result<PrivateKeyDer<'static>, KeyError> {
+pub fn parse_private_key(pem: &[u8], passphrase: Option<&[u8]>, what: &str) -> Result<SecretKey, KeyError> {
     let blocks = armor::blocks(pem);
     let Some(block) = blocks.iter().find(|b| b.label.ends_with("PRIVATE KEY")) else {
         let hint = armor::not_found_hint(pem, "private key");
@@ -34,6 +30,7 @@ pub fn parse_private_key(
         }
         other => return Err(KeyError::Unsupported(format!("{what}: unsupported PEM block '{other}'"))),
     };
+    let key = SecretKey::new(key);
     check_usable(&key, what)?;
     Ok(key)
 }

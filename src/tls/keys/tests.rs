@@ -38,7 +38,7 @@ pub(super) fn expect<T>(r: Result<T, KeyError>, variant: &str, words: &str) -> S
     text
 }
 
-fn key(name: &str, passphrase: Option<&[u8]>) -> Result<PrivateKeyDer<'static>, KeyError> {
+fn key(name: &str, passphrase: Option<&[u8]>) -> Result<super::SecretKey, KeyError> {
     parse_private_key(&read(name), passphrase, "key")
 }
 
@@ -93,7 +93,11 @@ fn decrypted_keys_equal_their_plain_form() {
         ("server-ec-key-legacy-aes192.pem", "server-ec-key-sec1.pem"),
     ] {
         let (d, p) = (key(encrypted, PASS).unwrap(), key(plain, None).unwrap());
-        assert_eq!(std::mem::discriminant(&d), std::mem::discriminant(&p), "{encrypted}");
+        assert_eq!(
+            std::mem::discriminant::<PrivateKeyDer<'_>>(&d),
+            std::mem::discriminant::<PrivateKeyDer<'_>>(&p),
+            "{encrypted}"
+        );
         assert_eq!(d.secret_der(), p.secret_der(), "{encrypted}");
     }
 }
