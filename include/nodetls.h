@@ -28,11 +28,11 @@
  * thread makes the next call on s fail. Free nothing the library returns except with
  * the handle's own _unref.
  *
- * Handles (ntls_loop, ntls_options, ntls_context, ntls_server, ntls_socket, ntls_cert,
- * ntls_request) are opaque and reference-counted. The reference a _new call gives is
+ * Handles (ntls_loop, ntls_options, ntls_context, ntls_server, ntls_socket, ntls_pair,
+ * ntls_cert, ntls_request) are opaque and reference-counted. The reference a _new call gives is
  * the caller's, dropped with _unref (which, like _ref, returns 0 or NTLS_EINVAL); a handle passed to a callback is borrowed for the
  * call (take _ref to keep it). A handle is created, configured (_on_*, _set_data), then
- * started (listen, connect, wrap_fd): nothing happens before the start, so no event is
+ * started (listen, connect, wrap_fd, ntls_pair_start): nothing happens before the start, so no event is
  * missed. A started server or socket keeps its own reference until its close event.
  *
  * Closing follows uv_close: a socket's close event fires exactly once, last, on a
@@ -46,6 +46,10 @@
  * Every function may be called from any thread and from inside any callback (a callback
  * may destroy its own socket); calls from other threads are queued to the loop in order.
  * Callbacks must not block. ntls_default_loop() starts lazily.
+ *
+ * Pairs (ntls_pair_*) have no loop and no thread of ours: their callbacks run only inside
+ * ntls_pair_dispatch, on the thread that calls it, one at a time; no other pair function
+ * ever calls back. Every pair function may be called from inside those callbacks.
  *
  * Signals. The library never raises SIGPIPE (every send uses MSG_NOSIGNAL): a peer that
  * vanishes is an error event on its socket, whatever the program's SIGPIPE action.
@@ -69,6 +73,12 @@ typedef struct ntls_server ntls_server;
  * A TLS socket: Node's tls.TLSSocket (ntls_socket_new, ntls_socket_connect ...).
  */
 typedef struct ntls_socket ntls_socket;
+
+/**
+ * A TLS pair: Node's tls.createSecurePair, TLS over a transport the program drives on
+ * its own thread (ntls_pair_new, ntls_pair_feed, ntls_pair_pull, ntls_pair_dispatch ...).
+ */
+typedef struct ntls_pair ntls_pair;
 
 /**
  * Success.
@@ -580,6 +590,32 @@ typedef void (*ntls_server_ocsp_request_cb)(ntls_server *srv,
 typedef void (*ntls_socket_ocsp_cb)(ntls_socket *s, const uint8_t *der, size_t len, void *data);
 
 /**
+ * `secure`, `end`, `drain`: `(pair, data)`.
+ */
+typedef void (*ntls_pair_cb)(ntls_pair *p, void *data);
+
+/**
+ * Cleartext from the peer: `(pair, bytes, length, data)`; the bytes are borrowed for the call.
+ */
+typedef void (*ntls_pair_data_cb)(ntls_pair *p, const uint8_t *buf, size_t len, void *data);
+
+/**
+ * `close`: `(pair, had_error, data)`.
+ */
+typedef void (*ntls_pair_close_cb)(ntls_pair *p, int had_error, void *data);
+
+/**
+ * `error`: `(pair, error, data)`; the error is valid during the call.
+ */
+typedef void (*ntls_pair_error_cb)(ntls_pair *p, const ntls_error *err, void *data);
+
+/**
+ * SNICallback of a server pair: `(pair, servername, request, data)`; finish the request
+ * exactly once with `ntls_request_sni_done` or `ntls_request_fail`, then dispatch again.
+ */
+typedef void (*ntls_pair_sni_cb)(ntls_pair *p, const char *servername, ntls_request *req, void *data);
+
+/**
  * `secureConnection`: `(server, socket, data)`; take `ntls_socket_ref` to keep the socket.
  */
 typedef void (*ntls_server_connection_cb)(ntls_server *srv, ntls_socket *s, void *data);
@@ -1035,6 +1071,222 @@ int ntls_options_key(ntls_options *opts, const char *name);
  * The key of Node's option name (`"rejectUnauthorized"`), or `NTLS_EINVAL`.
  */
 int ntls_option_by_name(const char *name);
+
+/**
+ * Makes a pair from `tls.connect`'s options (client, the default) or `tls.createServer`'s
+ * (`NTLS_OPT_IS_SERVER`): `secureContext`/`key`/`cert`/`ca`, `servername` (or `host`) of a
+ * client, `requestCert`, `rejectUnauthorized`, `ALPNProtocols`, `highWaterMark`,
+ * `allowHalfOpen`, ... Bad options fail here, with words in `ntls_options_last_error`.
+ * `handshakeTimeout` and `timeout` do not apply: a pair has no timers (the program owns
+ * time and destroys a pair it gave up on). Set callbacks, then `ntls_pair_start`.
+ */
+int ntls_pair_new(const ntls_options *opts, ntls_pair **out);
+
+/**
+ * `server.addContext(hostname, context)` on a server pair, before `ntls_pair_start`
+ * (`NTLS_EALREADY` after it, `NTLS_EINVAL` on a client pair). The context is referenced.
+ */
+int ntls_pair_add_context(ntls_pair *p, const char *hostname, ntls_context *ctx);
+
+/**
+ * `secure`: the handshake finished (Node's `secure` event of a SecurePair).
+ */
+int ntls_pair_on_secure(ntls_pair *p, ntls_pair_cb cb);
+
+/**
+ * Cleartext from the peer, borrowed for the call. A pair delivers nothing until it has
+ * this callback or is resumed.
+ */
+int ntls_pair_on_data(ntls_pair *p, ntls_pair_data_cb cb);
+
+/**
+ * `end`: the peer finished sending (close_notify, or the transport's end after the handshake).
+ */
+int ntls_pair_on_end(ntls_pair *p, ntls_pair_cb cb);
+
+/**
+ * `close`: the last event, exactly once — both sides ended, an error, or `destroy`.
+ * Ciphertext may still wait (the last alert or close_notify): pull it, send it, then
+ * close the transport.
+ */
+int ntls_pair_on_close(ntls_pair *p, ntls_pair_close_cb cb);
+
+/**
+ * `error`, with Node's `err.code` (the same codes as a socket's); `close` follows.
+ */
+int ntls_pair_on_error(ntls_pair *p, ntls_pair_error_cb cb);
+
+/**
+ * `drain`: after `ntls_pair_write` returned 0, the program pulled everything waiting.
+ */
+int ntls_pair_on_drain(ntls_pair *p, ntls_pair_cb cb);
+
+/**
+ * SNICallback of a server pair (set before `ntls_pair_start`): called for a client that
+ * sent a name; the handshake waits (feed takes nothing more) until the request is
+ * finished — from any thread — and the program calls `ntls_pair_dispatch` or feeds again.
+ */
+int ntls_pair_on_sni(ntls_pair *p, ntls_pair_sni_cb cb);
+
+/**
+ * Sets the pointer handed to every callback of this pair; works after `close` too.
+ */
+int ntls_pair_set_data(ntls_pair *p, void *data);
+
+/**
+ * The pointer set with `ntls_pair_set_data`, or NULL.
+ */
+void *ntls_pair_get_data(const ntls_pair *p);
+
+/**
+ * Starts the handshake. A client's ClientHello is then waiting for `ntls_pair_pull`; a
+ * server waits for ciphertext. Twice: `NTLS_EALREADY`.
+ */
+int ntls_pair_start(ntls_pair *p);
+
+/**
+ * Feeds ciphertext read from the transport; returns how many bytes it took (0..len, at
+ * most INT_MAX). Fewer than `len` means the pair holds as much cleartext as it may
+ * (rustls's 16 KiB buffer plus the records in hand: about 32 KiB of ciphertext taken
+ * before a dispatch) or waits for the SNICallback: dispatch, then
+ * feed the rest; while a paused pair takes nothing, stop reading the transport. What the
+ * bytes cause (secure, data, error...) is emitted by the next `ntls_pair_dispatch`, never
+ * here. After the peer's close_notify, further bytes are taken and ignored. On a pair
+ * that closed or failed: `NTLS_ECLOSED`; before `ntls_pair_start`: `NTLS_ENOTCONN`.
+ */
+int ntls_pair_feed(ntls_pair *p, const void *buf, size_t len);
+
+/**
+ * The transport ended (EOF from the peer). After the handshake: `end` once the cleartext
+ * is delivered; before it: `error` `ECONNRESET`, as Node's socket reports it.
+ */
+int ntls_pair_feed_end(ntls_pair *p);
+
+/**
+ * Copies ciphertext for the transport into `buf`; returns the count (0: nothing waits).
+ * Allowed after `close` too, so the last alert or close_notify reaches the peer.
+ */
+int ntls_pair_pull(ntls_pair *p, void *buf, size_t len);
+
+/**
+ * Bytes of ciphertext waiting for `ntls_pair_pull` (0 for NULL).
+ */
+size_t ntls_pair_pending(const ntls_pair *p);
+
+/**
+ * Writes cleartext (copied). Returns 1 while the ciphertext waiting to be pulled (and the
+ * cleartext waiting for the handshake) is under `highWaterMark`, 0 when the caller should
+ * wait for `drain` (Node's `write()` true/false). After `end`, as Node: 0, then `error`
+ * `ERR_STREAM_WRITE_AFTER_END` and `close`; once closed, that status at once.
+ */
+int ntls_pair_write(ntls_pair *p, const void *buf, size_t len);
+
+/**
+ * `end()`: close_notify after the cleartext written so far. Twice: `NTLS_EALREADY`.
+ */
+int ntls_pair_end(ntls_pair *p);
+
+/**
+ * `destroy()`: stop now, dropping what waits; the next dispatch emits only `close`.
+ */
+int ntls_pair_destroy(ntls_pair *p);
+
+/**
+ * `pause()`: no cleartext events until `ntls_pair_resume`.
+ */
+int ntls_pair_pause(ntls_pair *p);
+
+/**
+ * `resume()`: deliver again (also without a data callback, which then drops the bytes).
+ */
+int ntls_pair_resume(ntls_pair *p);
+
+/**
+ * Emits the pair's due events, one at a time, on the calling thread, and returns how many
+ * it emitted. This is the only function that calls the pair's callbacks: feeding,
+ * writing, ending and destroying only record what is due, so they are safe to call while
+ * the program holds its own locks, and the program decides when events run (a pair has no
+ * loop whose later turn could run them). Any pair function, this pair's `_unref` and
+ * `_destroy` included, may be called from inside those events; a dispatch called from
+ * inside one returns 0 at once, and the running dispatch emits what the event caused
+ * before it returns. Call it after each feed, and after finishing an SNICallback request.
+ */
+int ntls_pair_dispatch(ntls_pair *p);
+
+/**
+ * The words of the last failed call on this pair; "" if none. Valid for the pair's life.
+ */
+const char *ntls_pair_last_error(const ntls_pair *p);
+
+/**
+ * `authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
+ */
+int ntls_pair_authorized(const ntls_pair *p);
+
+/**
+ * `authorizationError`: Node's code (`"DEPTH_ZERO_SELF_SIGNED_CERT"`), NULL when authorized.
+ */
+const char *ntls_pair_authorization_error(const ntls_pair *p);
+
+/**
+ * `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake and after close.
+ */
+const char *ntls_pair_get_protocol(const ntls_pair *p);
+
+/**
+ * `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
+ */
+int ntls_pair_get_cipher(const ntls_pair *p,
+                         const char **name,
+                         const char **standard_name,
+                         const char **version);
+
+/**
+ * `getEphemeralKeyInfo()`: as `ntls_socket_get_ephemeral_key_info` (`NTLS_ENOENT` on a
+ * server pair, where Node answers null).
+ */
+int ntls_pair_get_ephemeral_key_info(const ntls_pair *p, const char **name, int *size);
+
+/**
+ * `alpnProtocol`: the agreed protocol, NULL when none (Node's `false`).
+ */
+const char *ntls_pair_alpn_protocol(const ntls_pair *p);
+
+/**
+ * `servername`: the SNI name (asked for by the client, or sent by us); NULL when none.
+ */
+const char *ntls_pair_servername(const ntls_pair *p);
+
+/**
+ * `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
+ */
+int ntls_pair_is_session_reused(const ntls_pair *p);
+
+/**
+ * `getPeerCertificate(detailed)`: as `ntls_socket_get_peer_certificate`.
+ */
+int ntls_pair_get_peer_certificate(const ntls_pair *p, int detailed, ntls_cert **out);
+
+/**
+ * `bytesRead`: cleartext bytes delivered to the data callback.
+ */
+uint64_t ntls_pair_bytes_read(const ntls_pair *p);
+
+/**
+ * `bytesWritten`: cleartext bytes taken by `ntls_pair_write`.
+ */
+uint64_t ntls_pair_bytes_written(const ntls_pair *p);
+
+/**
+ * Adds a reference; 0, or `NTLS_EINVAL` for a pointer that is no live pair.
+ */
+int ntls_pair_ref(ntls_pair *p);
+
+/**
+ * Drops one of the program's references (`NTLS_EINVAL` when it holds none); the last one
+ * frees the pair (inside an event, once the dispatch that runs it returns).
+ */
+int ntls_pair_unref(ntls_pair *p);
 
 /**
  * Answers SNICallback with a context (NULL: the server's default context). Any thread;

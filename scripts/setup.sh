@@ -27,6 +27,8 @@ have tshark || need_apt+=(tshark)
 have testssl || need_apt+=(testssl.sh)
 # The Python binding's packaging test makes a venv (Debian ships venv's ensurepip apart).
 have python3 && ! python3 -c "import ensurepip, venv" 2>/dev/null && need_apt+=(python3-venv)
+# libuv for the pair example that runs TLS inside a libuv loop (examples-c/pair_libuv.c).
+dpkg -s libuv1-dev >/dev/null 2>&1 || need_apt+=(libuv1-dev)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"

@@ -7,6 +7,7 @@ pub mod error;
 pub mod ffi;
 pub mod last_error;
 pub mod options;
+pub mod pair;
 pub mod reactor;
 pub mod request;
 pub mod server;

@@ -21,7 +21,8 @@ pub enum Answer {
 
 /// A pending question to the program (`ntls_request`).
 pub struct Request {
-    lp: Loop,
+    /// The loop to wake when answered; None for a pair, whose program dispatches itself.
+    lp: Option<Loop>,
     token: AtomicUsize,
     finished: AtomicBool,
     answer: Mutex<Option<Answer>>,
@@ -32,8 +33,20 @@ impl Request {
     /// A request that wakes the handler at `token` when answered.
     pub fn new(lp: Loop, token: usize, servername: &str) -> Arc<Request> {
         Arc::new(Request {
-            lp,
+            lp: Some(lp),
             token: AtomicUsize::new(token),
+            finished: AtomicBool::new(false),
+            answer: Mutex::new(None),
+            servername: crate::error::cstring(servername),
+        })
+    }
+
+    /// A request that wakes nothing: a pair's handshake looks for the answer when its
+    /// program next calls it (`ntls_pair_dispatch`).
+    pub fn detached(servername: &str) -> Arc<Request> {
+        Arc::new(Request {
+            lp: None,
+            token: AtomicUsize::new(NO_TOKEN),
             finished: AtomicBool::new(false),
             answer: Mutex::new(None),
             servername: crate::error::cstring(servername),
@@ -51,7 +64,9 @@ impl Request {
             return false;
         }
         *self.answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
-        self.lp.kick(self.token.load(Ordering::SeqCst));
+        if let Some(lp) = &self.lp {
+            lp.kick(self.token.load(Ordering::SeqCst));
+        }
         true
     }
 

@@ -14,6 +14,30 @@ pub struct CertHandle {
     json: OnceLock<CString>,
 }
 
+/// `getPeerCertificate(detailed)` for a socket or a pair (one implementation for both).
+///
+/// # Safety
+/// `out` is NULL or writable.
+pub(crate) unsafe fn peer_certificate<H: super::secure_info::Facts>(
+    h: *const H,
+    detailed: c_int,
+    out: *mut *mut CertHandle,
+) -> c_int {
+    non_null!(out);
+    let h = try_ref!(h);
+    let Some(info) = h.info() else { return NTLS_ENOTCONN };
+    let chain = &info.peer_chain;
+    if chain.is_empty() {
+        return NTLS_ENOENT;
+    }
+    let parsed = if detailed != 0 { PeerCert::from_chain(chain) } else { PeerCert::from_der(&chain[0]) };
+    match parsed {
+        // SAFETY: `out` is non-null and writable per the caller.
+        Ok(cert) => unsafe { hand_out_cert(out, cert, detailed != 0) },
+        Err(_) => NTLS_EKEY,
+    }
+}
+
 /// `getPeerCertificate(detailed)`: the peer's leaf (with `detailed`, linked to its chain).
 /// `NTLS_ENOENT` when the peer sent none, `NTLS_ENOTCONN` before the handshake.
 #[no_mangle]
@@ -22,21 +46,8 @@ pub unsafe extern "C" fn ntls_socket_get_peer_certificate(
     detailed: c_int,
     out: *mut *mut CertHandle,
 ) -> c_int {
-    guard!(NTLS_EPANIC, {
-        non_null!(out);
-        let s = try_ref!(s);
-        let Some(info) = s.info() else { return NTLS_ENOTCONN };
-        let chain = &info.peer_chain;
-        if chain.is_empty() {
-            return NTLS_ENOENT;
-        }
-        let parsed = if detailed != 0 { PeerCert::from_chain(chain) } else { PeerCert::from_der(&chain[0]) };
-        match parsed {
-            // SAFETY: `out` is non-null and writable per the caller.
-            Ok(cert) => unsafe { hand_out_cert(out, cert, detailed != 0) },
-            Err(_) => NTLS_EKEY,
-        }
-    })
+    // SAFETY: `out` is NULL or writable, per the caller.
+    guard!(NTLS_EPANIC, { unsafe { peer_certificate(s, detailed, out) } })
 }
 
 /// `getCertificate()`: the certificate we presented (leaf), or the one configured for a

@@ -4,7 +4,7 @@ use super::callbacks::*;
 use super::loops::loop_or_default;
 use super::options::OptionsHandle;
 use super::{address_out, borrow_arc, c_bytes, guard, hand_out, handle, non_null, release_arc, retain_arc};
-use super::{try_arc, try_ref, UserData};
+use super::{secure_info, try_arc, try_ref, UserData};
 use crate::error::*;
 use crate::reactor::LoopCore;
 use crate::socket::{Socket, State, WriteDone};
@@ -268,48 +268,19 @@ pub unsafe extern "C" fn ntls_socket_last_error(s: *const ntls_socket) -> *const
 /// `socket.authorized`: 1 if the peer's certificate verified, else 0 (also for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_authorized(s: *const ntls_socket) -> c_int {
-    guard!(0, {
-        // SAFETY: forwarded from the caller.
-        let s = handle(s);
-        c_int::from(s.as_deref().and_then(Socket::properties).is_some_and(|i| i.authorized))
-    })
-}
-
-/// Reads one string property of the handshake (they outlive the connection, as Node's
-/// `authorizationError`, `alpnProtocol` and `servername` do); NULL before it or when absent.
-///
-/// # Safety
-/// `s` is NULL or a live socket handle.
-unsafe fn info_str(
-    s: *const ntls_socket,
-    f: impl FnOnce(&crate::socket::info::SecureInfo) -> *const c_char,
-) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    match handle(s).as_deref().and_then(Socket::properties) {
-        Some(i) => f(i),
-        None => std::ptr::null(),
-    }
+    guard!(0, { secure_info::authorized(s) })
 }
 
 /// `socket.authorizationError`: Node's code (`"CERT_HAS_EXPIRED"`), NULL when authorized.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_authorization_error(s: *const ntls_socket) -> *const c_char {
-    guard!(std::ptr::null(), {
-        // SAFETY: forwarded from the caller.
-        unsafe { info_str(s, |i| i.authorization_error.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
-    })
+    guard!(std::ptr::null(), { secure_info::authorization_error(s) })
 }
 
 /// `getProtocol()`: `"TLSv1.3"` or `"TLSv1.2"`; NULL before the handshake and after close.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_get_protocol(s: *const ntls_socket) -> *const c_char {
-    // SAFETY: forwarded from the caller.
-    guard!(std::ptr::null(), {
-        // SAFETY: forwarded from the caller.
-        let s = handle(s);
-        let info = s.as_deref().and_then(Socket::info);
-        info.map_or(std::ptr::null(), |i| i.protocol.as_ptr())
-    })
+    guard!(std::ptr::null(), { secure_info::protocol(s) })
 }
 
 /// `getCipher()`: OpenSSL name, IANA name and version; each out-pointer may be NULL.
@@ -320,23 +291,8 @@ pub unsafe extern "C" fn ntls_socket_get_cipher(
     standard_name: *mut *const c_char,
     version: *mut *const c_char,
 ) -> c_int {
-    guard!(NTLS_EPANIC, {
-        let s = try_ref!(s);
-        let Some(i) = s.info() else {
-            return NTLS_ENOTCONN;
-        };
-        for (out, value) in [
-            (name, i.cipher_name.as_ptr()),
-            (standard_name, i.standard_name.as_ptr()),
-            (version, i.cipher_version.as_ptr()),
-        ] {
-            if !out.is_null() {
-                // SAFETY: non-null and writable per the caller.
-                unsafe { *out = value };
-            }
-        }
-        0
-    })
+    // SAFETY: the out-pointers are NULL or writable, per the caller.
+    guard!(NTLS_EPANIC, { unsafe { secure_info::cipher(s, name, standard_name, version) } })
 }
 
 /// `getEphemeralKeyInfo()`: the key exchange's group name ("X25519", "prime256v1") and its
@@ -348,44 +304,22 @@ pub unsafe extern "C" fn ntls_socket_get_ephemeral_key_info(
     name: *mut *const c_char,
     size: *mut c_int,
 ) -> c_int {
-    guard!(NTLS_EPANIC, {
-        let s = try_ref!(s);
-        let Some(i) = s.info() else { return NTLS_ENOTCONN };
-        let group = i.kx_group.as_ref();
-        if !name.is_null() {
-            // SAFETY: non-null and writable per the caller.
-            unsafe { *name = group.map_or(std::ptr::null(), |c| c.as_ptr()) };
-        }
-        if !size.is_null() {
-            // SAFETY: non-null and writable per the caller.
-            unsafe { *size = group.map_or(0, |_| c_int::try_from(i.kx_bits).unwrap_or(0)) };
-        }
-        if group.is_none() {
-            return NTLS_ENOENT;
-        }
-        0
-    })
+    // SAFETY: the out-pointers are NULL or writable, per the caller.
+    guard!(NTLS_EPANIC, { unsafe { secure_info::ephemeral_key_info(s, name, size) } })
 }
 
 /// `alpnProtocol`: the agreed protocol; NULL when none was agreed (Node's `false`) and before
 /// the handshake finished (Node's `null`: `ntls_socket_get_cipher` failing tells which).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_alpn_protocol(s: *const ntls_socket) -> *const c_char {
-    guard!(std::ptr::null(), {
-        // SAFETY: forwarded from the caller.
-        unsafe { info_str(s, |i| i.alpn.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) }
-    })
+    guard!(std::ptr::null(), { secure_info::alpn_protocol(s) })
 }
 
 /// `servername`: the SNI name (asked for by the client, or sent by us); NULL when none. Set
 /// also on a server socket whose handshake failed after the ClientHello (`tlsClientError`).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_servername(s: *const ntls_socket) -> *const c_char {
-    guard!(std::ptr::null(), {
-        // SAFETY: forwarded from the caller.
-        let s = handle(s);
-        s.as_deref().and_then(Socket::servername).map_or(std::ptr::null(), std::ffi::CStr::as_ptr)
-    })
+    guard!(std::ptr::null(), { secure_info::servername(s) })
 }
 
 /// `encrypted`: 1 for a socket, 0 for NULL.
@@ -398,11 +332,7 @@ pub unsafe extern "C" fn ntls_socket_encrypted(s: *const ntls_socket) -> c_int {
 /// `isSessionReused()`: 1 if the handshake resumed a session, else 0 (also for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_is_session_reused(s: *const ntls_socket) -> c_int {
-    guard!(0, {
-        // SAFETY: forwarded from the caller.
-        let s = handle(s);
-        c_int::from(s.as_deref().and_then(Socket::info).is_some_and(|i| i.session_reused))
-    })
+    guard!(0, { secure_info::session_reused(s) })
 }
 
 /// `remoteAddress`, `remotePort`, `remoteFamily` (4 or 6); `NTLS_ENOTCONN` before connecting.

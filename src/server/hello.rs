@@ -19,6 +19,7 @@ use crate::socket::{start_connected, Role, ServerSide, Socket};
 use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
 use crate::tls::ocsp;
+use crate::tls::server_config::{ContextConfig, ServerTls};
 use crate::tls::sessions::server_store::{ConnSessionStore, StoredSession};
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
@@ -159,13 +160,14 @@ impl<E: ServerEvents> HelloPhase<E> {
         let name = self.accepted.as_ref()?.client_hello().server_name().unwrap_or("").to_owned();
         let srv = &self.server;
         match self.stage {
-            // Node calls the SNICallback only for a client that sent a name.
-            Stage::Context if !name.is_empty() && srv.events.has_sni_callback() => {
-                let req = Request::new(self.sock.event_loop().clone(), token, &name);
-                srv.events.sni_callback(srv, req.clone());
-                return Some(req);
-            }
-            Stage::Context => self.ctx = srv.tls.sni.lookup(&name),
+            Stage::Context => match choose(&srv.tls, &name, srv.events.has_sni_callback()) {
+                Choice::AskProgram => {
+                    let req = Request::new(self.sock.event_loop().clone(), token, &name);
+                    srv.events.sni_callback(srv, req.clone());
+                    return Some(req);
+                }
+                Choice::Context(ctx) => self.ctx = ctx,
+            },
             Stage::Session => {
                 if let Some(id) = self.session_key() {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
@@ -257,21 +259,14 @@ impl<E: ServerEvents> HelloPhase<E> {
 
     fn hand_over(&mut self, cx: &mut Cx<'_>) -> Next {
         let Some(accepted) = self.accepted.take() else { return Next::Remove };
-        let tls = &self.server.tls;
-        if self.ctx.as_ref().is_some_and(|c| !c.has_keys()) {
-            // A context without a certificate can sign nothing: OpenSSL answers with a
-            // handshake_failure alert (rustls would send access_denied).
-            if let Some(stream) = self.stream.as_ref() {
-                let _ = NoSigPipe(stream).write_all(&crate::tls::alerts::HANDSHAKE_FAILURE_ALERT);
+        let (mut config, verifier) = match config_for_choice(&self.server.tls, self.ctx.clone()) {
+            Ok(c) => c,
+            Err((err, alert)) => {
+                if let (Some(stream), Some(alert)) = (self.stream.as_ref(), alert) {
+                    let _ = NoSigPipe(stream).write_all(alert);
+                }
+                return self.fail(cx, err);
             }
-            return self.fail(cx, crate::tls::alerts::ssl_error("no suitable signature algorithm"));
-        }
-        let (mut config, verifier) = match &self.ctx {
-            Some(ctx) => match tls.config_for(ctx) {
-                Ok(c) => c,
-                Err(e) => return self.fail(cx, NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message)),
-            },
-            None => tls.default_config(),
         };
         // Anything noted now belongs to this connection (its Conn takes it at launch).
         let _ = crate::tls::handshake::notes::take();
@@ -335,6 +330,42 @@ impl<E: ServerEvents> HelloPhase<E> {
         Hooks(self.server.clone()).connection_closed_now();
         self.sock.event_loop().handle_closed();
         Next::Remove
+    }
+}
+
+/// Where a ClientHello's server name leads (for a server's connection and a server pair).
+pub(crate) enum Choice {
+    /// Use this context now (addContext's patterns; None: the server's own).
+    Context(Option<Arc<SecureContext>>),
+    /// Ask the program's SNICallback.
+    AskProgram,
+}
+
+/// Chooses by the name a client sent: Node calls the SNICallback only for a client that
+/// sent a name, and the addContext patterns otherwise.
+pub(crate) fn choose(tls: &ServerTls, name: &str, has_sni_callback: bool) -> Choice {
+    if name.is_empty() || !has_sni_callback {
+        return Choice::Context(tls.sni.lookup(name));
+    }
+    Choice::AskProgram
+}
+
+/// The config (and client verifier) for the chosen context. A context without a
+/// certificate can sign nothing: refused with the raw alert OpenSSL sends (rustls would
+/// send access_denied), to be written to the peer first.
+pub(crate) fn config_for_choice(
+    tls: &ServerTls,
+    ctx: Option<Arc<SecureContext>>,
+) -> Result<ContextConfig, (NtlsError, Option<&'static [u8]>)> {
+    match ctx {
+        Some(ctx) if !ctx.has_keys() => Err((
+            crate::tls::alerts::ssl_error("no suitable signature algorithm"),
+            Some(&crate::tls::alerts::HANDSHAKE_FAILURE_ALERT[..]),
+        )),
+        Some(ctx) => tls
+            .config_for(&ctx)
+            .map_err(|e| (NtlsError::new(NTLS_ETLS, "ERR_TLS_SNI_CALLBACK", e.message), None)),
+        None => Ok(tls.default_config()),
     }
 }
 

@@ -2,7 +2,7 @@
 
 pub mod activation;
 pub mod events;
-mod hello;
+pub(crate) mod hello;
 mod listen_socket;
 mod listener;
 mod reserve_fd;

@@ -1,9 +1,65 @@
 //! What a finished handshake established; fixed once set, so C may keep the pointers.
 
 use crate::error::cstring;
-use rustls::pki_types::CertificateDer;
+use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
+use rustls::pki_types::{CertificateDer, ServerName};
 use std::ffi::{CStr, CString};
 use std::net::SocketAddr;
+
+/// A handle that holds a handshake's facts (sockets and pairs): one getter implementation
+/// serves both in the C layer.
+pub trait HasSecureInfo {
+    /// The facts while the connection is open; None before the handshake and after close
+    /// (Node's `getProtocol()`, `getCipher()`, `getPeerCertificate()` answer null then).
+    fn info(&self) -> Option<&SecureInfo>;
+    /// The facts that stay after close, as Node's properties do (`authorized`,
+    /// `authorizationError`, `alpnProtocol`, `servername`).
+    fn properties(&self) -> Option<&SecureInfo>;
+    /// `servername`: the SNI name of the handshake, or the one a client asked for in a
+    /// handshake that failed.
+    fn servername(&self) -> Option<&CStr>;
+}
+
+/// Who judges the peer once the handshake is done.
+pub enum Judge<'a> {
+    /// A client: its verifier, the name checked against the certificate, the SNI sent.
+    Client {
+        /// Chain and host-name checks (again, when `rejectUnauthorized` is false).
+        verifier: &'a NodeServerVerifier,
+        /// The name checked against the certificate.
+        server_name: &'a ServerName<'static>,
+        /// The SNI sent, if any.
+        sni: Option<&'a str>,
+    },
+    /// A server: its client-certificate verifier, when `requestCert` is set.
+    Server {
+        /// Client-certificate checks.
+        client_verifier: Option<&'a NodeClientVerifier>,
+    },
+}
+
+/// The finished handshake's facts, the peer judged: `authorized`, `authorizationError`,
+/// the chain `getPeerCertificate(true)` links up to its anchor, the server name.
+pub fn judge(tls: &rustls::Connection, judge: Judge<'_>) -> SecureInfo {
+    let chain = tls.peer_certificates().unwrap_or(&[]);
+    type Facts = (Option<Result<(), NodeCertError>>, Option<String>, Vec<CertificateDer<'static>>);
+    let (verdict, servername, shown): Facts = match (judge, tls) {
+        (Judge::Client { verifier, server_name, sni }, _) => {
+            // A resumed session was judged when it was made; the program's identity check
+            // does not run again (Node does not call checkServerIdentity on resumption).
+            let resumed = matches!(tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+            let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name, resumed) };
+            (Some(v), sni.map(str::to_owned), verifier.chain_for_display(chain))
+        }
+        (Judge::Server { client_verifier }, rustls::Connection::Server(s)) => {
+            let v = client_verifier.map(|cv| cv.check(chain));
+            let shown = client_verifier.map_or_else(|| chain.to_vec(), |cv| cv.chain_for_display(chain));
+            (v, s.server_name().map(str::to_owned), shown)
+        }
+        (Judge::Server { .. }, _) => (None, None, chain.to_vec()),
+    };
+    from_connection(tls, servername.as_deref(), verdict, shown)
+}
 
 /// The facts behind `getProtocol`, `getCipher`, `alpnProtocol`, `authorized`, ...
 #[derive(Debug)]
@@ -60,7 +116,7 @@ fn protocol_name(v: rustls::ProtocolVersion) -> &'static CStr {
 pub fn from_connection(
     tls: &rustls::Connection,
     servername: Option<&str>,
-    verdict: Option<Result<(), crate::tls::verify::NodeCertError>>,
+    verdict: Option<Result<(), NodeCertError>>,
     peer_chain: Vec<CertificateDer<'static>>,
 ) -> SecureInfo {
     let is_server = matches!(tls, rustls::Connection::Server(_));

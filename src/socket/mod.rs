@@ -2,7 +2,7 @@
 //! loop thread (`conn`); the two meet through atomics, the write queue and kicks.
 
 mod conn;
-mod connect;
+pub(crate) mod connect;
 pub mod events;
 pub mod info;
 pub(crate) mod no_sigpipe;
@@ -43,6 +43,18 @@ pub enum State {
     Secure = 2,
     /// `close` has fired (or is about to).
     Closed = 3,
+}
+
+impl<E: SocketEvents> info::HasSecureInfo for Socket<E> {
+    fn info(&self) -> Option<&SecureInfo> {
+        Socket::info(self)
+    }
+    fn properties(&self) -> Option<&SecureInfo> {
+        Socket::properties(self)
+    }
+    fn servername(&self) -> Option<&std::ffi::CStr> {
+        Socket::servername(self)
+    }
 }
 
 /// A TLS socket handle (`ntls_socket`).

@@ -132,6 +132,32 @@ pub fn tls_error(e: &Error, chain: &[rustls::pki_types::CertificateDer<'_>], hos
     }
 }
 
+/// Node's error for records a connection could not process: plain HTTP sent to a TLS
+/// port during the handshake is named as OpenSSL names it; anything else as `tls_error`
+/// maps it, with the peer's chain and the host refining certificate errors.
+pub fn connection_error(
+    e: &Error,
+    tls: &rustls::Connection,
+    handshaking: bool,
+    first_bytes: &[u8; 4],
+    host: &str,
+) -> NtlsError {
+    if let (true, Some((code, words))) = (handshaking, plaintext_protocol(first_bytes)) {
+        return NtlsError::new(NTLS_ETLS, code, words);
+    }
+    let chain = tls.peer_certificates().map(<[_]>::to_vec).unwrap_or_default();
+    tls_error(e, &chain, host)
+}
+
+/// OpenSSL's diagnosis of plain HTTP sent to a TLS port, which Node reports as is.
+fn plaintext_protocol(first: &[u8; 4]) -> Option<(&'static str, &'static str)> {
+    match first {
+        b"GET " | b"POST" | b"HEAD" | b"PUT " => Some(("ERR_SSL_HTTP_REQUEST", "SSL routines::http request")),
+        b"CONN" => Some(("ERR_SSL_HTTPS_PROXY_REQUEST", "SSL routines::https proxy request")),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use crate::reactor::{Cx, Handler, Next, Ready, NO_TOKEN};
 use crate::socket::transport::Stream;
 use crate::tls::sessions::client::SocketSessions;
 use crate::tls::sessions::server_store::ConnSessionStore;
-use crate::tls::verify::{NodeCertError, NodeClientVerifier, NodeServerVerifier};
+use crate::tls::verify::{NodeClientVerifier, NodeServerVerifier};
 use idle::IdleTimer;
 use mio::Interest;
 use rustls::pki_types::ServerName;
@@ -363,35 +363,18 @@ impl<E: SocketEvents> Conn<E> {
     /// The handshake finished: judge the peer, record the facts, emit the secure event.
     fn on_secure(&mut self) {
         self.phase = Phase::Secure;
-        let chain = self.tls.peer_certificates().unwrap_or(&[]);
-        // The verdict, the name, and the chain getPeerCertificate(true) links up to its anchor.
-        type Facts = (
-            Option<Result<(), NodeCertError>>,
-            Option<String>,
-            Vec<rustls::pki_types::CertificateDer<'static>>,
-        );
-        let (verdict, servername, shown): Facts = match (&self.role, &self.tls) {
-            (Role::Client { verifier, server_name, sni, .. }, _) => {
-                let resumed = matches!(self.tls.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
-                let v = if verifier.rejects() { Ok(()) } else { verifier.check(chain, server_name, resumed) };
-                (Some(v), sni.clone(), verifier.chain_for_display(chain))
+        let judge = match &self.role {
+            Role::Client { verifier, server_name, sni, .. } => {
+                info::Judge::Client { verifier, server_name, sni: sni.as_deref() }
             }
-            (Role::Server(side), rustls::Connection::Server(s)) => {
-                let v = side.client_verifier.as_ref().map(|cv| cv.check(chain));
-                let shown = side
-                    .client_verifier
-                    .as_ref()
-                    .map_or_else(|| chain.to_vec(), |cv| cv.chain_for_display(chain));
-                (v, s.server_name().map(str::to_owned), shown)
-            }
-            (Role::Server(_), _) => (None, None, chain.to_vec()),
+            Role::Server(side) => info::Judge::Server { client_verifier: side.client_verifier.as_deref() },
         };
         let own_cert = match (&self.own_cert, &self.role) {
             (Some(k), _) => Some(k.clone()),
             (None, Role::Client { default_cert, .. }) => default_cert.clone(),
             (None, Role::Server(_)) => None,
         };
-        let mut info = info::from_connection(&self.tls, servername.as_deref(), verdict, shown);
+        let mut info = info::judge(&self.tls, judge);
         info.own_cert = own_cert.and_then(|k| k.cert.first().cloned());
         info.exporter = self.exporter();
         let _ = self.sock.info.set(info);

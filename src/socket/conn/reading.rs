@@ -8,7 +8,7 @@ use super::{Conn, Role};
 use crate::error::NtlsError;
 use crate::socket::transport::Stream;
 use crate::socket::SocketEvents;
-use crate::tls::alerts::tls_error;
+use crate::tls::alerts::connection_error;
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::Ordering;
@@ -135,17 +135,17 @@ impl<E: SocketEvents> Conn<E> {
             self.take_notes();
         }
         if let Err(e) = processed {
-            if let (true, Some((code, words))) =
-                (self.phase != Phase::Secure, plaintext_protocol(&self.hello_in.first4()))
-            {
-                return Err(NtlsError::new(crate::error::NTLS_ETLS, code, words));
-            }
-            let chain = self.tls.peer_certificates().map(<[_]>::to_vec).unwrap_or_default();
             let host = match &self.role {
                 Role::Client { server_name, .. } => server_name.to_str().into_owned(),
                 Role::Server(_) => String::new(),
             };
-            return Err(tls_error(&e, &chain, &host));
+            return Err(connection_error(
+                &e,
+                &self.tls,
+                self.phase != Phase::Secure,
+                &self.hello_in.first4(),
+                &host,
+            ));
         }
         if self.phase != Phase::Secure && !self.tls.is_handshaking() {
             self.on_secure();
@@ -200,14 +200,5 @@ impl<E: SocketEvents> Conn<E> {
             self.sock.queue.lock().unwrap_or_else(|e| e.into_inner()).ended = true;
             self.take_writes();
         }
-    }
-}
-
-/// OpenSSL's diagnosis of plain HTTP sent to a TLS port, which Node reports as is.
-fn plaintext_protocol(first: &[u8; 4]) -> Option<(&'static str, &'static str)> {
-    match first {
-        b"GET " | b"POST" | b"HEAD" | b"PUT " => Some(("ERR_SSL_HTTP_REQUEST", "SSL routines::http request")),
-        b"CONN" => Some(("ERR_SSL_HTTPS_PROXY_REQUEST", "SSL routines::https proxy request")),
-        _ => None,
     }
 }
