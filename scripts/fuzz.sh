@@ -5,10 +5,10 @@
 #   scripts/fuzz.sh run [SECONDS] [TARGET..] long runs (default 300 s per target)
 #   scripts/fuzz.sh seeds                    only (re)make the seeds drawn from target/test-certs
 #
-# Each target starts from its committed seeds (fuzz/seeds/TARGET: ClientHellos captured by
-# scripts/fuzz-seeds.sh, cipher strings) and its working corpus (fuzz/corpus/TARGET, not
-# committed), where key files and certificates of target/test-certs are added as seeds
-# (key material is never committed). A crash stops the run with a non-zero status and leaves
+# Each target starts from its committed seeds (fuzz/seeds/TARGET; the ClientHellos that
+# scripts/fuzz-seeds.sh captured, in seeds/server_conn, seed client_hello and secure_pair
+# too) and its working corpus (fuzz/corpus/TARGET, not committed), where key files and
+# certificates of target/test-certs are added as seeds (key material is never committed). A crash stops the run with a non-zero status and leaves
 # the input in fuzz/artifacts/TARGET; each becomes a regression test beside the code it
 # broke. The table printed at the end (also in target/fuzz-report.txt) gives, per target,
 # the executions, libFuzzer's coverage (cov: edges, ft: features) and the crashes.
@@ -81,14 +81,18 @@ cargo +nightly fuzz build -O >/dev/null
 report="$ROOT/target/fuzz-report.txt"
 printf '%-16s %8s %12s %8s %8s %8s  %s\n' target seconds executions cov ft crashes result > "$report"
 failed=0
+# Targets whose input is a client's first flight share the captured ClientHellos.
+declare -A hello_seeded=([client_hello]=1 [secure_pair]=1)
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"
+  seeds=("seeds/$t")
+  [ -n "${hello_seeded[$t]:-}" ] && seeds+=(seeds/server_conn)
   log="$ROOT/target/fuzz-$t.log"
   echo "== fuzz: $t for ${seconds}s"
   status=0
   # -timeout: an input that takes 20 s is a hang; -rss_limit_mb bounds memory; leaks of the
   # library's long-lived objects (the default loop, the registry) are not per input.
-  cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+  cargo +nightly fuzz run -O "$t" "corpus/$t" "${seeds[@]}" -- \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
     -close_fd_mask=1 -artifact_prefix="artifacts/$t/" >"$log" 2>&1 || status=$?
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
