@@ -18,6 +18,7 @@ skip=(
   --skip ciphers_vs_node           # starts node
   --skip dhparam                   # parses DH parameters with aws-lc
   --skip lookup_cost               # a measurement, not a check
+  --skip patterns_agree_with_nodes # starts node
   --skip rustls_hellos             # makes hellos with a rustls client (aws-lc)
 )
 [ $# -gt 0 ] && modules=("$@")
