@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -458,6 +459,8 @@ static ntls_options *options(const char *prefix, const char *side, int *ok) {
         if (strncmp(keys[i], prefix, pl) != 0) continue;
         const char *name = keys[i] + pl;
         if (strcmp(name, "port") == 0 && strcmp(vals[i], "closed") == 0) continue;
+        if (strcmp(name, "localPort") == 0 && strcmp(vals[i], "free") == 0) continue;
+        if (strcmp(name, "checkServerIdentity") == 0) continue; /* a callback: connect_client */
         int key = ntls_options_key(o, name);
         if (key < 0) {
             T("driver", "%s option %s: %s", side, name, ntls_options_last_error(o));
@@ -488,7 +491,7 @@ struct sock {
     int port;     /* the listening port, for the address getters */
     int is_client;
     uint8_t head[64];
-    size_t n, total;
+    size_t n, total, largest;
     const char *close_trace; /* key of the getters traced after close */
     sock_fn on_secure, on_data, on_close, on_end, on_timeout;
     int quiet_end; /* no "end" line (the Node flow has no end listener) */
@@ -512,10 +515,171 @@ static void flush_data(sock *k) {
     T(k->side, "data %zu %s", k->n, pv);
     k->n = 0;
 }
+static int free_port; /* `client.localPort = free` */
+/* `listen = path`: on a Unix socket (the driver's own path), else on a loopback port. */
+static char sock_path[64];
+static int on_path(void) { return strcmp(get("listen", ""), "path") == 0; }
+
 static const char *port_name(int rc, int port, const sock *k, char *buf) {
     if (rc != 0) return "undefined";
-    snprintf(buf, 16, "%s", port == k->port ? "server" : "other");
+    snprintf(buf, 16, "%s", port == k->port ? "server" : port == free_port ? "localPort" : "other");
     return buf;
+}
+
+/* A value both ends compute (keying material, Finished messages): the side computing it second
+ * traces, on the side "both", whether the two agree (see the Node driver). */
+static pthread_mutex_t share_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *shared_names[4], *shared_values[4];
+static void share(const char *what, const uint8_t *b, size_t n) {
+    char *hex = xmalloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++) sprintf(hex + 2 * i, "%02x", b[i]);
+    pthread_mutex_lock(&share_mu);
+    int i = 0;
+    while (i < 4 && shared_names[i] && strcmp(shared_names[i], what) != 0) i++;
+    if (i < 4 && !shared_names[i]) {
+        shared_names[i] = xstrdup(what);
+        shared_values[i] = hex;
+        hex = NULL;
+    } else if (i < 4) {
+        T("both", "%s equal %s", what, B(strcmp(shared_values[i], hex) == 0));
+    }
+    pthread_mutex_unlock(&share_mu);
+    free(hex);
+}
+
+/* The kernel's keep-alive timer of the TCP connection between two ports, from /proc/net/tcp
+ * (see the Node driver). */
+static void keepalive_timer(int local, int remote, char *out, size_t n) {
+    char lp[8], rp[8], line[512];
+    snprintf(lp, sizeof lp, ":%04X", local);
+    snprintf(rp, sizeof rp, ":%04X", remote);
+    for (int tries = 0; tries < 50; tries++) {
+        FILE *f = fopen("/proc/net/tcp", "r");
+        if (!f) break;
+        int retransmit = 0;
+        while (fgets(line, sizeof line, f)) {
+            char a[64], b[64], st[8], q[32], timer[32];
+            if (sscanf(line, " %*s %63s %63s %7s %31s %31s", a, b, st, q, timer) != 5) continue;
+            size_t al = strlen(a), bl = strlen(b);
+            if (al < 5 || bl < 5 || strcmp(a + al - 5, lp) != 0 || strcmp(b + bl - 5, rp) != 0) continue;
+            if (strncmp(timer, "01:", 3) == 0) {
+                retransmit = 1;
+                break;
+            }
+            fclose(f);
+            if (strncmp(timer, "02:", 3) == 0)
+                snprintf(out, n, "on %lds", (strtol(timer + 3, NULL, 16) + 99) / 100);
+            else
+                snprintf(out, n, "off");
+            return;
+        }
+        fclose(f);
+        if (!retransmit) break;
+        sleep_ms(10);
+    }
+    snprintf(out, n, "not found");
+}
+
+/* Key-log lines by socket: a server's connection logs before its secureConnection. */
+#define MAX_KEYLOG 8
+static struct {
+    const ntls_socket *s;
+    int n;
+    char labels[16][48];
+} keylogs[MAX_KEYLOG];
+static pthread_mutex_t keylog_mu = PTHREAD_MUTEX_INITIALIZER;
+static void keylog_line(const ntls_socket *s, const uint8_t *line, size_t len) {
+    pthread_mutex_lock(&keylog_mu);
+    int i = 0;
+    while (i < MAX_KEYLOG && keylogs[i].s && keylogs[i].s != s) i++;
+    if (i < MAX_KEYLOG) {
+        keylogs[i].s = s;
+        size_t w = 0;
+        while (w < len && w < 47 && line[w] != ' ') w++;
+        if (keylogs[i].n < 16) {
+            memcpy(keylogs[i].labels[keylogs[i].n], line, w);
+            keylogs[i].labels[keylogs[i].n][w] = 0;
+        }
+        keylogs[i].n++;
+    }
+    pthread_mutex_unlock(&keylog_mu);
+}
+static int cmp_str(const void *a, const void *b) { return strcmp(a, b); }
+static void keylog_trace(const char *side, const ntls_socket *s) {
+    char labels[16][48], out[1024] = "";
+    int n = 0, kept = 0;
+    pthread_mutex_lock(&keylog_mu);
+    for (int i = 0; i < MAX_KEYLOG; i++)
+        if (keylogs[i].s == s) {
+            n = keylogs[i].n;
+            kept = n < 16 ? n : 16;
+            memcpy(labels, keylogs[i].labels, sizeof labels);
+        }
+    pthread_mutex_unlock(&keylog_mu);
+    qsort(labels, (size_t)kept, sizeof labels[0], cmp_str);
+    for (int i = 0; i < kept; i++) {
+        if (i && strcmp(labels[i], labels[i - 1]) == 0) continue;
+        if (*out) strcat(out, " ");
+        strcat(out, labels[i]);
+    }
+    T(side, "keylog %d lines: %s", n, out);
+}
+static void socket_keylog_cb(ntls_socket *s, const uint8_t *line, size_t len, void *data) {
+    (void)data;
+    keylog_line(s, line, len);
+}
+static void server_keylog_cb(ntls_server *srv, ntls_socket *s, const uint8_t *line, size_t len, void *data) {
+    (void)srv;
+    (void)data;
+    keylog_line(s, line, len);
+}
+
+/* exportKeyingMaterial as test-tls-exportkeyingmaterial calls it; the C statuses named as the
+ * errors Node throws for the same calls (ENOTCONN: ERR_TLS_INVALID_STATE; EINVAL for 128 bytes
+ * without a context, where only the label can be wrong: ERR_SSL_TLS_ILLEGAL_EXPORTER_LABEL; a
+ * length of 0: ERR_OUT_OF_RANGE). */
+static void ekm_trace(const char *side, const ntls_socket *s) {
+    static const char *label = "client finished";
+    static const uint8_t ctx4[4] = {0, 1, 2, 3};
+    uint8_t plain[128], with_ctx[128], empty_ctx[128];
+    int rc = ntls_socket_export_keying_material(s, plain, sizeof plain, label, NULL, 0);
+    if (rc != 0) {
+        T(side, "exportKeyingMaterial threw %s",
+          rc == NTLS_ENOTCONN ? "ERR_TLS_INVALID_STATE"
+          : rc == NTLS_EINVAL ? "ERR_SSL_TLS_ILLEGAL_EXPORTER_LABEL"
+                              : ntls_err_name(rc));
+        return;
+    }
+    int r2 = ntls_socket_export_keying_material(s, with_ctx, sizeof with_ctx, label, ctx4, sizeof ctx4);
+    int r3 = ntls_socket_export_keying_material(s, empty_ctx, sizeof empty_ctx, label, (const uint8_t *)"", 0);
+    T(side, "exportKeyingMaterial %d %d %d context changes it %s", 128, r2 == 0 ? 128 : r2, r3 == 0 ? 128 : r3,
+      B(memcmp(plain, with_ctx, sizeof plain) != 0));
+    share("exportKeyingMaterial", plain, sizeof plain);
+    rc = ntls_socket_export_keying_material(s, plain, 0, label, NULL, 0);
+    if (rc == 0)
+        T(side, "exportKeyingMaterial(0) returned");
+    else
+        T(side, "exportKeyingMaterial(0) threw %s", rc == NTLS_EINVAL ? "ERR_OUT_OF_RANGE" : ntls_err_name(rc));
+}
+static void finished_trace(sock *k) {
+    const uint8_t *own = NULL, *peer = NULL;
+    size_t own_len = 0, peer_len = 0;
+    int ro = ntls_socket_get_finished(k->s, 0, &own, &own_len);
+    int rp = ntls_socket_get_finished(k->s, 1, &peer, &peer_len);
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%zu", own_len);
+    snprintf(b, sizeof b, "%zu", peer_len);
+    T(k->side, "getFinished %s getPeerFinished %s", ro ? ntls_err_name(ro) : a, rp ? ntls_err_name(rp) : b);
+    if (ro == 0 && rp == 0) {
+        uint8_t both[256];
+        const uint8_t *c = k->is_client ? own : peer, *sv = k->is_client ? peer : own;
+        size_t cl = k->is_client ? own_len : peer_len, sl = k->is_client ? peer_len : own_len;
+        if (cl + sl <= sizeof both) {
+            memcpy(both, c, cl);
+            memcpy(both + cl, sv, sl);
+            share("Finished messages", both, cl + sl);
+        }
+    }
 }
 
 static void getters(sock *k, const char *key) {
@@ -626,6 +790,30 @@ static void getters(sock *k, const char *key) {
         } else if (strcmp(g, "bytesExact") == 0) {
             T(side, "bytesRead %llu bytesWritten %llu", (unsigned long long)ntls_socket_bytes_read(s),
               (unsigned long long)ntls_socket_bytes_written(s));
+        } else if (strcmp(g, "ekm") == 0) {
+            ekm_trace(side, s);
+        } else if (strcmp(g, "finished") == 0) {
+            finished_trace(k);
+        } else if (strcmp(g, "keepalive") == 0) {
+            char host[128], state[64];
+            int lport = 0, rport = 0, family = 0;
+            ntls_socket_local_address(s, host, sizeof host, &lport, &family);
+            ntls_socket_remote_address(s, host, sizeof host, &rport, &family);
+            keepalive_timer(lport, rport, state, sizeof state);
+            T(side, "keepalive %s", state);
+        } else if (strcmp(g, "session") == 0) {
+            ntls_session *sess = NULL;
+            int rc = ntls_socket_get_session(s, &sess);
+            T(side, "getSession %s", rc == 0 ? "present" : "none");
+            if (rc == 0) ntls_session_unref(sess);
+        } else if (strcmp(g, "keylog") == 0) {
+            keylog_trace(side, s);
+        } else if (strcmp(g, "bufferSize") == 0) {
+            int64_t n = ntls_socket_buffer_size(s);
+            if (n >= 0)
+                T(side, "bufferSize %lld", (long long)n);
+            else
+                T(side, "bufferSize undefined");
         } else if (strcmp(g, "renegotiate") == 0) {
             int rc = ntls_socket_renegotiate(s);
             T(side, "renegotiate returned %s", B(rc == 0));
@@ -649,6 +837,7 @@ static void on_data_cb(ntls_socket *s, const uint8_t *buf, size_t len, void *dat
     if (k->n < sizeof k->head) memcpy(k->head + k->n, buf, len < room ? len : room);
     k->n += len;
     k->total += len;
+    if (len > k->largest) k->largest = len;
     if (k->on_data) k->on_data(k);
 }
 static void echo_data_cb(ntls_socket *s, const uint8_t *buf, size_t len, void *data) {
@@ -774,7 +963,7 @@ static void listening_cb(ntls_server *srv, int status, void *data) {
     }
     char host[64];
     int family;
-    ntls_server_address(srv, host, sizeof host, &sv->port, &family);
+    if (!on_path()) ntls_server_address(srv, host, sizeof host, &sv->port, &family);
     if (sv->on_listening) sv->on_listening(sv);
 }
 /* tls.createServer with the scenario's options ("server." plus extra), contexts and SNICallback;
@@ -803,6 +992,7 @@ static server *make_server(const char *extra_bool_key, int extra_bool) {
     for (int i = 0; i < nkeys; i++)
         if (strncmp(keys[i], "sni.", 4) == 0) any_sni = 1;
     if (any_sni) ntls_server_on_sni(srv, sni_cb);
+    if (has("keylog")) ntls_server_on_keylog(srv, server_keylog_cb);
     /* addContext.N in the order of N */
     for (int n = 0; n < 10; n++) {
         char key[32];
@@ -819,13 +1009,34 @@ static server *make_server(const char *extra_bool_key, int extra_bool) {
 static void listen_server(server *sv, void (*cb)(server *)) {
     sv->on_listening = cb;
     hold();
-    if (ntls_server_listen(sv->srv, "127.0.0.1", 0, listening_cb) != 0) {
+    int rc = on_path() ? ntls_server_listen_path(sv->srv, sock_path, listening_cb)
+                       : ntls_server_listen(sv->srv, "127.0.0.1", 0, listening_cb);
+    if (rc != 0) {
         T("server", "listen error %s", ntls_server_last_error(sv->srv));
         release();
     }
 }
 
 static int closed_port;
+/* checkServerIdentity = accept | reject: traces its call, then accepts the server or refuses
+ * it with an error of its own (see the Node driver). */
+static ntls_error *identity_cb(const char *hostname, const ntls_cert *cert, void *data) {
+    const char *p = ntls_cert_to_json(cert);
+    jv *root = p ? json_val(&p) : NULL;
+    char cn[512];
+    if (root && json_get(root, "subject"))
+        cn_of(root, cn, sizeof cn);
+    else
+        snprintf(cn, sizeof cn, "no subject");
+    json_free(root);
+    T("client", "checkServerIdentity %s %s", hostname ? hostname : "undefined", cn);
+    return strcmp(data, "accept") == 0 ? NULL : ntls_error_new("ECUSTOM", "refused by the callback");
+}
+static void session_cb(ntls_socket *s, ntls_session *session, void *data) {
+    (void)s;
+    (void)session;
+    T(((sock *)data)->side, "session");
+}
 /* tls.connect with the scenario's client options and this port. NULL: connect failed (traced). */
 static ntls_socket *connect_client(sock *k, int port, const char *prefix, int echo) {
     int ok;
@@ -833,11 +1044,17 @@ static ntls_socket *connect_client(sock *k, int port, const char *prefix, int ec
     const char *pv = get("client.port", NULL);
     if (pv && strcmp(pv, "closed") == 0)
         ntls_options_set_int(o, NTLS_OPT_PORT, closed_port);
-    else if (!pv)
+    else if (!pv && !on_path())
         ntls_options_set_int(o, NTLS_OPT_PORT, port);
+    if (on_path()) ntls_options_set_string(o, NTLS_OPT_PATH, sock_path);
+    if (strcmp(get("client.localPort", ""), "free") == 0) ntls_options_set_int(o, NTLS_OPT_LOCAL_PORT, free_port);
+    const char *identity = get("client.checkServerIdentity", NULL);
+    if (identity) ntls_options_set_check_server_identity(o, identity_cb, (void *)identity);
     ntls_socket *s;
     if (ntls_socket_new(NULL, &s) != 0) die("socket_new");
     watch(k, s, echo);
+    if (has("keylog")) ntls_socket_on_keylog(s, socket_keylog_cb);
+    if (has("session.event")) ntls_socket_on_session(s, session_cb);
     int rc = ok ? ntls_socket_connect(s, o) : NTLS_EINVAL;
     if (rc != 0) {
         T(k->side, "connect error%s", rc == NTLS_ECIPHER ? " ERR_SSL_NO_CIPHER_MATCH" : "");
@@ -856,8 +1073,8 @@ static const char *send_text;
 static size_t expect_bytes;
 
 /* basic: see the Node driver */
-static void basic_client_secure(sock *k) {
-    T(k->side, "secureConnect");
+static void basic_client_go(void *arg) {
+    sock *k = arg;
     getters(k, "trace.client");
     if (*send_text) ntls_socket_write(k->s, send_text, strlen(send_text), NULL, NULL);
     if (expect_bytes == 0) {
@@ -865,16 +1082,31 @@ static void basic_client_secure(sock *k) {
         ntls_socket_end(k->s);
     }
 }
+static void basic_client_secure(sock *k) {
+    T(k->side, "secureConnect");
+    if (!has("setKeepAlive")) {
+        basic_client_go(k);
+        return;
+    }
+    /* applied on the loop's next turn: both drivers look 20 ms later */
+    ntls_socket_set_keep_alive(k->s, 1, (uint64_t)num("setKeepAlive", 0));
+    later(20, basic_client_go, k);
+}
 static void basic_client_data(sock *k) {
     if (!k->ended && k->total >= expect_bytes) {
         k->ended = 1;
         ntls_socket_end(k->s);
     }
 }
+static void basic_client_close(sock *k) {
+    long fragment = num("maxSendFragment", 0);
+    T(k->side, "every data chunk at most %ld bytes %s", fragment, B(k->largest <= (size_t)fragment));
+}
 static void basic_start_client(server *sv) {
     sock *k = new_sock("client", sv ? sv->port : 0, 1);
     k->on_secure = basic_client_secure;
     k->on_data = basic_client_data;
+    if (has("maxSendFragment")) k->on_close = basic_client_close;
     ntls_socket *s = connect_client(k, sv ? sv->port : 0, "client.", 0);
     if (!s) {
         if (sv) ntls_server_close(sv->srv, NULL);
@@ -883,9 +1115,16 @@ static void basic_start_client(server *sv) {
     getters(k, "trace.client.connect");
     if (sv) k->srv = sv->srv;
 }
+static char *greeting_text(void) {
+    if (!has("greeting.size")) return xstrdup(get("greeting", ""));
+    size_t n = (size_t)num("greeting.size", 0);
+    char *g = xmalloc(n + 1);
+    memset(g, 'g', n);
+    return g;
+}
 static void basic_server_secure(server *sv, ntls_socket *s) {
     int echo = strcmp(get("echo", "true"), "true") == 0;
-    const char *greeting = get("greeting", "");
+    char *greeting = greeting_text();
     if (!has("quiet.server")) {
         T("server", "secureConnection");
         sock *k = new_sock("server", sv->port, 0);
@@ -899,13 +1138,21 @@ static void basic_server_secure(server *sv, ntls_socket *s) {
         ntls_socket_set_data(s, k);
         ntls_socket_on_data(s, echo ? echo_data_cb : on_data_cb);
     }
+    long fragment = num("maxSendFragment", 0);
+    if (fragment) {
+        const long sizes[3] = {511, 16385, fragment};
+        for (int i = 0; i < 3; i++)
+            T("server", "setMaxSendFragment(%ld) %s", sizes[i], B(ntls_socket_set_max_send_fragment(s, (size_t)sizes[i]) == 1));
+    }
     if (*greeting) ntls_socket_write(s, greeting, strlen(greeting), NULL, NULL);
+    free(greeting);
 }
 static void flow_basic(void) {
     send_text = get("send", "hello");
-    const char *greeting = get("greeting", "");
+    char *greeting = greeting_text();
     int echo = strcmp(get("echo", "true"), "true") == 0;
     expect_bytes = (size_t)num("expect", (long)((echo ? strlen(send_text) : 0) + strlen(greeting)));
+    free(greeting);
     if (strcmp(get("server", ""), "none") == 0) {
         basic_start_client(NULL);
         return;
@@ -1075,6 +1322,7 @@ static void *raw_server_thread(void *arg) {
         }
         close(c);
     }
+    if (on_path()) unlink(sock_path);
     free(r);
     release();
     return NULL;
@@ -1086,9 +1334,20 @@ static void raw_server_connect(void *arg) {
     k->on_secure = raw_server_secure;
     connect_client(k, r->port, "client.", 0);
 }
+static int unix_listen(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {0};
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0) die("unix listen");
+    return fd;
+}
 static void flow_raw_server(void) {
     raw_srv *r = xmalloc(sizeof *r);
-    r->lfd = tcp_listen(&r->port);
+    if (on_path())
+        r->lfd = unix_listen(sock_path);
+    else
+        r->lfd = tcp_listen(&r->port);
     raw_srv *r2 = xmalloc(sizeof *r2);
     *r2 = *r;
     hold();
@@ -1569,6 +1828,8 @@ static void ws_wrap(void *arg) {
     if (rc != 0) {
         T("server", "wrap error %s", ntls_err_name(rc));
         release();
+    } else {
+        getters(k, "trace.server.connect");
     }
     ntls_options_unref(o);
     free(w);
@@ -1963,6 +2224,194 @@ static void flow_resume_client(void) {
     listen_server(sv, rc_listening);
 }
 
+/* buffer_size: bufferSize as the client writes nine bytes one by one; once all is written
+ * (Node: `finish`; here: the last write's callback, which fires when its bytes reached the
+ * kernel, the earlier ones before them). */
+static void bs_trace(sock *k, const char *what) {
+    int64_t n = ntls_socket_buffer_size(k->s);
+    if (n >= 0)
+        T(k->side, "%sbufferSize %lld", what, (long long)n);
+    else
+        T(k->side, "%sbufferSize undefined", what);
+}
+static void bs_written(ntls_socket *s, int status, void *arg) {
+    (void)s;
+    (void)status;
+    bs_trace(arg, "all written, ");
+}
+static void bs_client_secure(sock *k) {
+    bs_trace(k, "");
+    for (int i = 1; i < 10; i++) {
+        ntls_socket_write(k->s, "a", 1, i == 9 ? bs_written : NULL, k);
+        bs_trace(k, "");
+    }
+    ntls_socket_end(k->s);
+}
+static void watch_server_side(server *sv, ntls_socket *s) {
+    (void)sv;
+    sock *k = new_sock("server", 0, 0);
+    ntls_socket_ref(s);
+    watch(k, s, 0);
+}
+static void bs_listening(server *sv) {
+    sock *k = new_sock("client", sv->port, 1);
+    k->on_secure = bs_client_secure;
+    k->srv = sv->srv;
+    connect_client(k, sv->port, "client.", 0);
+}
+static void flow_buffer_size(void) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = watch_server_side;
+    listen_server(sv, bs_listening);
+}
+
+/* set_secure_context: see the Node driver. The first client's server socket is kept open
+ * while the server's certificate changes. */
+static ntls_socket *ssc_first;
+static int ssc_open = 2;
+static void ssc_srv_data(ntls_socket *s, const uint8_t *b, size_t n, void *data) {
+    int *seen = data;
+    if (*seen) return;
+    *seen = 1;
+    if (n == 1 && b[0] == '1') {
+        ssc_first = s;
+        ntls_socket_write(s, "multi-", 6, NULL, NULL);
+    } else {
+        ntls_socket_write(s, "success", 7, NULL, NULL);
+        ntls_socket_end(s);
+    }
+}
+static void ssc_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    ntls_socket_set_data(s, xmalloc(sizeof(int)));
+    ntls_socket_on_data(s, ssc_srv_data);
+}
+static void ssc_swap(const char *prefix) {
+    int ok;
+    ntls_options *o = options(prefix, "server", &ok);
+    int rc = ok ? ntls_server_set_secure_context(the_server->srv, o) : NTLS_EINVAL;
+    char name[32];
+    snprintf(name, sizeof name, "%.*s", (int)strlen(prefix) - 1, prefix);
+    if (rc == 0)
+        T("server", "setSecureContext %s", name);
+    else
+        T("server", "setSecureContext %s failed: %s", name, ntls_err_name(rc));
+    ntls_options_unref(o);
+}
+static void ssc_client_secure(sock *k) {
+    T(k->side, "secureConnect");
+    ntls_socket_write(k->s, k->side + strlen("client"), 1, NULL, NULL);
+}
+static void ssc_client(int n, sock_fn then) {
+    char side[16];
+    snprintf(side, sizeof side, "client%d", n);
+    sock *k = new_sock(side, the_server->port, 1);
+    k->on_secure = ssc_client_secure;
+    k->on_close = then;
+    connect_client(k, the_server->port, "client.", 0);
+}
+static void ssc_done(sock *k) {
+    (void)k;
+    if (--ssc_open == 0) ntls_server_close(the_server->srv, NULL);
+}
+static void ssc_step5(sock *k) {
+    (void)k;
+    ntls_socket_write(ssc_first, "success-", 8, NULL, NULL);
+    ssc_swap("ctxB.");
+    ntls_socket_write(ssc_first, "fun!", 4, NULL, NULL);
+    ntls_socket_end(ssc_first);
+    ssc_client(5, ssc_done);
+}
+static void ssc_step4(sock *k) {
+    (void)k;
+    ssc_swap("server.");
+    ssc_client(4, ssc_step5);
+}
+static void ssc_step3(sock *k) {
+    (void)k;
+    ssc_swap("ctxB.");
+    ntls_socket_write(ssc_first, "request-", 8, NULL, NULL);
+    ssc_client(3, ssc_step4);
+}
+static void ssc_first_data(sock *k) {
+    if (k->user) return;
+    k->user = k;
+    ssc_client(2, ssc_step3);
+}
+static void ssc_listening(server *sv) {
+    sock *k = new_sock("client1", sv->port, 1);
+    k->on_secure = ssc_client_secure;
+    k->on_data = ssc_first_data;
+    k->on_close = ssc_done;
+    connect_client(k, sv->port, "client.", 0);
+}
+static void flow_set_secure_context(void) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = ssc_server_secure;
+    listen_server(sv, ssc_listening);
+}
+
+/* accept_fd: a plain listener accepts; the TLS server is handed the connection
+ * (ntls_server_accept_fd, Node's server.emit('connection')). Once the echo came back, Node
+ * destroys the net socket under the server's TLS socket; the descriptor belongs to the library
+ * here (a shutdown of a duplicate would look like a broken peer, not a local destroy), so the
+ * driver destroys the server's TLS socket itself. */
+static ntls_socket *afd_server_socket;
+static void afd_adopt(void *arg) {
+    wrap_srv *w = arg;
+    int rc = ntls_server_accept_fd(the_server->srv, w->fd);
+    if (rc != 0) {
+        T("server", "accept_fd error %s", ntls_err_name(rc));
+        close(w->fd);
+    }
+    free(w);
+}
+static void *afd_accept_thread(void *arg) {
+    wrap_srv *w = arg;
+    w->fd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
+    close(w->lfd);
+    later(0, afd_adopt, w);
+    release();
+    return NULL;
+}
+static void afd_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    T("server", "secureConnection");
+    sock *k = new_sock("server", 0, 0);
+    ntls_socket_ref(s);
+    watch(k, s, 1);
+    afd_server_socket = s;
+}
+static void afd_client_data(sock *k) {
+    (void)k;
+    if (!afd_server_socket) return;
+    ntls_socket_destroy(afd_server_socket);
+    afd_server_socket = NULL;
+    T("raw", "destroyed");
+}
+static void afd_client_close(sock *k) {
+    (void)k;
+    hold(); /* the server never listened: its close event is the one release */
+    ntls_server_close(the_server->srv, NULL);
+}
+static void flow_accept_fd(void) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = afd_server_secure;
+    wrap_srv *w = xmalloc(sizeof *w);
+    w->lfd = tcp_listen(&w->port);
+    int port = w->port;
+    hold();
+    in_thread(afd_accept_thread, w);
+    sock *k = new_sock("client", port, 1);
+    k->on_data = afd_client_data;
+    k->on_close = afd_client_close;
+    ntls_socket *s = connect_client(k, port, "client.", 0);
+    if (s) ntls_socket_write(s, ".", 1, NULL, NULL);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -1989,6 +2438,9 @@ static const struct {
     {"early_end", flow_early_end},
     {"resume_openssl", flow_resume_openssl},
     {"resume_client", flow_resume_client},
+    {"buffer_size", flow_buffer_size},
+    {"set_secure_context", flow_set_secure_context},
+    {"accept_fd", flow_accept_fd},
 };
 
 static void (*the_flow)(void);
@@ -2007,9 +2459,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof flows / sizeof flows[0]; i++)
         if (strcmp(flows[i].name, flow) == 0) the_flow = flows[i].fn;
     if (!the_flow) die("unknown flow");
-    /* A closed port for `client.port = closed`. */
+    /* A closed port for `client.port = closed`, a free one for `client.localPort = free`. */
     int fd = tcp_listen(&closed_port);
     close(fd);
+    fd = tcp_listen(&free_port);
+    close(fd);
+    snprintf(sock_path, sizeof sock_path, "/tmp/conformance-c-%d.sock", (int)getpid());
+    if (on_path()) unlink(sock_path);
     loop = ntls_default_loop();
     hold();
     if (ntls_loop_call(loop, start, NULL) != 0) die("loop_call");

@@ -116,8 +116,34 @@ function plainCert(o) {
   else if (o.issuerCertificate) c.issuerCertificate = plainCert(o.issuerCertificate);
   return c;
 }
-// A port as the trace shows it: the listening port is "server", any other "other".
-const portName = (p, ctx) => (p === undefined || p === null ? String(p) : ctx && p === ctx.port ? 'server' : 'other');
+// A port as the trace shows it: the listening port is "server", the port `client.localPort = free`
+// chose "localPort", any other "other".
+const portName = (p, ctx) => (p === undefined || p === null ? String(p) : ctx && p === ctx.port ? 'server'
+  : p === freePort ? 'localPort' : 'other');
+// A value both ends of the connection compute (keying material, Finished messages): the side
+// that computes it second traces, on the side "both", whether the two agree.
+const shared = new Map();
+function share(what, value) {
+  if (!shared.has(what)) shared.set(what, value);
+  else T('both', `${what} equal ${shared.get(what) === value}`);
+}
+// The keep-alive timer of the TCP connection from `local` to `remote` port, as the kernel shows
+// it in /proc/net/tcp (timer 2: keep-alive; its time left in seconds, rounded up); 1 is the
+// retransmit timer of data not yet acknowledged, so read again a moment later.
+function keepAliveTimer(local, remote) {
+  const hex = (n) => n.toString(16).toUpperCase().padStart(4, '0');
+  for (let tries = 0; tries < 50; tries++) {
+    for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 6 || !f[1].endsWith(`:${hex(local)}`) || !f[2].endsWith(`:${hex(remote)}`)) continue;
+      const [timer, when] = f[5].split(':');
+      if (timer === '01') break;
+      return timer === '02' ? `on ${Math.ceil(parseInt(when, 16) / 100)}s` : 'off';
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+  return 'not found';
+}
 const fam = (f) => (f === 'IPv4' || f === 4 ? 'IPv4' : f === 'IPv6' || f === 6 ? 'IPv6' : String(f));
 // Getters, by the names the scenario file uses (the C driver has the same list).
 function getters(side, s, names, ctx) {
@@ -184,6 +210,43 @@ function getters(side, s, names, ctx) {
         }
         break;
       }
+      case 'ekm': {
+        try {
+          const label = 'client finished';
+          const plain = s.exportKeyingMaterial(128, label);
+          const withContext = s.exportKeyingMaterial(128, label, Buffer.from([0, 1, 2, 3]));
+          const emptyContext = s.exportKeyingMaterial(128, label, Buffer.alloc(0));
+          T(side, `exportKeyingMaterial ${plain.length} ${withContext.length} ${emptyContext.length} context changes it ${!plain.equals(withContext)}`);
+          share('exportKeyingMaterial', plain.toString('hex'));
+          try {
+            s.exportKeyingMaterial(0, label);
+            T(side, 'exportKeyingMaterial(0) returned');
+          } catch (e) {
+            T(side, `exportKeyingMaterial(0) threw ${code(e)}`);
+          }
+        } catch (e) {
+          T(side, `exportKeyingMaterial threw ${code(e)}`);
+        }
+        break;
+      }
+      case 'finished': {
+        const own = s.getFinished();
+        const peer = s.getPeerFinished();
+        T(side, `getFinished ${own ? own.length : own} getPeerFinished ${peer ? peer.length : peer}`);
+        if (own && peer) {
+          const [c, sv] = side.startsWith('client') ? [own, peer] : [peer, own];
+          share('Finished messages', c.toString('hex') + sv.toString('hex'));
+        }
+        break;
+      }
+      case 'keepalive': T(side, `keepalive ${keepAliveTimer(s.localPort, s.remotePort)}`); break;
+      case 'session': T(side, `getSession ${s.getSession() ? 'present' : 'none'}`); break;
+      case 'keylog': {
+        const lines = s.keylogLines || [];
+        T(side, `keylog ${lines.length} lines: ${[...new Set(lines)].sort().join(' ')}`);
+        break;
+      }
+      case 'bufferSize': T(side, `bufferSize ${s.bufferSize}`); break;
       default: throw new Error(`unknown getter ${g}`);
     }
   }
@@ -233,6 +296,7 @@ function makeServer(side = 'server', opts = options('server.')) {
       T(side, `addContext error ${pattern}`);
     }
   }
+  if (spec.has('keylog')) srv.on('keylog', (line, s) => keylogLine(s, line));
   if (!spec.has('quiet.server')) {
     srv.on('tlsClientError', (e, s) => {
       T(side, `tlsClientError ${errLine(e)}`);
@@ -244,8 +308,27 @@ function makeServer(side = 'server', opts = options('server.')) {
   // side "listener" by the flows that look at it.
   return srv;
 }
+// `listen = path`: on a Unix socket (the path is the driver's own), else on a loopback port.
+const sockPath = path.join(require('os').tmpdir(), `conformance-node-${process.pid}.sock`);
+const onPath = get('listen', '') === 'path';
 function listen(srv, cb) {
-  srv.listen(0, '127.0.0.1', () => cb(srv.address().port));
+  if (onPath) srv.listen(sockPath, () => cb(undefined));
+  else srv.listen(0, '127.0.0.1', () => cb(srv.address().port));
+}
+function keylogLine(s, line) {
+  if (!s.keylogLines) s.keylogLines = [];
+  s.keylogLines.push(line.toString('latin1').split(' ')[0]);
+}
+// checkServerIdentity = accept | reject: a callback that traces its call and accepts the
+// server, or refuses it with an error of its own.
+function identityCheck(mode) {
+  return (host, cert) => {
+    T('client', `checkServerIdentity ${host} ${cert.subject ? cert.subject.CN : 'no subject'}`);
+    if (mode === 'accept') return undefined;
+    const e = new Error('refused by the callback');
+    e.code = 'ECUSTOM';
+    return e;
+  };
 }
 function clientOptions(port, prefix = 'client.') {
   const o = options(prefix);
@@ -255,9 +338,13 @@ function clientOptions(port, prefix = 'client.') {
   } else if (o.port === undefined) {
     o.port = port;
   }
+  if (o.localPort === 'free') o.localPort = freePort;
+  if (o.checkServerIdentity) o.checkServerIdentity = identityCheck(o.checkServerIdentity);
+  if (onPath) o.path = sockPath;
   return o;
 }
 let closedPort = 0;
+let freePort = 0;
 // Traces the usual events of a TLS socket; returns the data collector.
 function watch(side, s, ctx, extra = {}) {
   const got = collector(side, s);
@@ -280,7 +367,8 @@ const flows = {};
 // `expect` bytes back (the server echoes, after writing `greeting`), both close.
 flows.basic = () => {
   const send = get('send', 'hello');
-  const greeting = get('greeting', '');
+  const greeting = spec.has('greeting.size') ? 'g'.repeat(num('greeting.size')) : get('greeting', '');
+  const fragment = spec.has('maxSendFragment') ? num('maxSendFragment') : 0;
   const expect = num('expect', (get('echo', 'true') === 'true' ? send.length : 0) + greeting.length);
   const quiet = spec.has('quiet.server');
   const serverLess = get('server', '') === 'none';
@@ -294,14 +382,29 @@ flows.basic = () => {
       if (srv) srv.close();
       return;
     }
+    if (spec.has('keylog')) s.on('keylog', (line) => keylogLine(s, line));
+    if (spec.has('session.event')) s.on('session', () => T('client', 'session'));
     getters('client', s, list('trace.client.connect'), ctx);
     let ended = false;
-    const got = watch('client', s, ctx, { onClose: () => srv && srv.close() });
-    s.on('secureConnect', () => {
-      T('client', 'secureConnect');
+    let largest = 0;
+    s.on('data', (d) => { largest = Math.max(largest, d.length); });
+    const got = watch('client', s, ctx, {
+      onClose: () => {
+        if (fragment) T('client', `every data chunk at most ${fragment} bytes ${largest <= fragment}`);
+        if (srv) srv.close();
+      },
+    });
+    const secure = () => {
       getters('client', s, list('trace.client'), ctx);
       if (send) s.write(send);
       if (expect === 0) { ended = true; s.end(); }
+    };
+    s.on('secureConnect', () => {
+      T('client', 'secureConnect');
+      if (!spec.has('setKeepAlive')) return secure();
+      // nodetls applies it on the loop's next turn: both drivers look 20 ms later
+      s.setKeepAlive(true, num('setKeepAlive'));
+      later(20, secure);
     });
     s.on('data', () => {
       if (!ended && got.length >= expect) { ended = true; s.end(); }
@@ -316,6 +419,9 @@ flows.basic = () => {
       T('server', 'secureConnection');
       getters('server', c, list('trace.server'), ctx);
       watch('server', c, ctx);
+    }
+    if (fragment) {
+      for (const n of [511, 16385, fragment]) T('server', `setMaxSendFragment(${n}) ${c.setMaxSendFragment(n)}`);
     }
     if (greeting) c.write(greeting);
     if (get('echo', 'true') === 'true') c.on('data', (d) => c.write(d));
@@ -365,8 +471,8 @@ flows.raw_server = () => {
     else c.once('data', () => c.end(mode.slice(6).replace(/\\r\\n/g, '\r\n')));
     c.on('error', () => {});
   });
-  srv.listen(0, '127.0.0.1', () => {
-    const s = tls.connect(clientOptions(srv.address().port));
+  listen(srv, (port) => {
+    const s = tls.connect(clientOptions(port));
     s.on('secureConnect', () => T('client', 'secureConnect'));
     watch('client', s, null, { onClose: () => srv.close() });
   });
@@ -629,6 +735,7 @@ flows.wrap_server = () => {
   const srv = net.createServer((conn) => {
     later(delay, () => {
       const s = new tls.TLSSocket(conn, { ...options('server.'), isServer: true, server: srv });
+      getters('server', s, list('trace.server.connect'), null);
       s.on('secure', () => {
         T('server', 'secure');
         getters('server', s, list('trace.server'), null);
@@ -782,12 +889,106 @@ flows.resume_client = () => {
   });
 };
 
+// bufferSize while the client writes nine 1-byte chunks, and once all is written (Node's
+// test-tls-buffersize; the C driver reads it in the last write's callback).
+flows.buffer_size = () => {
+  const srv = makeServer();
+  srv.on('secureConnection', (c) => watch('server', c, null));
+  listen(srv, (port) => {
+    const s = tls.connect(clientOptions(port));
+    watch('client', s, null, { onClose: () => srv.close() });
+    s.on('secureConnect', () => {
+      T('client', `bufferSize ${s.bufferSize}`);
+      for (let i = 1; i < 10; i++) {
+        s.write('a');
+        T('client', `bufferSize ${s.bufferSize}`);
+      }
+      s.on('finish', () => T('client', `all written, bufferSize ${s.bufferSize}`));
+      s.end();
+    });
+  });
+};
+
+// server.setSecureContext (Node's test-tls-set-secure-context): the first client stays
+// connected while the server's certificate changes to ctxB's and back; clients that come
+// meanwhile see the certificate of their time, the first one keeps receiving.
+flows.set_secure_context = () => {
+  const srv = makeServer();
+  let first = null;
+  srv.on('secureConnection', (c) => {
+    c.on('error', () => {});
+    c.once('data', (d) => {
+      if (d.toString() === '1') { first = c; c.write('multi-'); } else c.end('success');
+    });
+  });
+  listen(srv, (port) => {
+    const client = (n, then) => {
+      const s = tls.connect(clientOptions(port));
+      watch(`client${n}`, s, null, { onClose: then });
+      s.on('secureConnect', () => { T(`client${n}`, 'secureConnect'); s.write(String(n)); });
+      return s;
+    };
+    const swap = (prefix) => {
+      srv.setSecureContext(options(prefix));
+      T('server', `setSecureContext ${prefix.slice(0, -1)}`);
+    };
+    let open = 2; // the first client and the last one
+    const done = () => { if (--open === 0) srv.close(); };
+    const c1 = client(1, done);
+    c1.once('data', () => client(2, () => {
+      swap('ctxB.');
+      first.write('request-');
+      client(3, () => {
+        swap('server.');
+        client(4, () => {
+          first.write('success-');
+          swap('ctxB.');
+          first.end('fun!');
+          client(5, done);
+        });
+      });
+    }));
+  });
+};
+
+// server.emit('connection', socket) with a connection a plain server accepted (Node's
+// test-tls-socket-close): once the echo came back, the plain socket is destroyed under the
+// TLS one; both TLS sockets close.
+flows.accept_fd = () => {
+  const srv = makeServer();
+  let raw = null;
+  srv.on('secureConnection', (c) => {
+    T('server', 'secureConnection');
+    watch('server', c, null);
+    c.on('data', (d) => c.write(d));
+  });
+  const plain = net.createServer((conn) => {
+    raw = conn;
+    conn.on('error', () => {});
+    srv.emit('connection', conn);
+  });
+  plain.listen(0, '127.0.0.1', () => {
+    const s = tls.connect(clientOptions(plain.address().port));
+    watch('client', s, null, { onClose: () => plain.close() });
+    s.write('.');
+    s.once('data', () => { raw.destroy(); T('raw', 'destroyed'); });
+  });
+};
+
 if (!flows[get('flow', 'basic')]) {
   console.error(`unknown flow ${get('flow')}`);
   process.exit(64);
 }
-// A closed port for `client.port = closed`.
+// A closed port for `client.port = closed`, and a free one for `client.localPort = free`.
 const probe = net.createServer().listen(0, '127.0.0.1', () => {
   closedPort = probe.address().port;
-  probe.close(() => flows[get('flow', 'basic')]());
+  probe.close(() => {
+    const probe2 = net.createServer().listen(0, '127.0.0.1', () => {
+      freePort = probe2.address().port;
+      probe2.close(() => {
+        if (onPath) fs.rmSync(sockPath, { force: true });
+        flows[get('flow', 'basic')]();
+      });
+    });
+  });
 });
