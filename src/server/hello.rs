@@ -216,6 +216,13 @@ impl<E: ServerEvents> HelloPhase<E> {
         (!ticket_used && !hello.session_id.is_empty()).then(|| hello.session_id.clone())
     }
 
+    /// Whether a TLS 1.2 handshake of this hello carries its session in a ticket: the server
+    /// issues tickets and the client offered the extension (rustls then sends one). TLS 1.3
+    /// with tickets never asks the store to save.
+    fn tls12_ticket_issued(&self) -> bool {
+        self.server.tls.params.tickets && self.hello.as_ref().is_some_and(|h| h.session_ticket.is_some())
+    }
+
     /// Reads until a whole ClientHello is in; Ok(None) while more is needed.
     fn read_hello(&mut self) -> Result<Option<Accepted>, NtlsError> {
         let Some(stream) = self.stream.as_mut() else { return Ok(None) };
@@ -273,7 +280,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         // The program's store: this connection's own config, whose storage holds the
         // answer to `resumeSession` and collects what `newSession` is told.
         let store = self.server.events.has_session_store().then(|| {
-            let store = Arc::new(ConnSessionStore::new(self.resumed.take()));
+            let store = Arc::new(ConnSessionStore::new(self.resumed.take(), self.tls12_ticket_issued()));
             let mut own = (*config).clone();
             own.session_storage = store.clone();
             config = Arc::new(own);
