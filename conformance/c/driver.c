@@ -966,6 +966,29 @@ static void listening_cb(ntls_server *srv, int status, void *data) {
     if (!on_path()) ntls_server_address(srv, host, sizeof host, &sv->port, &family);
     if (sv->on_listening) sv->on_listening(sv);
 }
+/* ocsp = TEXT | none: OCSPRequest answers TEXT (or nothing) 50 ms later. */
+static void ocsp_answer(void *req) {
+    const char *a = get("ocsp", "none");
+    if (strcmp(a, "none") == 0)
+        ntls_request_ocsp_done(req, NULL, 0);
+    else
+        ntls_request_ocsp_done(req, (const uint8_t *)a, strlen(a));
+}
+static void ocsp_request_cb(ntls_server *srv, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
+                            size_t issuer_len, ntls_request *req, void *data) {
+    (void)srv;
+    (void)cert_len;
+    (void)issuer_len;
+    (void)data;
+    T("server", "OCSPRequest cert %s issuer %s", B(cert != NULL), B(issuer != NULL));
+    later(50, ocsp_answer, req);
+}
+static void ocsp_response_cb(ntls_socket *s, const uint8_t *der, size_t len, void *data) {
+    char pv[256] = "null";
+    if (der) preview(der, len, pv);
+    T(((sock *)data)->side, "OCSPResponse %s", pv);
+    if (der && has("ocsp.destroy")) ntls_socket_destroy(s);
+}
 /* tls.createServer with the scenario's options ("server." plus extra), contexts and SNICallback;
  * NULL (and the trace line Node's driver prints) if that fails. */
 static server *make_server(const char *extra_bool_key, int extra_bool) {
@@ -993,6 +1016,7 @@ static server *make_server(const char *extra_bool_key, int extra_bool) {
         if (strncmp(keys[i], "sni.", 4) == 0) any_sni = 1;
     if (any_sni) ntls_server_on_sni(srv, sni_cb);
     if (has("keylog")) ntls_server_on_keylog(srv, server_keylog_cb);
+    if (has("ocsp")) ntls_server_on_ocsp_request(srv, ocsp_request_cb);
     /* addContext.N in the order of N */
     for (int n = 0; n < 10; n++) {
         char key[32];
@@ -1037,10 +1061,12 @@ static void session_cb(ntls_socket *s, ntls_session *session, void *data) {
     (void)session;
     T(((sock *)data)->side, "session");
 }
-/* tls.connect with the scenario's client options and this port. NULL: connect failed (traced). */
-static ntls_socket *connect_client(sock *k, int port, const char *prefix, int echo) {
+/* tls.connect with the scenario's client options and this port, offering `session` (NULL:
+ * none). NULL: connect failed (traced). */
+static ntls_socket *connect_client_with(sock *k, int port, const char *prefix, int echo, ntls_session *session) {
     int ok;
     ntls_options *o = options(prefix, k->side, &ok);
+    if (session) ntls_options_set_session(o, session);
     const char *pv = get("client.port", NULL);
     if (pv && strcmp(pv, "closed") == 0)
         ntls_options_set_int(o, NTLS_OPT_PORT, closed_port);
@@ -1055,6 +1081,7 @@ static ntls_socket *connect_client(sock *k, int port, const char *prefix, int ec
     watch(k, s, echo);
     if (has("keylog")) ntls_socket_on_keylog(s, socket_keylog_cb);
     if (has("session.event")) ntls_socket_on_session(s, session_cb);
+    if (has("ocsp")) ntls_socket_on_ocsp_response(s, ocsp_response_cb);
     int rc = ok ? ntls_socket_connect(s, o) : NTLS_EINVAL;
     if (rc != 0) {
         T(k->side, "connect error%s", rc == NTLS_ECIPHER ? " ERR_SSL_NO_CIPHER_MATCH" : "");
@@ -1066,6 +1093,9 @@ static ntls_socket *connect_client(sock *k, int port, const char *prefix, int ec
     }
     ntls_options_unref(o);
     return s;
+}
+static ntls_socket *connect_client(sock *k, int port, const char *prefix, int echo) {
+    return connect_client_with(k, port, prefix, echo, NULL);
 }
 
 /* ---- flows --------------------------------------------------------------------------------------- */
@@ -2088,26 +2118,28 @@ static void ro_server_secure(server *sv, ntls_socket *s) {
     ntls_socket_write(s, "bye\n", 4, NULL, NULL);
     ntls_socket_end(s);
 }
-static void ro_run(int port, const char *flag, const char *sess, int i) {
+/* openssl s_client against the port: `pre`, the scenario's `openssl` words (@file: a file of
+ * the certificate directory), then `flag` and `file` (either may be NULL); its stdout, to free. */
+static char *openssl_client(int port, const char *pre, const char *flag, const char *file) {
     char connect[64], ca[1024], extra[256];
     snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
     snprintf(ca, sizeof ca, "%s/ca-cert.pem", cert_dir);
     snprintf(extra, sizeof extra, "%s", get("openssl", ""));
     char *argv[24];
     int a = 0;
-    argv[a++] = "openssl";
-    argv[a++] = "s_client";
-    argv[a++] = "-connect";
-    argv[a++] = connect;
-    argv[a++] = "-servername";
-    argv[a++] = "localhost";
-    argv[a++] = "-CAfile";
-    argv[a++] = ca;
-    argv[a++] = "-ign_eof";
-    char *save = NULL;
-    for (char *w = strtok_r(extra, " ", &save); w && a < 20; w = strtok_r(NULL, " ", &save)) argv[a++] = w;
-    argv[a++] = (char *)flag;
-    argv[a++] = (char *)sess;
+    const char *base[] = {"openssl", "s_client", "-connect", connect, "-servername", "localhost", "-CAfile", ca, pre};
+    for (size_t b = 0; b < sizeof base / sizeof base[0]; b++) argv[a++] = (char *)base[b];
+    char *save = NULL, files[4][1024];
+    int nfiles = 0;
+    for (char *w = strtok_r(extra, " ", &save); w && a < 20; w = strtok_r(NULL, " ", &save)) {
+        if (w[0] == '@' && nfiles < 4) {
+            snprintf(files[nfiles], sizeof files[nfiles], "%s/%s", cert_dir, w + 1);
+            w = files[nfiles++];
+        }
+        argv[a++] = w;
+    }
+    if (flag) argv[a++] = (char *)flag;
+    if (file) argv[a++] = (char *)file;
     argv[a] = NULL;
     int out[2];
     if (pipe(out) != 0) die("pipe");
@@ -2122,15 +2154,33 @@ static void ro_run(int port, const char *flag, const char *sess, int i) {
         _exit(127);
     }
     close(out[1]);
-    char buf[65536];
-    size_t n = 0;
+    size_t cap = 65536, n = 0;
+    char *buf = xmalloc(cap);
     ssize_t r;
-    while ((r = read(out[0], buf + n, sizeof buf - 1 - n)) > 0) n += (size_t)r;
+    while ((r = read(out[0], buf + n, cap - 1 - n)) > 0) {
+        n += (size_t)r;
+        if (cap - 1 - n == 0) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (!buf) die("out of memory");
+        }
+    }
     buf[n] = 0;
     close(out[0]);
     waitpid(pid, NULL, 0);
+    return buf;
+}
+/* Lines of s_client's output that start with `prefix`. */
+static int count_lines(const char *out, const char *prefix) {
+    int n = 0;
+    for (const char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, prefix, strlen(prefix)) == 0) n++;
+    return n;
+}
+static void ro_run(int port, const char *flag, const char *sess, int i) {
+    char *out = openssl_client(port, "-ign_eof", flag, sess);
     const char *kind = "no session line";
-    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (strncmp(line, "New, ", 5) == 0) {
             kind = "New";
             break;
@@ -2141,6 +2191,7 @@ static void ro_run(int port, const char *flag, const char *sess, int i) {
         }
     }
     T("openssl", "connection %d %s", i, kind);
+    free(out);
 }
 static void *ro_thread(void *arg) {
     server *sv = arg;
@@ -2164,8 +2215,117 @@ static void flow_resume_openssl(void) {
     listen_server(sv, ro_listening);
 }
 
-/* resume_client: nodetls has no client session API (README: not built yet), so the second
- * connection is made the only way it can be: without the first one's session. */
+/* session_store: see the Node driver. */
+static struct {
+    pthread_mutex_t mu;
+    uint8_t id[64], *data;
+    size_t id_len, data_len;
+    int connections, new_session, resume_session, known;
+} st = {PTHREAD_MUTEX_INITIALIZER, {0}, NULL, 0, 0, 0, 0, 0, 0};
+typedef struct {
+    ntls_request *req;
+    uint8_t *data, *id;
+    size_t len, id_len;
+} store_job;
+static void store_new_answer(void *p) {
+    store_job *j = p;
+    pthread_mutex_lock(&st.mu);
+    free(st.data);
+    st.data = j->data;
+    st.data_len = j->len;
+    memcpy(st.id, j->id, j->id_len);
+    st.id_len = j->id_len;
+    pthread_mutex_unlock(&st.mu);
+    ntls_request_session_done(j->req, NULL, 0);
+    free(j->id);
+    free(j);
+}
+static void store_new_cb(ntls_server *srv, const uint8_t *id, size_t id_len, const uint8_t *session,
+                         size_t session_len, ntls_request *req, void *data) {
+    (void)srv;
+    (void)data;
+    st.new_session++;
+    store_job *j = xmalloc(sizeof *j);
+    j->req = req;
+    j->data = xmalloc(session_len);
+    memcpy(j->data, session, session_len);
+    j->len = session_len;
+    j->id_len = id_len < sizeof st.id ? id_len : sizeof st.id;
+    j->id = xmalloc(j->id_len);
+    memcpy(j->id, id, j->id_len);
+    later(0, store_new_answer, j);
+}
+static void store_resume_answer(void *p) {
+    store_job *j = p;
+    ntls_request_session_done(j->req, j->data, j->len);
+    free(j->data);
+    free(j);
+}
+static void store_resume_cb(ntls_server *srv, const uint8_t *id, size_t id_len, ntls_request *req, void *data) {
+    (void)srv;
+    (void)data;
+    st.resume_session++;
+    store_job *j = xmalloc(sizeof *j);
+    j->req = req;
+    pthread_mutex_lock(&st.mu);
+    int known = st.data && st.id_len == id_len && memcmp(st.id, id, id_len) == 0;
+    if (known) st.known++;
+    if (has("store.invalid")) {
+        j->data = (uint8_t *)xstrdup("INVALID SESSION");
+        j->len = strlen("INVALID SESSION");
+    } else if (known) {
+        j->data = xmalloc(st.data_len);
+        memcpy(j->data, st.data, st.data_len);
+        j->len = st.data_len;
+    }
+    pthread_mutex_unlock(&st.mu);
+    later(0, store_resume_answer, j);
+}
+static void store_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    st.connections++;
+    sock *k = new_sock("quiet", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, swd_data);
+    ntls_socket_end(s);
+}
+static void store_report(void *arg) {
+    T("server", "connections %d newSession %d resumeSession %d (known id %d)", st.connections, st.new_session,
+      st.resume_session, st.known);
+    close_server_task(arg);
+}
+static void *store_thread(void *arg) {
+    server *sv = arg;
+    char *out = openssl_client(sv->port, "-reconnect", NULL, NULL);
+    T("openssl", "New %d Reused %d", count_lines(out, "New, "), count_lines(out, "Reused, "));
+    free(out);
+    later(0, store_report, sv);
+    release();
+    return NULL;
+}
+static void store_listening(server *sv) {
+    hold();
+    in_thread(store_thread, sv);
+}
+static void flow_session_store(void) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = store_server_secure;
+    ntls_server_on_new_session(sv->srv, store_new_cb);
+    ntls_server_on_resume_session(sv->srv, store_resume_cb);
+    listen_server(sv, store_listening);
+}
+
+/* resume_client: the first connection's first session (its `session` event) is offered by the
+ * second connection. */
+static ntls_session *rc_session;
+static void rc_session_cb(ntls_socket *s, ntls_session *session, void *data) {
+    (void)s;
+    if (rc_session) return; /* Node's once('session') */
+    T(((sock *)data)->side, "session");
+    ntls_session_ref(session);
+    rc_session = session;
+}
 static void rc_second_secure(sock *k) {
     T(k->side, "secureConnect isSessionReused %s", B(ntls_socket_is_session_reused(k->s)));
 }
@@ -2178,9 +2338,10 @@ static void rc_second_close(ntls_socket *s, int had, void *data) {
     release();
 }
 static void rc_first_close(sock *k) {
+    if (!rc_session) return; /* Node's second connect waits for a session */
     sock *k2 = new_sock("client2", k->port, 1);
     k2->on_secure = rc_second_secure;
-    ntls_socket *s = connect_client(k2, k->port, "client.", 0);
+    ntls_socket *s = connect_client_with(k2, k->port, "client.", 0, rc_session);
     if (s) {
         ntls_socket_on_close(s, rc_second_close);
         ntls_socket_on_end(s, NULL);
@@ -2188,7 +2349,6 @@ static void rc_first_close(sock *k) {
     }
 }
 static void rc_first_secure(sock *k) {
-    /* Node's client gets a `session` event here; nodetls has none to trace. */
     T(k->side, "secureConnect isSessionReused %s", B(ntls_socket_is_session_reused(k->s)));
 }
 static void rc_quiet_close(ntls_socket *s, int had, void *data) {
@@ -2212,6 +2372,7 @@ static void rc_listening(server *sv) {
     k->on_close = rc_first_close;
     ntls_socket *s = connect_client(k, sv->port, "client.", 0);
     if (s) {
+        ntls_socket_on_session(s, rc_session_cb);
         ntls_socket_on_close(s, rc_quiet_close);
         ntls_socket_on_end(s, NULL);
         ntls_socket_on_data(s, swd_data);
@@ -2438,6 +2599,7 @@ static const struct {
     {"early_end", flow_early_end},
     {"resume_openssl", flow_resume_openssl},
     {"resume_client", flow_resume_client},
+    {"session_store", flow_session_store},
     {"buffer_size", flow_buffer_size},
     {"set_secure_context", flow_set_secure_context},
     {"accept_fd", flow_accept_fd},

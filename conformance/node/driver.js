@@ -297,6 +297,14 @@ function makeServer(side = 'server', opts = options('server.')) {
     }
   }
   if (spec.has('keylog')) srv.on('keylog', (line, s) => keylogLine(s, line));
+  // ocsp = TEXT | none: OCSPRequest answers TEXT (or nothing) 50 ms later
+  if (spec.has('ocsp')) {
+    srv.on('OCSPRequest', (cert, issuer, cb) => {
+      T(side, `OCSPRequest cert ${Buffer.isBuffer(cert)} issuer ${Buffer.isBuffer(issuer)}`);
+      const answer = get('ocsp');
+      setTimeout(cb, 50, null, answer === 'none' ? null : Buffer.from(answer));
+    });
+  }
   if (!spec.has('quiet.server')) {
     srv.on('tlsClientError', (e, s) => {
       T(side, `tlsClientError ${errLine(e)}`);
@@ -384,6 +392,12 @@ flows.basic = () => {
     }
     if (spec.has('keylog')) s.on('keylog', (line) => keylogLine(s, line));
     if (spec.has('session.event')) s.on('session', () => T('client', 'session'));
+    if (spec.has('ocsp')) {
+      s.on('OCSPResponse', (r) => {
+        T('client', `OCSPResponse ${r ? preview(r) : r}`);
+        if (r && spec.has('ocsp.destroy')) s.destroy();
+      });
+    }
     getters('client', s, list('trace.client.connect'), ctx);
     let ended = false;
     let largest = 0;
@@ -837,6 +851,45 @@ flows.early_end = () => {
   });
 };
 
+// openssl s_client against the port; `done(stdout)`. An argument @file names a file of the
+// certificate directory.
+function opensslClient(port, args, done) {
+  const files = args.map((a) => (a.startsWith('@') ? path.join(certDir, a.slice(1)) : a));
+  const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost',
+    '-CAfile', path.join(certDir, 'ca-cert.pem'), ...files], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.on('close', () => done(out));
+}
+
+// The server's session store (newSession / resumeSession, each answered on the next turn)
+// with openssl s_client -reconnect: six connections (Node's test-tls-session-cache).
+// `store.invalid`: resumeSession answers bytes that are no session.
+flows.session_store = () => {
+  const srv = makeServer();
+  const invalid = spec.has('store.invalid');
+  let stored = null;
+  const n = { connections: 0, newSession: 0, resumeSession: 0, known: 0 };
+  srv.on('secureConnection', (c) => { n.connections++; c.on('error', () => {}); c.end(''); });
+  srv.on('newSession', (id, data, cb) => {
+    n.newSession++;
+    setImmediate(() => { stored = { id, data }; cb(); });
+  });
+  srv.on('resumeSession', (id, cb) => {
+    n.resumeSession++;
+    const known = stored !== null && stored.id.equals(id);
+    if (known) n.known++;
+    const data = invalid ? Buffer.from('INVALID SESSION') : known ? stored.data : null;
+    setImmediate(() => cb(null, data));
+  });
+  listen(srv, (port) => opensslClient(port, ['-reconnect', ...list('openssl')], (out) => {
+    const count = (w) => out.split('\n').filter((l) => l.startsWith(`${w}, `)).length;
+    T('openssl', `New ${count('New')} Reused ${count('Reused')}`);
+    T('server', `connections ${n.connections} newSession ${n.newSession} resumeSession ${n.resumeSession} (known id ${n.known})`);
+    srv.close();
+  }));
+};
+
 // Session resumption seen by the server, with openssl s_client as the client (sess_out, then
 // sess_in): Node's test-tls-session-timeout, test-https-client-resume, server half.
 flows.resume_openssl = () => {
@@ -850,12 +903,7 @@ flows.resume_openssl = () => {
   });
   const sess = path.join(require('os').tmpdir(), `conformance-node-${process.pid}.sess`);
   const run = (port, flag, i, next) => {
-    const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost',
-      '-CAfile', path.join(certDir, 'ca-cert.pem'), '-ign_eof', ...list('openssl'), flag, sess];
-    const p = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('close', () => {
+    opensslClient(port, ['-ign_eof', ...list('openssl'), flag, sess], (out) => {
       const m = /^(New|Reused), /m.exec(out);
       T('openssl', `connection ${i} ${m ? m[1] : 'no session line'}`);
       next();
