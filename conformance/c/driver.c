@@ -2316,6 +2316,67 @@ static void flow_session_store(void) {
     listen_server(sv, store_listening);
 }
 
+/* resume_after_destroy: see the Node driver. */
+static ntls_request *rad_answer;
+static sock *rad_second;
+static void rad_answer_late(void *arg) {
+    ntls_request_session_done(rad_answer, NULL, 0);
+    T("server", "resumeSession answered");
+    close_server_task(arg);
+}
+static void rad_next(void) {
+    if (!rad_answer || !rad_second) return;
+    ntls_socket_destroy(rad_second->s);
+    T("client2", "destroyed");
+    later(100, rad_answer_late, the_server);
+}
+static void rad_new_session(ntls_server *srv, const uint8_t *id, size_t id_len, const uint8_t *session,
+                            size_t session_len, ntls_request *req, void *data) {
+    (void)srv, (void)id, (void)id_len, (void)session, (void)session_len, (void)data;
+    ntls_request_session_done(req, NULL, 0);
+}
+static void rad_resume_session(ntls_server *srv, const uint8_t *id, size_t id_len, ntls_request *req, void *data) {
+    (void)srv, (void)id, (void)id_len, (void)data;
+    T("server", "resumeSession");
+    rad_answer = req;
+    rad_next();
+}
+static void rad_connected(ntls_socket *s, void *data) {
+    (void)s;
+    T("client2", "connect");
+    rad_second = data;
+    rad_next();
+}
+static void rad_second_secure(sock *k) { T(k->side, "secureConnect"); }
+static void rad_first_secure(sock *k) {
+    T(k->side, "secureConnect");
+    ntls_session *session = NULL;
+    ntls_socket_get_session(k->s, &session);
+    ntls_socket_destroy(k->s);
+    sock *k2 = new_sock("client2", k->port, 1);
+    k2->on_secure = rad_second_secure;
+    ntls_socket *s = connect_client_with(k2, k->port, "client.", 0, session);
+    if (s) ntls_socket_on_connect(s, rad_connected);
+    if (session) ntls_session_unref(session);
+}
+static void rad_listening(server *sv) {
+    sock *k = new_sock("client1", sv->port, 1);
+    k->on_secure = rad_first_secure;
+    connect_client(k, sv->port, "client.", 0);
+}
+static void rad_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    ntls_socket_resume(s); /* Node's server reads on, without a data listener */
+}
+static void flow_resume_after_destroy(void) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = rad_server_secure;
+    ntls_server_on_new_session(sv->srv, rad_new_session);
+    ntls_server_on_resume_session(sv->srv, rad_resume_session);
+    listen_server(sv, rad_listening);
+}
+
 /* resume_client: the first connection's first session (its `session` event) is offered by the
  * second connection. */
 static ntls_session *rc_session;
@@ -2600,6 +2661,7 @@ static const struct {
     {"resume_openssl", flow_resume_openssl},
     {"resume_client", flow_resume_client},
     {"session_store", flow_session_store},
+    {"resume_after_destroy", flow_resume_after_destroy},
     {"buffer_size", flow_buffer_size},
     {"set_secure_context", flow_set_secure_context},
     {"accept_fd", flow_accept_fd},

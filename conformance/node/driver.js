@@ -1023,6 +1023,48 @@ flows.accept_fd = () => {
   });
 };
 
+// resumeSession answered 100 ms after its client was destroyed (Node's
+// test-tls-async-cb-after-socket-end): the first client's session is offered by a second one,
+// destroyed once connected while the server waits for the store.
+flows.resume_after_destroy = () => {
+  const srv = makeServer();
+  let answer = null;
+  let second = null;
+  const next = () => {
+    if (!answer || !second) return;
+    second.destroy();
+    T('client2', 'destroyed');
+    later(100, () => {
+      answer();
+      T('server', 'resumeSession answered');
+      srv.close();
+    });
+  };
+  srv.on('newSession', (id, data, cb) => cb());
+  srv.on('resumeSession', (id, cb) => {
+    T('server', 'resumeSession');
+    answer = cb;
+    next();
+  });
+  listen(srv, (port) => {
+    const s1 = tls.connect(clientOptions(port));
+    watch('client1', s1, null);
+    s1.on('secureConnect', () => {
+      T('client1', 'secureConnect');
+      const session = s1.getSession();
+      s1.destroy();
+      const s2 = tls.connect({ ...clientOptions(port), session });
+      watch('client2', s2, null);
+      s2.on('secureConnect', () => T('client2', 'secureConnect'));
+      s2.on('connect', () => {
+        T('client2', 'connect');
+        second = s2;
+        next();
+      });
+    });
+  });
+};
+
 if (!flows[get('flow', 'basic')]) {
   console.error(`unknown flow ${get('flow')}`);
   process.exit(64);
