@@ -2377,6 +2377,139 @@ static void flow_resume_after_destroy(void) {
     listen_server(sv, rad_listening);
 }
 
+/* tickets: see the Node driver. A server that must switch keys after the client's session
+ * event leaves them in `tk_pending`, which the client's session callback applies. */
+typedef struct {
+    server *sv;
+    int id, count;
+    uint8_t previous[48];
+} tk_server;
+static tk_server tk_servers[3];
+static int tk_lfd, tk_port;
+static ntls_session *tk_session;
+static tk_server *tk_pending;
+static uint8_t tk_pending_keys[48];
+static uint8_t *hex_value(const char *key, size_t *n) {
+    const char *v = get(key, "hex:");
+    *n = strlen(v + 4) / 2;
+    uint8_t *b = xmalloc(*n);
+    for (size_t i = 0; i < *n; i++) sscanf(v + 4 + 2 * i, "%2hhx", &b[i]);
+    return b;
+}
+static void tk_set_keys(tk_server *t, const uint8_t *keys, int reused) {
+    if (reused) {
+        ntls_server_set_ticket_keys(t->sv->srv, keys, 48);
+        return;
+    }
+    tk_pending = t;
+    memcpy(tk_pending_keys, keys, 48);
+}
+static void tk_server_secure(server *sv, ntls_socket *s) {
+    tk_server *t = sv->user;
+    sock *k = new_sock("quiet", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, swd_data);
+    ntls_socket_write(s, "x", 1, NULL, NULL);
+    ntls_socket_end(s);
+    int reused = ntls_socket_is_session_reused(s);
+    T("server", "server %d connection %d isSessionReused %s", t->id, ++t->count, B(reused));
+    if (t->count == 1) {
+        size_t n;
+        uint8_t *keys = hex_value("server.ticketKeys", &n), *rotate = hex_value("rotate", &n);
+        ntls_server_get_ticket_keys(sv->srv, t->previous, 48);
+        T("server", "server %d getTicketKeys is the option %s", t->id, B(memcmp(t->previous, keys, 48) == 0));
+        tk_set_keys(t, rotate, reused);
+        free(keys);
+        free(rotate);
+    } else if (t->count == 2) {
+        tk_set_keys(t, t->previous, reused);
+    }
+}
+static void tk_session_cb(ntls_socket *s, ntls_session *session, void *data) {
+    (void)s;
+    (void)data;
+    if (!tk_session) {
+        ntls_session_ref(session);
+        tk_session = session;
+    }
+    if (tk_pending) {
+        ntls_server_set_ticket_keys(tk_pending->sv->srv, tk_pending_keys, 48);
+        tk_pending = NULL;
+    }
+}
+static void tk_adopt(void *arg) {
+    int *fd = arg;
+    static int next;
+    tk_server *t = &tk_servers[next++ % 3];
+    if (ntls_server_accept_fd(t->sv->srv, *fd) != 0) close(*fd);
+    free(fd);
+}
+static void *tk_accept_thread(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 9; i++) {
+        int *fd = xmalloc(sizeof *fd);
+        *fd = accept4(tk_lfd, NULL, NULL, SOCK_CLOEXEC);
+        later(0, tk_adopt, fd);
+    }
+    close(tk_lfd);
+    release();
+    return NULL;
+}
+static void tk_connect(int i);
+static void tk_client_secure(sock *k) {
+    T("client", "connection %d isSessionReused %s", (int)(intptr_t)k->user, B(ntls_socket_is_session_reused(k->s)));
+}
+static void tk_client_data(sock *k) {
+    if (!k->ended) {
+        k->ended = 1;
+        ntls_socket_end(k->s);
+    }
+}
+static void tk_client_close(ntls_socket *s, int had, void *data) {
+    (void)had;
+    sock *k = data;
+    int i = (int)(intptr_t)k->user;
+    if (i < 9) {
+        tk_connect(i + 1);
+    } else {
+        for (int j = 0; j < 3; j++) {
+            hold(); /* the servers never listened: each close event is one release */
+            ntls_server_close(tk_servers[j].sv->srv, NULL);
+        }
+    }
+    ntls_socket_unref(s);
+    release();
+}
+static void tk_connect(int i) {
+    sock *k = new_sock("client", tk_port, 1);
+    k->user = (void *)(intptr_t)i;
+    k->on_secure = tk_client_secure;
+    k->on_data = tk_client_data;
+    ntls_socket *s = connect_client_with(k, tk_port, "client.", 0, tk_session);
+    if (!s) return;
+    ntls_socket_on_session(s, tk_session_cb);
+    ntls_socket_on_close(s, tk_client_close);
+    ntls_socket_on_end(s, NULL);
+}
+static void tk_start(void *arg) {
+    (void)arg;
+    tk_connect(1);
+}
+static void flow_tickets(void) {
+    for (int i = 0; i < 3; i++) {
+        server *sv = make_server(NULL, 0);
+        if (!sv) return;
+        tk_servers[i].sv = sv;
+        tk_servers[i].id = i;
+        sv->user = &tk_servers[i];
+        sv->on_secure = tk_server_secure;
+    }
+    tk_lfd = tcp_listen(&tk_port);
+    hold();
+    in_thread(tk_accept_thread, NULL);
+    later(0, tk_start, NULL);
+}
+
 /* resume_client: the first connection's first session (its `session` event) is offered by the
  * second connection. */
 static ntls_session *rc_session;
@@ -2662,6 +2795,7 @@ static const struct {
     {"resume_client", flow_resume_client},
     {"session_store", flow_session_store},
     {"resume_after_destroy", flow_resume_after_destroy},
+    {"tickets", flow_tickets},
     {"buffer_size", flow_buffer_size},
     {"set_secure_context", flow_set_secure_context},
     {"accept_fd", flow_accept_fd},

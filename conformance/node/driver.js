@@ -1065,6 +1065,52 @@ flows.resume_after_destroy = () => {
   });
 };
 
+// Three servers sharing ticketKeys behind one plain listener that hands each connection to
+// the next (Node's test-tls-ticket): every client offers the first session it got; each
+// server's first connection checks getTicketKeys and switches to `rotate` (after the client's
+// session event when it made a new session), its second one switches back.
+flows.tickets = () => {
+  const keys = value(get('server.ticketKeys'));
+  const rotate = value(get('rotate'));
+  let current = null;
+  let n = 0;
+  const servers = [0, 1, 2].map((id) => {
+    const srv = makeServer();
+    let count = 0;
+    let previous = null;
+    srv.on('secureConnection', (c) => {
+      c.on('error', () => {});
+      c.end('x');
+      const reused = c.isSessionReused();
+      T('server', `server ${id} connection ${++count} isSessionReused ${reused}`);
+      const client = current;
+      const setKeys = (k) => (reused ? srv.setTicketKeys(k) : client.once('session', () => srv.setTicketKeys(k)));
+      if (count === 1) {
+        previous = srv.getTicketKeys();
+        T('server', `server ${id} getTicketKeys is the option ${previous.equals(keys)}`);
+        setKeys(rotate);
+      } else if (count === 2) {
+        setKeys(previous);
+      }
+    });
+    return srv;
+  });
+  const shared = net.createServer((c) => servers[n++ % 3].emit('connection', c));
+  shared.listen(0, '127.0.0.1', () => {
+    let session = null;
+    const connect = (i) => {
+      const s = tls.connect({ ...clientOptions(shared.address().port), session });
+      current = s;
+      s.on('secureConnect', () => T('client', `connection ${i} isSessionReused ${s.isSessionReused()}`));
+      s.on('session', (x) => { session = session || x; });
+      s.on('data', () => s.end());
+      s.on('error', (e) => T('client', `error ${code(e)}`));
+      s.on('close', () => (i === 9 ? shared.close() : connect(i + 1)));
+    };
+    connect(1);
+  });
+};
+
 if (!flows[get('flow', 'basic')]) {
   console.error(`unknown flow ${get('flow')}`);
   process.exit(64);
