@@ -2510,6 +2510,174 @@ static void flow_tickets(void) {
     later(0, tk_start, NULL);
 }
 
+/* inception: see the Node driver. Server A relays between its TLS connection and a plain TCP
+ * connection to B (a thread reads B's side); the client's inner TLS is an ntls_pair carried
+ * over the outer socket's cleartext. */
+static server *inc_a, *inc_b;
+typedef struct {
+    ntls_socket *s;
+    int fd;
+} inc_relay;
+static void inc_relay_data(ntls_socket *s, const uint8_t *b, size_t n, void *data) {
+    (void)s;
+    write_all(((inc_relay *)data)->fd, b, n);
+}
+static void inc_relay_end(ntls_socket *s, void *data) {
+    (void)s;
+    shutdown(((inc_relay *)data)->fd, SHUT_WR);
+}
+/* dest's end: socket.destroy(), once what was piped reached the kernel (Node's pipe wrote it
+ * there already; here the writes of this thread are queued to the loop, and a destroy
+ * right behind them would cancel them). */
+static void inc_relay_written(ntls_socket *s, int status, void *arg) {
+    (void)status;
+    (void)arg;
+    ntls_socket_destroy(s);
+}
+static void *inc_relay_thread(void *arg) {
+    inc_relay *r = arg;
+    char buf[16384];
+    ssize_t n;
+    while ((n = recv(r->fd, buf, sizeof buf, 0)) > 0) ntls_socket_write(r->s, buf, (size_t)n, NULL, NULL);
+    if (ntls_socket_write(r->s, "", 0, inc_relay_written, NULL) < 0) ntls_socket_destroy(r->s);
+    ntls_socket_unref(r->s);
+    close(r->fd);
+    free(r);
+    release();
+    return NULL;
+}
+static void inc_a_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    inc_relay *r = xmalloc(sizeof *r);
+    r->s = s;
+    r->fd = tcp_connect(inc_b->port);
+    ntls_socket_ref(s);
+    ntls_socket_set_data(s, r);
+    ntls_socket_on_data(s, inc_relay_data);
+    ntls_socket_on_end(s, inc_relay_end);
+    hold();
+    in_thread(inc_relay_thread, r);
+}
+static void inc_b_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    size_t n = (size_t)num("size", 40000);
+    char *body = xmalloc(n);
+    memset(body, 'A', n);
+    sock *k = new_sock("quiet", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, swd_data);
+    ntls_socket_write(s, body, n, NULL, NULL);
+    ntls_socket_end(s);
+    free(body);
+}
+static ntls_socket *inc_outer;
+static ntls_pair *inc_ssl;
+static size_t inc_got;
+static uint8_t inc_head[64];
+static void inc_flush(void) {
+    uint8_t out[16384];
+    int n;
+    while ((n = ntls_pair_pull(inc_ssl, out, sizeof out)) > 0) ntls_socket_write(inc_outer, out, (size_t)n, NULL, NULL);
+}
+static void inc_outer_data(ntls_socket *s, const uint8_t *b, size_t n, void *data) {
+    (void)s;
+    (void)data;
+    for (size_t off = 0; off < n;) {
+        int took = ntls_pair_feed(inc_ssl, b + off, n - off);
+        if (took < 0) break;
+        off += (size_t)took;
+        ntls_pair_dispatch(inc_ssl);
+        inc_flush();
+    }
+    ntls_pair_dispatch(inc_ssl);
+    inc_flush();
+}
+static void inc_outer_end(ntls_socket *s, void *data) {
+    (void)s;
+    (void)data;
+    ntls_pair_feed_end(inc_ssl);
+    ntls_pair_dispatch(inc_ssl);
+}
+static void inc_outer_error(ntls_socket *s, const ntls_error *e, void *data) {
+    (void)s;
+    (void)data;
+    T("client", "error %s", ntls_error_code(e));
+}
+static void inc_outer_close(ntls_socket *s, int had, void *data) {
+    (void)had;
+    (void)data;
+    ntls_socket_unref(s);
+    release();
+}
+static void inc_ssl_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("ssl", "secureConnect");
+    if (strstr(get("trace.ssl", ""), "authorized")) T("ssl", "authorized %s", B(ntls_pair_authorized(p)));
+}
+static void inc_ssl_data(ntls_pair *p, const uint8_t *b, size_t n, void *data) {
+    (void)p;
+    (void)data;
+    if (inc_got < sizeof inc_head) memcpy(inc_head + inc_got, b, n < sizeof inc_head - inc_got ? n : sizeof inc_head - inc_got);
+    inc_got += n;
+}
+static void inc_ssl_end(ntls_pair *p, void *data) {
+    (void)data;
+    char pv[256];
+    preview(inc_head, inc_got, pv);
+    if (inc_got) T("ssl", "data %zu %s", inc_got, pv);
+    T("ssl", "end");
+    ntls_pair_end(p);
+    inc_flush();
+    ntls_server_close(inc_a->srv, NULL);
+    ntls_server_close(inc_b->srv, NULL);
+}
+static void inc_ssl_error(ntls_pair *p, const ntls_error *e, void *data) {
+    (void)p;
+    (void)data;
+    T("ssl", "error %s", ntls_error_code(e));
+}
+static void inc_ssl_close(ntls_pair *p, int had, void *data) {
+    (void)had;
+    (void)data;
+    inc_flush();
+    ntls_pair_unref(p);
+    inc_ssl = NULL;
+}
+static void inc_start(server *b) {
+    (void)b;
+    int ok;
+    ntls_options *o = options("client.", "client", &ok);
+    ntls_options_set_int(o, NTLS_OPT_PORT, inc_a->port);
+    if (ntls_socket_new(NULL, &inc_outer) != 0) die("socket_new");
+    ntls_socket_on_data(inc_outer, inc_outer_data);
+    ntls_socket_on_end(inc_outer, inc_outer_end);
+    ntls_socket_on_error(inc_outer, inc_outer_error);
+    ntls_socket_on_close(inc_outer, inc_outer_close);
+    hold();
+    if (ntls_pair_new(o, &inc_ssl) != 0) die(ntls_options_last_error(o));
+    ntls_pair_on_secure(inc_ssl, inc_ssl_secure);
+    ntls_pair_on_data(inc_ssl, inc_ssl_data);
+    ntls_pair_on_end(inc_ssl, inc_ssl_end);
+    ntls_pair_on_error(inc_ssl, inc_ssl_error);
+    ntls_pair_on_close(inc_ssl, inc_ssl_close);
+    if (ntls_socket_connect(inc_outer, o) != 0) die(ntls_options_last_error(o));
+    ntls_pair_start(inc_ssl);
+    inc_flush(); /* the inner ClientHello waits in the outer socket until it is secure */
+    ntls_options_unref(o);
+}
+static void inc_listen_b(server *a) {
+    (void)a;
+    listen_server(inc_b, inc_start);
+}
+static void flow_inception(void) {
+    inc_b = make_server(NULL, 0);
+    inc_a = make_server(NULL, 0);
+    if (!inc_a || !inc_b) return;
+    inc_b->on_secure = inc_b_secure;
+    inc_a->on_secure = inc_a_secure;
+    listen_server(inc_a, inc_listen_b);
+}
+
 /* resume_client: the first connection's first session (its `session` event) is offered by the
  * second connection. */
 static ntls_session *rc_session;
@@ -2796,6 +2964,7 @@ static const struct {
     {"session_store", flow_session_store},
     {"resume_after_destroy", flow_resume_after_destroy},
     {"tickets", flow_tickets},
+    {"inception", flow_inception},
     {"buffer_size", flow_buffer_size},
     {"set_secure_context", flow_set_secure_context},
     {"accept_fd", flow_accept_fd},

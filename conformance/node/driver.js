@@ -1111,6 +1111,42 @@ flows.tickets = () => {
   });
 };
 
+// TLS inside TLS (Node's test-tls-inception): server A decrypts and relays the cleartext to
+// server B over plain TCP; the client speaks TLS to B through its TLS connection to A (the
+// inner connection, side "ssl", runs over the outer socket); B sends `size` bytes and ends.
+flows.inception = () => {
+  const body = 'A'.repeat(num('size', 40000));
+  const b = makeServer();
+  b.on('secureConnection', (c) => { c.on('error', () => {}); c.end(body); });
+  const a = makeServer();
+  a.on('secureConnection', (socket) => {
+    socket.on('error', () => {});
+    const dest = net.connect(b.address().port, '127.0.0.1');
+    dest.on('error', () => {});
+    dest.pipe(socket);
+    socket.pipe(dest);
+    dest.on('end', () => socket.destroy());
+  });
+  listen(a, (portA) => listen(b, () => {
+    const outer = tls.connect(clientOptions(portA));
+    outer.on('error', (e) => T('client', `error ${code(e)}`));
+    const ssl = tls.connect({ ...options('client.'), socket: outer });
+    const got = collector('ssl', ssl);
+    ssl.on('secureConnect', () => {
+      T('ssl', 'secureConnect');
+      getters('ssl', ssl, list('trace.ssl'), null);
+    });
+    ssl.on('error', (e) => T('ssl', `error ${code(e)}`));
+    ssl.on('end', () => {
+      got.flush();
+      T('ssl', 'end');
+      ssl.end();
+      a.close();
+      b.close();
+    });
+  }));
+};
+
 if (!flows[get('flow', 'basic')]) {
   console.error(`unknown flow ${get('flow')}`);
   process.exit(64);
