@@ -1041,6 +1041,21 @@ static void listen_server(server *sv, void (*cb)(server *)) {
     }
 }
 
+/* The usual start of a flow: tls.createServer with the scenario's options, its
+ * secureConnection handler, listen, then `on_listening`. */
+static void run_server(server_fn on_secure, void (*on_listening)(server *)) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = on_secure;
+    listen_server(sv, on_listening);
+}
+/* A server-side socket traced as "server" (the Node driver's watch()). */
+static void watch_server_side(server *sv, ntls_socket *s) {
+    (void)sv;
+    sock *k = new_sock("server", 0, 0);
+    ntls_socket_ref(s);
+    watch(k, s, 0);
+}
 static int closed_port;
 /* checkServerIdentity = accept | reject: traces its call, then accepts the server or refuses
  * it with an error of its own (see the Node driver). */
@@ -1096,6 +1111,15 @@ static ntls_socket *connect_client_with(sock *k, int port, const char *prefix, i
 }
 static ntls_socket *connect_client(sock *k, int port, const char *prefix, int echo) {
     return connect_client_with(k, port, prefix, echo, NULL);
+}
+
+/* A client of the server, traced as "client", that closes the server when it closes. */
+static sock *start_client(server *sv, sock_fn on_secure) {
+    sock *k = new_sock("client", sv->port, 1);
+    k->on_secure = on_secure;
+    k->srv = sv->srv;
+    connect_client(k, sv->port, "client.", 0);
+    return k;
 }
 
 /* ---- flows --------------------------------------------------------------------------------------- */
@@ -1496,12 +1520,7 @@ static void th_listening(server *sv) {
     ntls_socket *s = connect_client(k, sv->port, "client.", 0);
     if (s) ntls_socket_on_end(s, th_end_cb);
 }
-static void flow_throttle(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = th_server_secure;
-    listen_server(sv, th_listening);
-}
+static void flow_throttle(void) { run_server(th_server_secure, th_listening); }
 
 /* backpressure */
 static size_t bp_size, bp_sent;
@@ -1594,12 +1613,7 @@ static void hoc_listening(server *sv) {
     }
     ntls_options_unref(o);
 }
-static void flow_half_open_client(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = hoc_server_secure;
-    listen_server(sv, hoc_listening);
-}
+static void flow_half_open_client(void) { run_server(hoc_server_secure, hoc_listening); }
 
 /* half_open_server */
 static void hos_late(void *arg) {
@@ -1617,12 +1631,7 @@ static void hos_server_secure(server *sv, ntls_socket *s) {
     watch(k, s, 0);
 }
 static void hos_client_secure(sock *k) { ntls_socket_end(k->s); }
-static void hos_listening(server *sv) {
-    sock *k = new_sock("client", sv->port, 1);
-    k->on_secure = hos_client_secure;
-    k->srv = sv->srv;
-    connect_client(k, sv->port, "client.", 0);
-}
+static void hos_listening(server *sv) { start_client(sv, hos_client_secure); }
 static void flow_half_open_server(void) {
     server *sv = make_server("allowHalfOpen", 1);
     if (!sv) return;
@@ -1641,24 +1650,8 @@ static void wae_client_secure(sock *k) {
     T(k->side, "write returned %s", r == 1 ? "true" : r == 0 ? "false" : ntls_err_name(r));
     ntls_socket_resume(k->s);
 }
-static void wae_server_secure(server *sv, ntls_socket *s) {
-    (void)sv;
-    sock *k = new_sock("server", 0, 0);
-    ntls_socket_ref(s);
-    watch(k, s, 0);
-}
-static void wae_listening(server *sv) {
-    sock *k = new_sock("client", sv->port, 1);
-    k->on_secure = wae_client_secure;
-    k->srv = sv->srv;
-    connect_client(k, sv->port, "client.", 0);
-}
-static void flow_write_after_end(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = wae_server_secure;
-    listen_server(sv, wae_listening);
-}
+static void wae_listening(server *sv) { start_client(sv, wae_client_secure); }
+static void flow_write_after_end(void) { run_server(watch_server_side, wae_listening); }
 
 /* destroy_immediately */
 static void di_close_server(void *arg) { ntls_server_close(((server *)arg)->srv, NULL); }
@@ -1677,12 +1670,7 @@ static void di_listening(server *sv) {
     ntls_socket *s = connect_client(k, sv->port, "client.", 0);
     if (s) ntls_socket_destroy(s);
 }
-static void flow_destroy_immediately(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = di_server_secure;
-    listen_server(sv, di_listening);
-}
+static void flow_destroy_immediately(void) { run_server(di_server_secure, di_listening); }
 
 /* server_write_destroy */
 static void swd_server_secure(server *sv, ntls_socket *s) {
@@ -1720,12 +1708,7 @@ static void swd_listening(server *sv) {
         ntls_socket_on_end(s, NULL);
     }
 }
-static void flow_server_write_destroy(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = swd_server_secure;
-    listen_server(sv, swd_listening);
-}
+static void flow_server_write_destroy(void) { run_server(swd_server_secure, swd_listening); }
 
 /* invoke_queued */
 static void iq_cb3(ntls_socket *s, int st, void *arg) {
@@ -1761,12 +1744,7 @@ static void iq_listening(server *sv) {
     k->srv = sv->srv;
     connect_client(k, sv->port, "client.", 0);
 }
-static void flow_invoke_queued(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = iq_server_secure;
-    listen_server(sv, iq_listening);
-}
+static void flow_invoke_queued(void) { run_server(iq_server_secure, iq_listening); }
 
 /* server_close_open */
 static void sco_close_cb(ntls_server *srv, void *data) {
@@ -1823,18 +1801,8 @@ static void to_server_secure(server *sv, ntls_socket *s) {
     ntls_socket_set_timeout(s, (uint64_t)num("idle", 200));
 }
 static void to_client_secure(sock *k) { T(k->side, "secureConnect"); }
-static void to_listening(server *sv) {
-    sock *k = new_sock("client", sv->port, 1);
-    k->on_secure = to_client_secure;
-    k->srv = sv->srv;
-    connect_client(k, sv->port, "client.", 0);
-}
-static void flow_timeout(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = to_server_secure;
-    listen_server(sv, to_listening);
-}
+static void to_listening(server *sv) { start_client(sv, to_client_secure); }
+static void flow_timeout(void) { run_server(to_server_secure, to_listening); }
 
 /* wrap_server */
 typedef struct {
@@ -1968,12 +1936,7 @@ static void wc_listening(server *sv) {
     hold();
     in_thread(wc_connect_thread, j);
 }
-static void flow_wrap_client(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = wc_server_secure;
-    listen_server(sv, wc_listening);
-}
+static void flow_wrap_client(void) { run_server(wc_server_secure, wc_listening); }
 
 /* bad_record: the client's TCP descriptor is duplicated before the wrap, and the bad record
  * goes out on the duplicate once the echo came back (the library is idle then). */
@@ -2032,12 +1995,7 @@ static void br_listening(server *sv) {
     hold();
     in_thread(br_connect_thread, j);
 }
-static void flow_bad_record(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = br_server_secure;
-    listen_server(sv, br_listening);
-}
+static void flow_bad_record(void) { run_server(br_server_secure, br_listening); }
 
 /* two_clients */
 static void tc_close_cb(ntls_server *srv, void *data) {
@@ -2097,12 +2055,7 @@ static void ee_listening(server *sv) {
         ntls_socket_end(s);
     }
 }
-static void flow_early_end(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = ee_server_secure;
-    listen_server(sv, ee_listening);
-}
+static void flow_early_end(void) { run_server(ee_server_secure, ee_listening); }
 
 /* resume_openssl */
 static int ro_count;
@@ -2208,12 +2161,7 @@ static void ro_listening(server *sv) {
     hold();
     in_thread(ro_thread, sv);
 }
-static void flow_resume_openssl(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = ro_server_secure;
-    listen_server(sv, ro_listening);
-}
+static void flow_resume_openssl(void) { run_server(ro_server_secure, ro_listening); }
 
 /* session_store: see the Node driver. */
 static struct {
@@ -2740,12 +2688,7 @@ static void rc_listening(server *sv) {
         ntls_socket_on_data(s, swd_data);
     }
 }
-static void flow_resume_client(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = rc_server_secure;
-    listen_server(sv, rc_listening);
-}
+static void flow_resume_client(void) { run_server(rc_server_secure, rc_listening); }
 
 /* buffer_size: bufferSize as the client writes nine bytes one by one; once all is written
  * (Node: `finish`; here: the last write's callback, which fires when its bytes reached the
@@ -2770,24 +2713,8 @@ static void bs_client_secure(sock *k) {
     }
     ntls_socket_end(k->s);
 }
-static void watch_server_side(server *sv, ntls_socket *s) {
-    (void)sv;
-    sock *k = new_sock("server", 0, 0);
-    ntls_socket_ref(s);
-    watch(k, s, 0);
-}
-static void bs_listening(server *sv) {
-    sock *k = new_sock("client", sv->port, 1);
-    k->on_secure = bs_client_secure;
-    k->srv = sv->srv;
-    connect_client(k, sv->port, "client.", 0);
-}
-static void flow_buffer_size(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = watch_server_side;
-    listen_server(sv, bs_listening);
-}
+static void bs_listening(server *sv) { start_client(sv, bs_client_secure); }
+static void flow_buffer_size(void) { run_server(watch_server_side, bs_listening); }
 
 /* set_secure_context: see the Node driver. The first client's server socket is kept open
  * while the server's certificate changes. */
@@ -2869,12 +2796,7 @@ static void ssc_listening(server *sv) {
     k->on_close = ssc_done;
     connect_client(k, sv->port, "client.", 0);
 }
-static void flow_set_secure_context(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = ssc_server_secure;
-    listen_server(sv, ssc_listening);
-}
+static void flow_set_secure_context(void) { run_server(ssc_server_secure, ssc_listening); }
 
 /* accept_fd: a plain listener accepts; the TLS server is handed the connection
  * (ntls_server_accept_fd, Node's server.emit('connection')). Once the echo came back, Node
