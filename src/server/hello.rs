@@ -31,6 +31,14 @@ use std::time::Instant;
 /// The most raw hello bytes kept for `tls::client_hello` (a hello is at most 64 KiB).
 const MAX_RAW_HELLO: usize = 0x10000 + 5 * 8;
 
+/// Node's error for a client that went away before the handshake.
+fn disconnected() -> NtlsError {
+    NtlsError::from_status(
+        crate::error::NTLS_ECONNRESET,
+        "Client network socket disconnected before secure TLS connection was established",
+    )
+}
+
 /// The questions asked about a hello, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -117,6 +125,10 @@ impl<E: ServerEvents> HelloPhase<E> {
             let answer = match &self.waiting {
                 Some(req) => match req.take_answer() {
                     Some(a) => a,
+                    // A client gone while the program thinks: reported now, as Node does.
+                    None if self.stream.as_ref().is_some_and(Stream::peer_gone) => {
+                        return self.fail(cx, disconnected());
+                    }
                     None => return Next::Keep,
                 },
                 None => match self.ask(token) {
@@ -229,12 +241,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         let mut buf = [0u8; 4096];
         loop {
             match stream.read(&mut buf) {
-                Ok(0) => {
-                    return Err(NtlsError::from_status(
-                        crate::error::NTLS_ECONNRESET,
-                        "Client network socket disconnected before secure TLS connection was established",
-                    ))
-                }
+                Ok(0) => return Err(disconnected()),
                 Ok(n) => {
                     if let Some(raw) = self.raw.as_mut().filter(|r| r.len() + n <= MAX_RAW_HELLO) {
                         raw.extend_from_slice(&buf[..n]);
