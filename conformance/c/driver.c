@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -2626,6 +2627,175 @@ static void flow_inception(void) {
     listen_server(inc_a, inc_listen_b);
 }
 
+/* pair_to_pair: see the Node driver; the two ends are ntls_pairs on a thread of the driver,
+ * which moves each one's ciphertext into the other. */
+static ntls_pair *pp_client, *pp_server;
+static uint8_t pp_head[64];
+static size_t pp_got;
+static int pp_done;
+static void pp_pair_getters(ntls_pair *p, const char *side, const char *key) {
+    const char *list = get(key, "");
+    if (strstr(list, "authorized")) T(side, "authorized %s", B(ntls_pair_authorized(p)));
+    if (strstr(list, "protocol")) {
+        const char *v = ntls_pair_get_protocol(p);
+        T(side, "getProtocol %s", v ? v : "null");
+    }
+}
+static void pp_client_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("client", "secureConnect");
+    pp_pair_getters(p, "client", "trace.client");
+    const char *send = get("send", "hello");
+    ntls_pair_write(p, send, strlen(send));
+    ntls_pair_end(p);
+}
+static void pp_server_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("server", "secure");
+    pp_pair_getters(p, "server", "trace.server");
+}
+static void pp_server_data(ntls_pair *p, const uint8_t *b, size_t n, void *data) {
+    (void)p;
+    (void)data;
+    if (pp_got < sizeof pp_head) memcpy(pp_head + pp_got, b, n < sizeof pp_head - pp_got ? n : sizeof pp_head - pp_got);
+    pp_got += n;
+}
+static void pp_server_end(ntls_pair *p, void *data) {
+    (void)p;
+    (void)data;
+    char pv[256];
+    preview(pp_head, pp_got, pv);
+    if (pp_got) T("server", "data %zu %s", pp_got, pv);
+    T("server", "end");
+    pp_done = 1;
+}
+static void pp_error(ntls_pair *p, const ntls_error *e, void *data) {
+    (void)p;
+    T(data, "error %s", ntls_error_code(e));
+    pp_done = 1;
+}
+/* Everything `from` has for the wire, fed to `to`, dispatching as `to` takes it. */
+static void pp_move(ntls_pair *from, ntls_pair *to) {
+    uint8_t buf[16384];
+    int n;
+    while ((n = ntls_pair_pull(from, buf, sizeof buf)) > 0) {
+        for (int off = 0; off < n;) {
+            int took = ntls_pair_feed(to, buf + off, (size_t)(n - off));
+            if (took < 0) return;
+            off += took;
+            ntls_pair_dispatch(to);
+        }
+    }
+}
+static ntls_pair *pp_new(const char *prefix, int is_server, char *side) {
+    int ok;
+    ntls_options *o = options(prefix, side, &ok);
+    if (is_server) ntls_options_set_bool(o, NTLS_OPT_IS_SERVER, 1);
+    ntls_pair *p = NULL;
+    if (!ok || ntls_pair_new(o, &p) != 0) die(ntls_options_last_error(o));
+    ntls_options_unref(o);
+    ntls_pair_set_data(p, side);
+    ntls_pair_on_error(p, pp_error);
+    return p;
+}
+static void *pp_thread(void *arg) {
+    (void)arg;
+    pp_server = pp_new("server.", 1, "server");
+    pp_client = pp_new("client.", 0, "client");
+    ntls_pair_on_secure(pp_server, pp_server_secure);
+    ntls_pair_on_data(pp_server, pp_server_data);
+    ntls_pair_on_end(pp_server, pp_server_end);
+    ntls_pair_on_secure(pp_client, pp_client_secure);
+    ntls_pair_start(pp_server);
+    ntls_pair_start(pp_client);
+    for (int i = 0; i < 1000 && !pp_done; i++) {
+        pp_move(pp_client, pp_server);
+        pp_move(pp_server, pp_client);
+        ntls_pair_dispatch(pp_client);
+        ntls_pair_dispatch(pp_server);
+    }
+    ntls_pair_unref(pp_client);
+    ntls_pair_unref(pp_server);
+    release();
+    return NULL;
+}
+static void flow_pair_to_pair(void) {
+    hold();
+    in_thread(pp_thread, NULL);
+}
+
+/* pair_over_tcp: see the Node driver. A thread of the driver connects, then moves the client
+ * pair's ciphertext over the plain socket both ways. */
+static int pt_closed;
+static void pt_client_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("client", "secureConnect");
+    const char *send = get("send", "hello");
+    for (int i = 0; i < 50; i++) ntls_pair_write(p, send, strlen(send));
+    ntls_pair_end(p);
+}
+static void pt_client_close(ntls_pair *p, int had, void *data) {
+    (void)p;
+    (void)had;
+    (void)data;
+    pt_closed = 1;
+}
+static void pt_send_all(ntls_pair *p, int fd) {
+    uint8_t buf[16384];
+    int n;
+    while ((n = ntls_pair_pull(p, buf, sizeof buf)) > 0) write_all(fd, buf, (size_t)n);
+}
+static void *pt_thread(void *arg) {
+    server *sv = arg;
+    int fd = tcp_connect(sv->port);
+    ntls_pair *p = pp_new("client.", 0, "client");
+    ntls_pair_on_secure(p, pt_client_secure);
+    ntls_pair_on_close(p, pt_client_close);
+    ntls_pair_start(p);
+    uint8_t buf[16384];
+    for (int i = 0; i < 2000 && !pt_closed; i++) {
+        pt_send_all(p, fd);
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll(&pfd, 1, 10) <= 0) continue;
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r <= 0) {
+            ntls_pair_feed_end(p);
+        } else {
+            for (ssize_t off = 0; off < r;) {
+                int took = ntls_pair_feed(p, buf + off, (size_t)(r - off));
+                if (took < 0) break;
+                off += took;
+                ntls_pair_dispatch(p);
+            }
+        }
+        ntls_pair_dispatch(p);
+    }
+    pt_send_all(p, fd);
+    close(fd);
+    ntls_pair_unref(p);
+    release();
+    return NULL;
+}
+static void pt_server_end(ntls_socket *s, void *data) {
+    (void)s;
+    sock *k = data;
+    flush_data(k);
+    T(k->side, "end");
+    ntls_server_close(the_server->srv, NULL);
+}
+static void pt_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    sock *k = new_sock("server", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, on_data_cb);
+    ntls_socket_on_end(s, pt_server_end);
+}
+static void pt_listening(server *sv) {
+    hold();
+    in_thread(pt_thread, sv);
+}
+static void flow_pair_over_tcp(void) { run_server(pt_server_secure, pt_listening); }
+
 /* resume_client: the first connection's first session (its `session` event) is offered by the
  * second connection. */
 static ntls_session *rc_session;
@@ -2887,6 +3057,8 @@ static const struct {
     {"resume_after_destroy", flow_resume_after_destroy},
     {"tickets", flow_tickets},
     {"inception", flow_inception},
+    {"pair_to_pair", flow_pair_to_pair},
+    {"pair_over_tcp", flow_pair_over_tcp},
     {"buffer_size", flow_buffer_size},
     {"set_secure_context", flow_set_secure_context},
     {"accept_fd", flow_accept_fd},

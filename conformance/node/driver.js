@@ -1147,6 +1147,65 @@ flows.inception = () => {
   }));
 };
 
+// A TLS client and a TLS server over an in-memory stream pair, no socket at all (Node's
+// test-tls-generic-stream; Node 20 has no stream.duplexPair, so the driver makes one): the
+// client writes `send` and ends. The C driver's twin is two ntls_pairs.
+function memoryPair() {
+  const { Duplex } = require('stream');
+  const ends = [];
+  const make = (i) => new Duplex({
+    read() {},
+    write(chunk, enc, cb) { ends[1 - i].push(chunk); cb(); },
+    final(cb) { ends[1 - i].push(null); cb(); },
+  });
+  ends.push(make(0), make(1));
+  return ends;
+}
+flows.pair_to_pair = () => {
+  const [clientSide, serverSide] = memoryPair();
+  const server = new tls.TLSSocket(serverSide, { ...options('server.'), isServer: true });
+  server.on('secure', () => { T('server', 'secure'); getters('server', server, list('trace.server'), null); });
+  const got = collector('server', server);
+  server.on('end', () => { got.flush(); T('server', 'end'); }); // the scenario's end: the streams never close
+  const client = tls.connect({ ...options('client.'), socket: clientSide });
+  client.on('secureConnect', () => {
+    T('client', 'secureConnect');
+    getters('client', client, list('trace.client'), null);
+    client.end(get('send', 'hello'));
+  });
+};
+
+// A TLS client over a stream of the program's own that carries a plain TCP connection (Node's
+// test-tls-connect-stream-writes): 50 writes of `send`, then end; the server receives them
+// all. The C driver's twin is an ntls_pair whose ciphertext the driver moves over the socket.
+flows.pair_over_tcp = () => {
+  const { Duplex } = require('stream');
+  const srv = makeServer();
+  srv.on('secureConnection', (c) => {
+    c.on('error', () => {});
+    const got = collector('server', c);
+    c.on('end', () => { got.flush(); T('server', 'end'); srv.close(); });
+  });
+  listen(srv, (port) => {
+    const raw = net.connect(port, '127.0.0.1');
+    const carrier = new Duplex({
+      read() {},
+      write(data, enc, cb) { raw.write(data, enc, cb); },
+      final(cb) { raw.end(); cb(); },
+    });
+    raw.on('data', (d) => carrier.push(d));
+    raw.on('end', () => carrier.push(null));
+    raw.on('error', () => {});
+    const s = tls.connect({ ...options('client.'), socket: carrier });
+    s.on('secureConnect', () => {
+      T('client', 'secureConnect');
+      for (let i = 0; i < 50; i++) s.write(get('send', 'hello'));
+      s.end();
+    });
+    s.on('error', (e) => T('client', `error ${code(e)}`));
+  });
+};
+
 if (!flows[get('flow', 'basic')]) {
   console.error(`unknown flow ${get('flow')}`);
   process.exit(64);
