@@ -67,10 +67,15 @@ static void *answer_later(void *arg) {
     return NULL;
 }
 
+static ntls_request *_Atomic held; /* hold.example.com: answered only when the test says */
 static void sni_callback(ntls_server *srv, const char *name, ntls_request *req, void *d) {
     (void)srv, (void)d;
     snprintf(asked, sizeof asked, "%s", name ? name : "(none)");
     atomic_fetch_add(&asked_count, 1);
+    if (name && strcmp(name, "hold.example.com") == 0) {
+        atomic_store(&held, req);
+        return;
+    }
     pending *p = malloc(sizeof *p);
     p->req = req;
     p->name = name && strcmp(name, "fail.example.com") == 0 ? "fail.example.com"
@@ -138,6 +143,25 @@ int main(void) {
     WAIT_FOR(atomic_load(&sni_failures) == 1, 5000);
     CHECK_STR(sni_failure_code, "ERR_TLS_SNI_CALLBACK");
     CHECK_INT(atomic_load(&asked_count), 3);
+
+    /* A client that goes away while the callback has not answered: tlsClientError ECONNRESET
+     * at once, as Node's server reports it, not once the program answers. */
+    ntls_options *co;
+    CHECK_INT(ntls_options_new(&co), 0);
+    ntls_options_set_string(co, NTLS_OPT_HOST, "127.0.0.1");
+    ntls_options_set_int(co, NTLS_OPT_PORT, port);
+    ntls_options_set_string(co, NTLS_OPT_SERVERNAME, "hold.example.com");
+    ntls_options_set_bool(co, NTLS_OPT_REJECT_UNAUTHORIZED, 0);
+    ntls_socket *c;
+    CHECK_INT(ntls_socket_new(NULL, &c), 0);
+    CHECK_INT(ntls_socket_connect(c, co), 0);
+    WAIT_FOR(atomic_load(&held) != NULL, 5000);
+    CHECK_INT(ntls_socket_destroy(c), 0);
+    WAIT_FOR(atomic_load(&sni_failures) == 2, 3000);
+    CHECK_STR(sni_failure_code, "ECONNRESET");
+    ntls_request_sni_done(atomic_load(&held), NULL); /* a late answer wakes nothing */
+    ntls_socket_unref(c);
+    ntls_options_unref(co);
     printf("SNI contexts and SNICallback behave as Node's\n");
     tu_close_server(srv);
     ntls_server_unref(srv);

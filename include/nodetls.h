@@ -1819,7 +1819,9 @@ int ntls_socket_wrap_fd(ntls_socket *s, int fd, const ntls_options *opts);
  * (RFC 5705 for TLS 1.2, RFC 8446 section 7.5 for TLS 1.3) into `out`. `context` NULL means
  * none (different from an empty one, in TLS 1.2). `NTLS_ENOTCONN` before the handshake
  * and after close; `NTLS_EINVAL` for a NULL label or `out`, a length of 0 or one TLS
- * cannot make (over 255 hash blocks in TLS 1.3), or a context over 65535 bytes.
+ * cannot make (over 255 hash blocks in TLS 1.3), a context over 65535 bytes, or in TLS 1.2
+ * a label starting with one its key schedule uses (`client finished`, `server finished`,
+ * `master secret`, `extended master secret`, `key expansion`), which OpenSSL refuses too.
  */
 int ntls_socket_export_keying_material(const ntls_socket *s,
                                        uint8_t *out,

@@ -13,7 +13,7 @@ REQUIRED=(ca-cert.pem server-ec-cert.pem ca-crl.der
   client-selfsigned-cert.pem cn-only-cert.pem ip-only-cert.pem wildcard-cert.pem
   sni-a-cert.pem test-wild-cert.pem v1-cert.pem pathlen-chain.pem notca-chain.pem
   utf8-cert.pem selfsigned-nokcs-cert.pem nul-san-cert.pem server-ec-cert-nonl.pem ca-cert-x509.pem server-ec.pfx
-  server-ec-ocsp.der)
+  server-ec-ocsp.der server-rsa1024-cert.pem)
 complete() {
   [ -f .complete ] || return 1
   for f in "${REQUIRED[@]}"; do [ -f "$f" ] || return 1; done
@@ -43,6 +43,7 @@ sign() {
   local name=$1 subj=$2 san=$3 keytype=$4 issuer=${5:-ca}
   case $keytype in
     rsa) ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$name-key.pem" ;;
+    rsa1024) ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$name-key.pem" ;;
     ec) ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$name-key.pem" ;;
     ed25519) ossl genpkey -algorithm ED25519 -out "$name-key.pem" ;;
   esac
@@ -58,6 +59,8 @@ sign() {
 
 LOCAL_SAN="DNS:localhost,IP:127.0.0.1,IP:::1"
 sign server-rsa "/C=US/O=nodetls test/CN=localhost" "$LOCAL_SAN" rsa
+# A 1024-bit RSA key: below OpenSSL 3's default security level (test-tls-reduced-SECLEVEL-in-cipher).
+sign server-rsa1024 "/C=US/O=nodetls test/CN=localhost" "$LOCAL_SAN" rsa1024
 sign server-ec "/C=US/O=nodetls test/CN=localhost" "$LOCAL_SAN" ec
 sign server-ed25519 "/C=US/O=nodetls test/CN=localhost" "$LOCAL_SAN" ed25519
 sign client "/C=US/O=nodetls test/CN=test client" "DNS:client.test" ec

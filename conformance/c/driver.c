@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -458,6 +460,8 @@ static ntls_options *options(const char *prefix, const char *side, int *ok) {
         if (strncmp(keys[i], prefix, pl) != 0) continue;
         const char *name = keys[i] + pl;
         if (strcmp(name, "port") == 0 && strcmp(vals[i], "closed") == 0) continue;
+        if (strcmp(name, "localPort") == 0 && strcmp(vals[i], "free") == 0) continue;
+        if (strcmp(name, "checkServerIdentity") == 0) continue; /* a callback: connect_client */
         int key = ntls_options_key(o, name);
         if (key < 0) {
             T("driver", "%s option %s: %s", side, name, ntls_options_last_error(o));
@@ -488,7 +492,7 @@ struct sock {
     int port;     /* the listening port, for the address getters */
     int is_client;
     uint8_t head[64];
-    size_t n, total;
+    size_t n, total, largest;
     const char *close_trace; /* key of the getters traced after close */
     sock_fn on_secure, on_data, on_close, on_end, on_timeout;
     int quiet_end; /* no "end" line (the Node flow has no end listener) */
@@ -512,10 +516,171 @@ static void flush_data(sock *k) {
     T(k->side, "data %zu %s", k->n, pv);
     k->n = 0;
 }
+static int free_port; /* `client.localPort = free` */
+/* `listen = path`: on a Unix socket (the driver's own path), else on a loopback port. */
+static char sock_path[64];
+static int on_path(void) { return strcmp(get("listen", ""), "path") == 0; }
+
 static const char *port_name(int rc, int port, const sock *k, char *buf) {
     if (rc != 0) return "undefined";
-    snprintf(buf, 16, "%s", port == k->port ? "server" : "other");
+    snprintf(buf, 16, "%s", port == k->port ? "server" : port == free_port ? "localPort" : "other");
     return buf;
+}
+
+/* A value both ends compute (keying material, Finished messages): the side computing it second
+ * traces, on the side "both", whether the two agree (see the Node driver). */
+static pthread_mutex_t share_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *shared_names[4], *shared_values[4];
+static void share(const char *what, const uint8_t *b, size_t n) {
+    char *hex = xmalloc(2 * n + 1);
+    for (size_t i = 0; i < n; i++) sprintf(hex + 2 * i, "%02x", b[i]);
+    pthread_mutex_lock(&share_mu);
+    int i = 0;
+    while (i < 4 && shared_names[i] && strcmp(shared_names[i], what) != 0) i++;
+    if (i < 4 && !shared_names[i]) {
+        shared_names[i] = xstrdup(what);
+        shared_values[i] = hex;
+        hex = NULL;
+    } else if (i < 4) {
+        T("both", "%s equal %s", what, B(strcmp(shared_values[i], hex) == 0));
+    }
+    pthread_mutex_unlock(&share_mu);
+    free(hex);
+}
+
+/* The kernel's keep-alive timer of the TCP connection between two ports, from /proc/net/tcp
+ * (see the Node driver). */
+static void keepalive_timer(int local, int remote, char *out, size_t n) {
+    char lp[8], rp[8], line[512];
+    snprintf(lp, sizeof lp, ":%04X", local);
+    snprintf(rp, sizeof rp, ":%04X", remote);
+    for (int tries = 0; tries < 50; tries++) {
+        FILE *f = fopen("/proc/net/tcp", "r");
+        if (!f) break;
+        int retransmit = 0;
+        while (fgets(line, sizeof line, f)) {
+            char a[64], b[64], st[8], q[32], timer[32];
+            if (sscanf(line, " %*s %63s %63s %7s %31s %31s", a, b, st, q, timer) != 5) continue;
+            size_t al = strlen(a), bl = strlen(b);
+            if (al < 5 || bl < 5 || strcmp(a + al - 5, lp) != 0 || strcmp(b + bl - 5, rp) != 0) continue;
+            if (strncmp(timer, "01:", 3) == 0) {
+                retransmit = 1;
+                break;
+            }
+            fclose(f);
+            if (strncmp(timer, "02:", 3) == 0)
+                snprintf(out, n, "on %lds", (strtol(timer + 3, NULL, 16) + 99) / 100);
+            else
+                snprintf(out, n, "off");
+            return;
+        }
+        fclose(f);
+        if (!retransmit) break;
+        sleep_ms(10);
+    }
+    snprintf(out, n, "not found");
+}
+
+/* Key-log lines by socket: a server's connection logs before its secureConnection. */
+#define MAX_KEYLOG 8
+static struct {
+    const ntls_socket *s;
+    int n;
+    char labels[16][48];
+} keylogs[MAX_KEYLOG];
+static pthread_mutex_t keylog_mu = PTHREAD_MUTEX_INITIALIZER;
+static void keylog_line(const ntls_socket *s, const uint8_t *line, size_t len) {
+    pthread_mutex_lock(&keylog_mu);
+    int i = 0;
+    while (i < MAX_KEYLOG && keylogs[i].s && keylogs[i].s != s) i++;
+    if (i < MAX_KEYLOG) {
+        keylogs[i].s = s;
+        size_t w = 0;
+        while (w < len && w < 47 && line[w] != ' ') w++;
+        if (keylogs[i].n < 16) {
+            memcpy(keylogs[i].labels[keylogs[i].n], line, w);
+            keylogs[i].labels[keylogs[i].n][w] = 0;
+        }
+        keylogs[i].n++;
+    }
+    pthread_mutex_unlock(&keylog_mu);
+}
+static int cmp_str(const void *a, const void *b) { return strcmp(a, b); }
+static void keylog_trace(const char *side, const ntls_socket *s) {
+    char labels[16][48], out[1024] = "";
+    int n = 0, kept = 0;
+    pthread_mutex_lock(&keylog_mu);
+    for (int i = 0; i < MAX_KEYLOG; i++)
+        if (keylogs[i].s == s) {
+            n = keylogs[i].n;
+            kept = n < 16 ? n : 16;
+            memcpy(labels, keylogs[i].labels, sizeof labels);
+        }
+    pthread_mutex_unlock(&keylog_mu);
+    qsort(labels, (size_t)kept, sizeof labels[0], cmp_str);
+    for (int i = 0; i < kept; i++) {
+        if (i && strcmp(labels[i], labels[i - 1]) == 0) continue;
+        if (*out) strcat(out, " ");
+        strcat(out, labels[i]);
+    }
+    T(side, "keylog %d lines: %s", n, out);
+}
+static void socket_keylog_cb(ntls_socket *s, const uint8_t *line, size_t len, void *data) {
+    (void)data;
+    keylog_line(s, line, len);
+}
+static void server_keylog_cb(ntls_server *srv, ntls_socket *s, const uint8_t *line, size_t len, void *data) {
+    (void)srv;
+    (void)data;
+    keylog_line(s, line, len);
+}
+
+/* exportKeyingMaterial as test-tls-exportkeyingmaterial calls it; the C statuses named as the
+ * errors Node throws for the same calls (ENOTCONN: ERR_TLS_INVALID_STATE; EINVAL for 128 bytes
+ * without a context, where only the label can be wrong: ERR_SSL_TLS_ILLEGAL_EXPORTER_LABEL; a
+ * length of 0: ERR_OUT_OF_RANGE). */
+static void ekm_trace(const char *side, const ntls_socket *s) {
+    static const char *label = "client finished";
+    static const uint8_t ctx4[4] = {0, 1, 2, 3};
+    uint8_t plain[128], with_ctx[128], empty_ctx[128];
+    int rc = ntls_socket_export_keying_material(s, plain, sizeof plain, label, NULL, 0);
+    if (rc != 0) {
+        T(side, "exportKeyingMaterial threw %s",
+          rc == NTLS_ENOTCONN ? "ERR_TLS_INVALID_STATE"
+          : rc == NTLS_EINVAL ? "ERR_SSL_TLS_ILLEGAL_EXPORTER_LABEL"
+                              : ntls_err_name(rc));
+        return;
+    }
+    int r2 = ntls_socket_export_keying_material(s, with_ctx, sizeof with_ctx, label, ctx4, sizeof ctx4);
+    int r3 = ntls_socket_export_keying_material(s, empty_ctx, sizeof empty_ctx, label, (const uint8_t *)"", 0);
+    T(side, "exportKeyingMaterial %d %d %d context changes it %s", 128, r2 == 0 ? 128 : r2, r3 == 0 ? 128 : r3,
+      B(memcmp(plain, with_ctx, sizeof plain) != 0));
+    share("exportKeyingMaterial", plain, sizeof plain);
+    rc = ntls_socket_export_keying_material(s, plain, 0, label, NULL, 0);
+    if (rc == 0)
+        T(side, "exportKeyingMaterial(0) returned");
+    else
+        T(side, "exportKeyingMaterial(0) threw %s", rc == NTLS_EINVAL ? "ERR_OUT_OF_RANGE" : ntls_err_name(rc));
+}
+static void finished_trace(sock *k) {
+    const uint8_t *own = NULL, *peer = NULL;
+    size_t own_len = 0, peer_len = 0;
+    int ro = ntls_socket_get_finished(k->s, 0, &own, &own_len);
+    int rp = ntls_socket_get_finished(k->s, 1, &peer, &peer_len);
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%zu", own_len);
+    snprintf(b, sizeof b, "%zu", peer_len);
+    T(k->side, "getFinished %s getPeerFinished %s", ro ? ntls_err_name(ro) : a, rp ? ntls_err_name(rp) : b);
+    if (ro == 0 && rp == 0) {
+        uint8_t both[256];
+        const uint8_t *c = k->is_client ? own : peer, *sv = k->is_client ? peer : own;
+        size_t cl = k->is_client ? own_len : peer_len, sl = k->is_client ? peer_len : own_len;
+        if (cl + sl <= sizeof both) {
+            memcpy(both, c, cl);
+            memcpy(both + cl, sv, sl);
+            share("Finished messages", both, cl + sl);
+        }
+    }
 }
 
 static void getters(sock *k, const char *key) {
@@ -626,6 +791,30 @@ static void getters(sock *k, const char *key) {
         } else if (strcmp(g, "bytesExact") == 0) {
             T(side, "bytesRead %llu bytesWritten %llu", (unsigned long long)ntls_socket_bytes_read(s),
               (unsigned long long)ntls_socket_bytes_written(s));
+        } else if (strcmp(g, "ekm") == 0) {
+            ekm_trace(side, s);
+        } else if (strcmp(g, "finished") == 0) {
+            finished_trace(k);
+        } else if (strcmp(g, "keepalive") == 0) {
+            char host[128], state[64];
+            int lport = 0, rport = 0, family = 0;
+            ntls_socket_local_address(s, host, sizeof host, &lport, &family);
+            ntls_socket_remote_address(s, host, sizeof host, &rport, &family);
+            keepalive_timer(lport, rport, state, sizeof state);
+            T(side, "keepalive %s", state);
+        } else if (strcmp(g, "session") == 0) {
+            ntls_session *sess = NULL;
+            int rc = ntls_socket_get_session(s, &sess);
+            T(side, "getSession %s", rc == 0 ? "present" : "none");
+            if (rc == 0) ntls_session_unref(sess);
+        } else if (strcmp(g, "keylog") == 0) {
+            keylog_trace(side, s);
+        } else if (strcmp(g, "bufferSize") == 0) {
+            int64_t n = ntls_socket_buffer_size(s);
+            if (n >= 0)
+                T(side, "bufferSize %lld", (long long)n);
+            else
+                T(side, "bufferSize undefined");
         } else if (strcmp(g, "renegotiate") == 0) {
             int rc = ntls_socket_renegotiate(s);
             T(side, "renegotiate returned %s", B(rc == 0));
@@ -649,6 +838,7 @@ static void on_data_cb(ntls_socket *s, const uint8_t *buf, size_t len, void *dat
     if (k->n < sizeof k->head) memcpy(k->head + k->n, buf, len < room ? len : room);
     k->n += len;
     k->total += len;
+    if (len > k->largest) k->largest = len;
     if (k->on_data) k->on_data(k);
 }
 static void echo_data_cb(ntls_socket *s, const uint8_t *buf, size_t len, void *data) {
@@ -774,8 +964,31 @@ static void listening_cb(ntls_server *srv, int status, void *data) {
     }
     char host[64];
     int family;
-    ntls_server_address(srv, host, sizeof host, &sv->port, &family);
+    if (!on_path()) ntls_server_address(srv, host, sizeof host, &sv->port, &family);
     if (sv->on_listening) sv->on_listening(sv);
+}
+/* ocsp = TEXT | none: OCSPRequest answers TEXT (or nothing) 50 ms later. */
+static void ocsp_answer(void *req) {
+    const char *a = get("ocsp", "none");
+    if (strcmp(a, "none") == 0)
+        ntls_request_ocsp_done(req, NULL, 0);
+    else
+        ntls_request_ocsp_done(req, (const uint8_t *)a, strlen(a));
+}
+static void ocsp_request_cb(ntls_server *srv, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
+                            size_t issuer_len, ntls_request *req, void *data) {
+    (void)srv;
+    (void)cert_len;
+    (void)issuer_len;
+    (void)data;
+    T("server", "OCSPRequest cert %s issuer %s", B(cert != NULL), B(issuer != NULL));
+    later(50, ocsp_answer, req);
+}
+static void ocsp_response_cb(ntls_socket *s, const uint8_t *der, size_t len, void *data) {
+    char pv[256] = "null";
+    if (der) preview(der, len, pv);
+    T(((sock *)data)->side, "OCSPResponse %s", pv);
+    if (der && has("ocsp.destroy")) ntls_socket_destroy(s);
 }
 /* tls.createServer with the scenario's options ("server." plus extra), contexts and SNICallback;
  * NULL (and the trace line Node's driver prints) if that fails. */
@@ -803,6 +1016,8 @@ static server *make_server(const char *extra_bool_key, int extra_bool) {
     for (int i = 0; i < nkeys; i++)
         if (strncmp(keys[i], "sni.", 4) == 0) any_sni = 1;
     if (any_sni) ntls_server_on_sni(srv, sni_cb);
+    if (has("keylog")) ntls_server_on_keylog(srv, server_keylog_cb);
+    if (has("ocsp")) ntls_server_on_ocsp_request(srv, ocsp_request_cb);
     /* addContext.N in the order of N */
     for (int n = 0; n < 10; n++) {
         char key[32];
@@ -819,25 +1034,70 @@ static server *make_server(const char *extra_bool_key, int extra_bool) {
 static void listen_server(server *sv, void (*cb)(server *)) {
     sv->on_listening = cb;
     hold();
-    if (ntls_server_listen(sv->srv, "127.0.0.1", 0, listening_cb) != 0) {
+    int rc = on_path() ? ntls_server_listen_path(sv->srv, sock_path, listening_cb)
+                       : ntls_server_listen(sv->srv, "127.0.0.1", 0, listening_cb);
+    if (rc != 0) {
         T("server", "listen error %s", ntls_server_last_error(sv->srv));
         release();
     }
 }
 
+/* The usual start of a flow: tls.createServer with the scenario's options, its
+ * secureConnection handler, listen, then `on_listening`. */
+static void run_server(server_fn on_secure, void (*on_listening)(server *)) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = on_secure;
+    listen_server(sv, on_listening);
+}
+/* A server-side socket traced as "server" (the Node driver's watch()). */
+static void watch_server_side(server *sv, ntls_socket *s) {
+    (void)sv;
+    sock *k = new_sock("server", 0, 0);
+    ntls_socket_ref(s);
+    watch(k, s, 0);
+}
 static int closed_port;
-/* tls.connect with the scenario's client options and this port. NULL: connect failed (traced). */
-static ntls_socket *connect_client(sock *k, int port, const char *prefix, int echo) {
+/* checkServerIdentity = accept | reject: traces its call, then accepts the server or refuses
+ * it with an error of its own (see the Node driver). */
+static ntls_error *identity_cb(const char *hostname, const ntls_cert *cert, void *data) {
+    const char *p = ntls_cert_to_json(cert);
+    jv *root = p ? json_val(&p) : NULL;
+    char cn[512];
+    if (root && json_get(root, "subject"))
+        cn_of(root, cn, sizeof cn);
+    else
+        snprintf(cn, sizeof cn, "no subject");
+    json_free(root);
+    T("client", "checkServerIdentity %s %s", hostname ? hostname : "undefined", cn);
+    return strcmp(data, "accept") == 0 ? NULL : ntls_error_new("ECUSTOM", "refused by the callback");
+}
+static void session_cb(ntls_socket *s, ntls_session *session, void *data) {
+    (void)s;
+    (void)session;
+    T(((sock *)data)->side, "session");
+}
+/* tls.connect with the scenario's client options and this port, offering `session` (NULL:
+ * none). NULL: connect failed (traced). */
+static ntls_socket *connect_client_with(sock *k, int port, const char *prefix, int echo, ntls_session *session) {
     int ok;
     ntls_options *o = options(prefix, k->side, &ok);
+    if (session) ntls_options_set_session(o, session);
     const char *pv = get("client.port", NULL);
     if (pv && strcmp(pv, "closed") == 0)
         ntls_options_set_int(o, NTLS_OPT_PORT, closed_port);
-    else if (!pv)
+    else if (!pv && !on_path())
         ntls_options_set_int(o, NTLS_OPT_PORT, port);
+    if (on_path()) ntls_options_set_string(o, NTLS_OPT_PATH, sock_path);
+    if (strcmp(get("client.localPort", ""), "free") == 0) ntls_options_set_int(o, NTLS_OPT_LOCAL_PORT, free_port);
+    const char *identity = get("client.checkServerIdentity", NULL);
+    if (identity) ntls_options_set_check_server_identity(o, identity_cb, (void *)identity);
     ntls_socket *s;
     if (ntls_socket_new(NULL, &s) != 0) die("socket_new");
     watch(k, s, echo);
+    if (has("keylog")) ntls_socket_on_keylog(s, socket_keylog_cb);
+    if (has("session.event")) ntls_socket_on_session(s, session_cb);
+    if (has("ocsp")) ntls_socket_on_ocsp_response(s, ocsp_response_cb);
     int rc = ok ? ntls_socket_connect(s, o) : NTLS_EINVAL;
     if (rc != 0) {
         T(k->side, "connect error%s", rc == NTLS_ECIPHER ? " ERR_SSL_NO_CIPHER_MATCH" : "");
@@ -850,14 +1110,26 @@ static ntls_socket *connect_client(sock *k, int port, const char *prefix, int ec
     ntls_options_unref(o);
     return s;
 }
+static ntls_socket *connect_client(sock *k, int port, const char *prefix, int echo) {
+    return connect_client_with(k, port, prefix, echo, NULL);
+}
+
+/* A client of the server, traced as "client", that closes the server when it closes. */
+static sock *start_client(server *sv, sock_fn on_secure) {
+    sock *k = new_sock("client", sv->port, 1);
+    k->on_secure = on_secure;
+    k->srv = sv->srv;
+    connect_client(k, sv->port, "client.", 0);
+    return k;
+}
 
 /* ---- flows --------------------------------------------------------------------------------------- */
 static const char *send_text;
 static size_t expect_bytes;
 
 /* basic: see the Node driver */
-static void basic_client_secure(sock *k) {
-    T(k->side, "secureConnect");
+static void basic_client_go(void *arg) {
+    sock *k = arg;
     getters(k, "trace.client");
     if (*send_text) ntls_socket_write(k->s, send_text, strlen(send_text), NULL, NULL);
     if (expect_bytes == 0) {
@@ -865,16 +1137,31 @@ static void basic_client_secure(sock *k) {
         ntls_socket_end(k->s);
     }
 }
+static void basic_client_secure(sock *k) {
+    T(k->side, "secureConnect");
+    if (!has("setKeepAlive")) {
+        basic_client_go(k);
+        return;
+    }
+    /* applied on the loop's next turn: both drivers look 20 ms later */
+    ntls_socket_set_keep_alive(k->s, 1, (uint64_t)num("setKeepAlive", 0));
+    later(20, basic_client_go, k);
+}
 static void basic_client_data(sock *k) {
     if (!k->ended && k->total >= expect_bytes) {
         k->ended = 1;
         ntls_socket_end(k->s);
     }
 }
+static void basic_client_close(sock *k) {
+    long fragment = num("maxSendFragment", 0);
+    T(k->side, "every data chunk at most %ld bytes %s", fragment, B(k->largest <= (size_t)fragment));
+}
 static void basic_start_client(server *sv) {
     sock *k = new_sock("client", sv ? sv->port : 0, 1);
     k->on_secure = basic_client_secure;
     k->on_data = basic_client_data;
+    if (has("maxSendFragment")) k->on_close = basic_client_close;
     ntls_socket *s = connect_client(k, sv ? sv->port : 0, "client.", 0);
     if (!s) {
         if (sv) ntls_server_close(sv->srv, NULL);
@@ -883,9 +1170,16 @@ static void basic_start_client(server *sv) {
     getters(k, "trace.client.connect");
     if (sv) k->srv = sv->srv;
 }
+static char *greeting_text(void) {
+    if (!has("greeting.size")) return xstrdup(get("greeting", ""));
+    size_t n = (size_t)num("greeting.size", 0);
+    char *g = xmalloc(n + 1);
+    memset(g, 'g', n);
+    return g;
+}
 static void basic_server_secure(server *sv, ntls_socket *s) {
     int echo = strcmp(get("echo", "true"), "true") == 0;
-    const char *greeting = get("greeting", "");
+    char *greeting = greeting_text();
     if (!has("quiet.server")) {
         T("server", "secureConnection");
         sock *k = new_sock("server", sv->port, 0);
@@ -899,13 +1193,21 @@ static void basic_server_secure(server *sv, ntls_socket *s) {
         ntls_socket_set_data(s, k);
         ntls_socket_on_data(s, echo ? echo_data_cb : on_data_cb);
     }
+    long fragment = num("maxSendFragment", 0);
+    if (fragment) {
+        const long sizes[3] = {511, 16385, fragment};
+        for (int i = 0; i < 3; i++)
+            T("server", "setMaxSendFragment(%ld) %s", sizes[i], B(ntls_socket_set_max_send_fragment(s, (size_t)sizes[i]) == 1));
+    }
     if (*greeting) ntls_socket_write(s, greeting, strlen(greeting), NULL, NULL);
+    free(greeting);
 }
 static void flow_basic(void) {
     send_text = get("send", "hello");
-    const char *greeting = get("greeting", "");
+    char *greeting = greeting_text();
     int echo = strcmp(get("echo", "true"), "true") == 0;
     expect_bytes = (size_t)num("expect", (long)((echo ? strlen(send_text) : 0) + strlen(greeting)));
+    free(greeting);
     if (strcmp(get("server", ""), "none") == 0) {
         basic_start_client(NULL);
         return;
@@ -1075,6 +1377,7 @@ static void *raw_server_thread(void *arg) {
         }
         close(c);
     }
+    if (on_path()) unlink(sock_path);
     free(r);
     release();
     return NULL;
@@ -1086,9 +1389,20 @@ static void raw_server_connect(void *arg) {
     k->on_secure = raw_server_secure;
     connect_client(k, r->port, "client.", 0);
 }
+static int unix_listen(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {0};
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0) die("unix listen");
+    return fd;
+}
 static void flow_raw_server(void) {
     raw_srv *r = xmalloc(sizeof *r);
-    r->lfd = tcp_listen(&r->port);
+    if (on_path())
+        r->lfd = unix_listen(sock_path);
+    else
+        r->lfd = tcp_listen(&r->port);
     raw_srv *r2 = xmalloc(sizeof *r2);
     *r2 = *r;
     hold();
@@ -1207,12 +1521,7 @@ static void th_listening(server *sv) {
     ntls_socket *s = connect_client(k, sv->port, "client.", 0);
     if (s) ntls_socket_on_end(s, th_end_cb);
 }
-static void flow_throttle(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = th_server_secure;
-    listen_server(sv, th_listening);
-}
+static void flow_throttle(void) { run_server(th_server_secure, th_listening); }
 
 /* backpressure */
 static size_t bp_size, bp_sent;
@@ -1305,12 +1614,7 @@ static void hoc_listening(server *sv) {
     }
     ntls_options_unref(o);
 }
-static void flow_half_open_client(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = hoc_server_secure;
-    listen_server(sv, hoc_listening);
-}
+static void flow_half_open_client(void) { run_server(hoc_server_secure, hoc_listening); }
 
 /* half_open_server */
 static void hos_late(void *arg) {
@@ -1328,12 +1632,7 @@ static void hos_server_secure(server *sv, ntls_socket *s) {
     watch(k, s, 0);
 }
 static void hos_client_secure(sock *k) { ntls_socket_end(k->s); }
-static void hos_listening(server *sv) {
-    sock *k = new_sock("client", sv->port, 1);
-    k->on_secure = hos_client_secure;
-    k->srv = sv->srv;
-    connect_client(k, sv->port, "client.", 0);
-}
+static void hos_listening(server *sv) { start_client(sv, hos_client_secure); }
 static void flow_half_open_server(void) {
     server *sv = make_server("allowHalfOpen", 1);
     if (!sv) return;
@@ -1352,24 +1651,8 @@ static void wae_client_secure(sock *k) {
     T(k->side, "write returned %s", r == 1 ? "true" : r == 0 ? "false" : ntls_err_name(r));
     ntls_socket_resume(k->s);
 }
-static void wae_server_secure(server *sv, ntls_socket *s) {
-    (void)sv;
-    sock *k = new_sock("server", 0, 0);
-    ntls_socket_ref(s);
-    watch(k, s, 0);
-}
-static void wae_listening(server *sv) {
-    sock *k = new_sock("client", sv->port, 1);
-    k->on_secure = wae_client_secure;
-    k->srv = sv->srv;
-    connect_client(k, sv->port, "client.", 0);
-}
-static void flow_write_after_end(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = wae_server_secure;
-    listen_server(sv, wae_listening);
-}
+static void wae_listening(server *sv) { start_client(sv, wae_client_secure); }
+static void flow_write_after_end(void) { run_server(watch_server_side, wae_listening); }
 
 /* destroy_immediately */
 static void di_close_server(void *arg) { ntls_server_close(((server *)arg)->srv, NULL); }
@@ -1388,12 +1671,7 @@ static void di_listening(server *sv) {
     ntls_socket *s = connect_client(k, sv->port, "client.", 0);
     if (s) ntls_socket_destroy(s);
 }
-static void flow_destroy_immediately(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = di_server_secure;
-    listen_server(sv, di_listening);
-}
+static void flow_destroy_immediately(void) { run_server(di_server_secure, di_listening); }
 
 /* server_write_destroy */
 static void swd_server_secure(server *sv, ntls_socket *s) {
@@ -1431,12 +1709,7 @@ static void swd_listening(server *sv) {
         ntls_socket_on_end(s, NULL);
     }
 }
-static void flow_server_write_destroy(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = swd_server_secure;
-    listen_server(sv, swd_listening);
-}
+static void flow_server_write_destroy(void) { run_server(swd_server_secure, swd_listening); }
 
 /* invoke_queued */
 static void iq_cb3(ntls_socket *s, int st, void *arg) {
@@ -1472,12 +1745,7 @@ static void iq_listening(server *sv) {
     k->srv = sv->srv;
     connect_client(k, sv->port, "client.", 0);
 }
-static void flow_invoke_queued(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = iq_server_secure;
-    listen_server(sv, iq_listening);
-}
+static void flow_invoke_queued(void) { run_server(iq_server_secure, iq_listening); }
 
 /* server_close_open */
 static void sco_close_cb(ntls_server *srv, void *data) {
@@ -1534,18 +1802,8 @@ static void to_server_secure(server *sv, ntls_socket *s) {
     ntls_socket_set_timeout(s, (uint64_t)num("idle", 200));
 }
 static void to_client_secure(sock *k) { T(k->side, "secureConnect"); }
-static void to_listening(server *sv) {
-    sock *k = new_sock("client", sv->port, 1);
-    k->on_secure = to_client_secure;
-    k->srv = sv->srv;
-    connect_client(k, sv->port, "client.", 0);
-}
-static void flow_timeout(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = to_server_secure;
-    listen_server(sv, to_listening);
-}
+static void to_listening(server *sv) { start_client(sv, to_client_secure); }
+static void flow_timeout(void) { run_server(to_server_secure, to_listening); }
 
 /* wrap_server */
 typedef struct {
@@ -1569,6 +1827,8 @@ static void ws_wrap(void *arg) {
     if (rc != 0) {
         T("server", "wrap error %s", ntls_err_name(rc));
         release();
+    } else {
+        getters(k, "trace.server.connect");
     }
     ntls_options_unref(o);
     free(w);
@@ -1677,12 +1937,7 @@ static void wc_listening(server *sv) {
     hold();
     in_thread(wc_connect_thread, j);
 }
-static void flow_wrap_client(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = wc_server_secure;
-    listen_server(sv, wc_listening);
-}
+static void flow_wrap_client(void) { run_server(wc_server_secure, wc_listening); }
 
 /* bad_record: the client's TCP descriptor is duplicated before the wrap, and the bad record
  * goes out on the duplicate once the echo came back (the library is idle then). */
@@ -1741,12 +1996,7 @@ static void br_listening(server *sv) {
     hold();
     in_thread(br_connect_thread, j);
 }
-static void flow_bad_record(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = br_server_secure;
-    listen_server(sv, br_listening);
-}
+static void flow_bad_record(void) { run_server(br_server_secure, br_listening); }
 
 /* two_clients */
 static void tc_close_cb(ntls_server *srv, void *data) {
@@ -1806,12 +2056,7 @@ static void ee_listening(server *sv) {
         ntls_socket_end(s);
     }
 }
-static void flow_early_end(void) {
-    server *sv = make_server(NULL, 0);
-    if (!sv) return;
-    sv->on_secure = ee_server_secure;
-    listen_server(sv, ee_listening);
-}
+static void flow_early_end(void) { run_server(ee_server_secure, ee_listening); }
 
 /* resume_openssl */
 static int ro_count;
@@ -1827,26 +2072,28 @@ static void ro_server_secure(server *sv, ntls_socket *s) {
     ntls_socket_write(s, "bye\n", 4, NULL, NULL);
     ntls_socket_end(s);
 }
-static void ro_run(int port, const char *flag, const char *sess, int i) {
+/* openssl s_client against the port: `pre`, the scenario's `openssl` words (@file: a file of
+ * the certificate directory), then `flag` and `file` (either may be NULL); its stdout, to free. */
+static char *openssl_client(int port, const char *pre, const char *flag, const char *file) {
     char connect[64], ca[1024], extra[256];
     snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
     snprintf(ca, sizeof ca, "%s/ca-cert.pem", cert_dir);
     snprintf(extra, sizeof extra, "%s", get("openssl", ""));
     char *argv[24];
     int a = 0;
-    argv[a++] = "openssl";
-    argv[a++] = "s_client";
-    argv[a++] = "-connect";
-    argv[a++] = connect;
-    argv[a++] = "-servername";
-    argv[a++] = "localhost";
-    argv[a++] = "-CAfile";
-    argv[a++] = ca;
-    argv[a++] = "-ign_eof";
-    char *save = NULL;
-    for (char *w = strtok_r(extra, " ", &save); w && a < 20; w = strtok_r(NULL, " ", &save)) argv[a++] = w;
-    argv[a++] = (char *)flag;
-    argv[a++] = (char *)sess;
+    const char *base[] = {"openssl", "s_client", "-connect", connect, "-servername", "localhost", "-CAfile", ca, pre};
+    for (size_t b = 0; b < sizeof base / sizeof base[0]; b++) argv[a++] = (char *)base[b];
+    char *save = NULL, files[4][1024];
+    int nfiles = 0;
+    for (char *w = strtok_r(extra, " ", &save); w && a < 20; w = strtok_r(NULL, " ", &save)) {
+        if (w[0] == '@' && nfiles < 4) {
+            snprintf(files[nfiles], sizeof files[nfiles], "%s/%s", cert_dir, w + 1);
+            w = files[nfiles++];
+        }
+        argv[a++] = w;
+    }
+    if (flag) argv[a++] = (char *)flag;
+    if (file) argv[a++] = (char *)file;
     argv[a] = NULL;
     int out[2];
     if (pipe(out) != 0) die("pipe");
@@ -1861,15 +2108,33 @@ static void ro_run(int port, const char *flag, const char *sess, int i) {
         _exit(127);
     }
     close(out[1]);
-    char buf[65536];
-    size_t n = 0;
+    size_t cap = 65536, n = 0;
+    char *buf = xmalloc(cap);
     ssize_t r;
-    while ((r = read(out[0], buf + n, sizeof buf - 1 - n)) > 0) n += (size_t)r;
+    while ((r = read(out[0], buf + n, cap - 1 - n)) > 0) {
+        n += (size_t)r;
+        if (cap - 1 - n == 0) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (!buf) die("out of memory");
+        }
+    }
     buf[n] = 0;
     close(out[0]);
     waitpid(pid, NULL, 0);
+    return buf;
+}
+/* Lines of s_client's output that start with `prefix`. */
+static int count_lines(const char *out, const char *prefix) {
+    int n = 0;
+    for (const char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, prefix, strlen(prefix)) == 0) n++;
+    return n;
+}
+static void ro_run(int port, const char *flag, const char *sess, int i) {
+    char *out = openssl_client(port, "-ign_eof", flag, sess);
     const char *kind = "no session line";
-    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (strncmp(line, "New, ", 5) == 0) {
             kind = "New";
             break;
@@ -1880,6 +2145,7 @@ static void ro_run(int port, const char *flag, const char *sess, int i) {
         }
     }
     T("openssl", "connection %d %s", i, kind);
+    free(out);
 }
 static void *ro_thread(void *arg) {
     server *sv = arg;
@@ -1896,15 +2162,650 @@ static void ro_listening(server *sv) {
     hold();
     in_thread(ro_thread, sv);
 }
-static void flow_resume_openssl(void) {
+static void flow_resume_openssl(void) { run_server(ro_server_secure, ro_listening); }
+
+/* session_store: see the Node driver. */
+static struct {
+    pthread_mutex_t mu;
+    uint8_t id[64], *data;
+    size_t id_len, data_len;
+    int connections, new_session, resume_session, known;
+} st = {PTHREAD_MUTEX_INITIALIZER, {0}, NULL, 0, 0, 0, 0, 0, 0};
+typedef struct {
+    ntls_request *req;
+    uint8_t *data, *id;
+    size_t len, id_len;
+} store_job;
+static void store_new_answer(void *p) {
+    store_job *j = p;
+    pthread_mutex_lock(&st.mu);
+    free(st.data);
+    st.data = j->data;
+    st.data_len = j->len;
+    memcpy(st.id, j->id, j->id_len);
+    st.id_len = j->id_len;
+    pthread_mutex_unlock(&st.mu);
+    ntls_request_session_done(j->req, NULL, 0);
+    free(j->id);
+    free(j);
+}
+static void store_new_cb(ntls_server *srv, const uint8_t *id, size_t id_len, const uint8_t *session,
+                         size_t session_len, ntls_request *req, void *data) {
+    (void)srv;
+    (void)data;
+    st.new_session++;
+    store_job *j = xmalloc(sizeof *j);
+    j->req = req;
+    j->data = xmalloc(session_len);
+    memcpy(j->data, session, session_len);
+    j->len = session_len;
+    j->id_len = id_len < sizeof st.id ? id_len : sizeof st.id;
+    j->id = xmalloc(j->id_len);
+    memcpy(j->id, id, j->id_len);
+    later(0, store_new_answer, j);
+}
+static void store_resume_answer(void *p) {
+    store_job *j = p;
+    ntls_request_session_done(j->req, j->data, j->len);
+    free(j->data);
+    free(j);
+}
+static void store_resume_cb(ntls_server *srv, const uint8_t *id, size_t id_len, ntls_request *req, void *data) {
+    (void)srv;
+    (void)data;
+    st.resume_session++;
+    store_job *j = xmalloc(sizeof *j);
+    j->req = req;
+    pthread_mutex_lock(&st.mu);
+    int known = st.data && st.id_len == id_len && memcmp(st.id, id, id_len) == 0;
+    if (known) st.known++;
+    if (has("store.invalid")) {
+        j->data = (uint8_t *)xstrdup("INVALID SESSION");
+        j->len = strlen("INVALID SESSION");
+    } else if (known) {
+        j->data = xmalloc(st.data_len);
+        memcpy(j->data, st.data, st.data_len);
+        j->len = st.data_len;
+    }
+    pthread_mutex_unlock(&st.mu);
+    later(0, store_resume_answer, j);
+}
+static void store_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    st.connections++;
+    sock *k = new_sock("quiet", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, swd_data);
+    ntls_socket_end(s);
+}
+static void store_report(void *arg) {
+    T("server", "connections %d newSession %d resumeSession %d (known id %d)", st.connections, st.new_session,
+      st.resume_session, st.known);
+    close_server_task(arg);
+}
+static void *store_thread(void *arg) {
+    server *sv = arg;
+    char *out = openssl_client(sv->port, "-reconnect", NULL, NULL);
+    T("openssl", "New %d Reused %d", count_lines(out, "New, "), count_lines(out, "Reused, "));
+    free(out);
+    later(0, store_report, sv);
+    release();
+    return NULL;
+}
+static void store_listening(server *sv) {
+    hold();
+    in_thread(store_thread, sv);
+}
+static void flow_session_store(void) {
     server *sv = make_server(NULL, 0);
     if (!sv) return;
-    sv->on_secure = ro_server_secure;
-    listen_server(sv, ro_listening);
+    sv->on_secure = store_server_secure;
+    ntls_server_on_new_session(sv->srv, store_new_cb);
+    ntls_server_on_resume_session(sv->srv, store_resume_cb);
+    listen_server(sv, store_listening);
 }
 
-/* resume_client: nodetls has no client session API (README: not built yet), so the second
- * connection is made the only way it can be: without the first one's session. */
+/* resume_after_destroy: see the Node driver. */
+static ntls_request *rad_answer;
+static sock *rad_second;
+static void rad_answer_late(void *arg) {
+    ntls_request_session_done(rad_answer, NULL, 0);
+    T("server", "resumeSession answered");
+    close_server_task(arg);
+}
+static void rad_next(void) {
+    if (!rad_answer || !rad_second) return;
+    ntls_socket_destroy(rad_second->s);
+    T("client2", "destroyed");
+    later(100, rad_answer_late, the_server);
+}
+static void rad_new_session(ntls_server *srv, const uint8_t *id, size_t id_len, const uint8_t *session,
+                            size_t session_len, ntls_request *req, void *data) {
+    (void)srv, (void)id, (void)id_len, (void)session, (void)session_len, (void)data;
+    ntls_request_session_done(req, NULL, 0);
+}
+static void rad_resume_session(ntls_server *srv, const uint8_t *id, size_t id_len, ntls_request *req, void *data) {
+    (void)srv, (void)id, (void)id_len, (void)data;
+    T("server", "resumeSession");
+    rad_answer = req;
+    rad_next();
+}
+static void rad_connected(ntls_socket *s, void *data) {
+    (void)s;
+    T("client2", "connect");
+    rad_second = data;
+    rad_next();
+}
+static void rad_second_secure(sock *k) { T(k->side, "secureConnect"); }
+static void rad_first_secure(sock *k) {
+    T(k->side, "secureConnect");
+    ntls_session *session = NULL;
+    ntls_socket_get_session(k->s, &session);
+    ntls_socket_destroy(k->s);
+    sock *k2 = new_sock("client2", k->port, 1);
+    k2->on_secure = rad_second_secure;
+    ntls_socket *s = connect_client_with(k2, k->port, "client.", 0, session);
+    if (s) ntls_socket_on_connect(s, rad_connected);
+    if (session) ntls_session_unref(session);
+}
+static void rad_listening(server *sv) {
+    sock *k = new_sock("client1", sv->port, 1);
+    k->on_secure = rad_first_secure;
+    connect_client(k, sv->port, "client.", 0);
+}
+static void rad_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    ntls_socket_resume(s); /* Node's server reads on, without a data listener */
+}
+static void flow_resume_after_destroy(void) {
+    server *sv = make_server(NULL, 0);
+    if (!sv) return;
+    sv->on_secure = rad_server_secure;
+    ntls_server_on_new_session(sv->srv, rad_new_session);
+    ntls_server_on_resume_session(sv->srv, rad_resume_session);
+    listen_server(sv, rad_listening);
+}
+
+/* tickets: see the Node driver. A server that must switch keys after the client's session
+ * event leaves them in `tk_pending`, which the client's session callback applies. */
+typedef struct {
+    server *sv;
+    int id, count;
+    uint8_t previous[48];
+} tk_server;
+static tk_server tk_servers[3];
+static int tk_lfd, tk_port;
+static ntls_session *tk_session;
+static tk_server *tk_pending;
+static uint8_t tk_pending_keys[48];
+static uint8_t *hex_value(const char *key, size_t *n) {
+    const char *v = get(key, "hex:");
+    *n = strlen(v + 4) / 2;
+    uint8_t *b = xmalloc(*n);
+    for (size_t i = 0; i < *n; i++) sscanf(v + 4 + 2 * i, "%2hhx", &b[i]);
+    return b;
+}
+static void tk_set_keys(tk_server *t, const uint8_t *keys, int reused) {
+    if (reused) {
+        ntls_server_set_ticket_keys(t->sv->srv, keys, 48);
+        return;
+    }
+    tk_pending = t;
+    memcpy(tk_pending_keys, keys, 48);
+}
+static void tk_server_secure(server *sv, ntls_socket *s) {
+    tk_server *t = sv->user;
+    sock *k = new_sock("quiet", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, swd_data);
+    ntls_socket_write(s, "x", 1, NULL, NULL);
+    ntls_socket_end(s);
+    int reused = ntls_socket_is_session_reused(s);
+    T("server", "server %d connection %d isSessionReused %s", t->id, ++t->count, B(reused));
+    if (t->count == 1) {
+        size_t n;
+        uint8_t *keys = hex_value("server.ticketKeys", &n), *rotate = hex_value("rotate", &n);
+        ntls_server_get_ticket_keys(sv->srv, t->previous, 48);
+        T("server", "server %d getTicketKeys is the option %s", t->id, B(memcmp(t->previous, keys, 48) == 0));
+        tk_set_keys(t, rotate, reused);
+        free(keys);
+        free(rotate);
+    } else if (t->count == 2) {
+        tk_set_keys(t, t->previous, reused);
+    }
+}
+static void tk_session_cb(ntls_socket *s, ntls_session *session, void *data) {
+    (void)s;
+    (void)data;
+    if (!tk_session) {
+        ntls_session_ref(session);
+        tk_session = session;
+    }
+    if (tk_pending) {
+        ntls_server_set_ticket_keys(tk_pending->sv->srv, tk_pending_keys, 48);
+        tk_pending = NULL;
+    }
+}
+static void tk_adopt(void *arg) {
+    int *fd = arg;
+    static int next;
+    tk_server *t = &tk_servers[next++ % 3];
+    if (ntls_server_accept_fd(t->sv->srv, *fd) != 0) close(*fd);
+    free(fd);
+}
+static void *tk_accept_thread(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 9; i++) {
+        int *fd = xmalloc(sizeof *fd);
+        *fd = accept4(tk_lfd, NULL, NULL, SOCK_CLOEXEC);
+        later(0, tk_adopt, fd);
+    }
+    close(tk_lfd);
+    release();
+    return NULL;
+}
+static void tk_connect(int i);
+static void tk_client_secure(sock *k) {
+    T("client", "connection %d isSessionReused %s", (int)(intptr_t)k->user, B(ntls_socket_is_session_reused(k->s)));
+}
+static void tk_client_data(sock *k) {
+    if (!k->ended) {
+        k->ended = 1;
+        ntls_socket_end(k->s);
+    }
+}
+static void tk_client_close(ntls_socket *s, int had, void *data) {
+    (void)had;
+    sock *k = data;
+    int i = (int)(intptr_t)k->user;
+    if (i < 9) {
+        tk_connect(i + 1);
+    } else {
+        for (int j = 0; j < 3; j++) {
+            hold(); /* the servers never listened: each close event is one release */
+            ntls_server_close(tk_servers[j].sv->srv, NULL);
+        }
+    }
+    ntls_socket_unref(s);
+    release();
+}
+static void tk_connect(int i) {
+    sock *k = new_sock("client", tk_port, 1);
+    k->user = (void *)(intptr_t)i;
+    k->on_secure = tk_client_secure;
+    k->on_data = tk_client_data;
+    ntls_socket *s = connect_client_with(k, tk_port, "client.", 0, tk_session);
+    if (!s) return;
+    ntls_socket_on_session(s, tk_session_cb);
+    ntls_socket_on_close(s, tk_client_close);
+    ntls_socket_on_end(s, NULL);
+}
+static void tk_start(void *arg) {
+    (void)arg;
+    tk_connect(1);
+}
+static void flow_tickets(void) {
+    for (int i = 0; i < 3; i++) {
+        server *sv = make_server(NULL, 0);
+        if (!sv) return;
+        tk_servers[i].sv = sv;
+        tk_servers[i].id = i;
+        sv->user = &tk_servers[i];
+        sv->on_secure = tk_server_secure;
+    }
+    tk_lfd = tcp_listen(&tk_port);
+    hold();
+    in_thread(tk_accept_thread, NULL);
+    later(0, tk_start, NULL);
+}
+
+/* inception: see the Node driver. Server A relays between its TLS connection and a plain TCP
+ * connection to B (a thread reads B's side); the client's inner TLS is an ntls_pair carried
+ * over the outer socket's cleartext. */
+static server *inc_a, *inc_b;
+typedef struct {
+    ntls_socket *s;
+    int fd;
+} inc_relay;
+static void inc_relay_data(ntls_socket *s, const uint8_t *b, size_t n, void *data) {
+    (void)s;
+    write_all(((inc_relay *)data)->fd, b, n);
+}
+static void inc_relay_end(ntls_socket *s, void *data) {
+    (void)s;
+    shutdown(((inc_relay *)data)->fd, SHUT_WR);
+}
+/* dest's end: socket.destroy(), once what was piped reached the kernel (Node's pipe wrote it
+ * there already; here the writes of this thread are queued to the loop, and a destroy
+ * right behind them would cancel them). */
+static void inc_relay_written(ntls_socket *s, int status, void *arg) {
+    (void)status;
+    (void)arg;
+    ntls_socket_destroy(s);
+}
+static void *inc_relay_thread(void *arg) {
+    inc_relay *r = arg;
+    char buf[16384];
+    ssize_t n;
+    while ((n = recv(r->fd, buf, sizeof buf, 0)) > 0) ntls_socket_write(r->s, buf, (size_t)n, NULL, NULL);
+    if (ntls_socket_write(r->s, "", 0, inc_relay_written, NULL) < 0) ntls_socket_destroy(r->s);
+    ntls_socket_unref(r->s);
+    close(r->fd);
+    free(r);
+    release();
+    return NULL;
+}
+static void inc_a_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    inc_relay *r = xmalloc(sizeof *r);
+    r->s = s;
+    r->fd = tcp_connect(inc_b->port);
+    ntls_socket_ref(s);
+    ntls_socket_set_data(s, r);
+    ntls_socket_on_data(s, inc_relay_data);
+    ntls_socket_on_end(s, inc_relay_end);
+    hold();
+    in_thread(inc_relay_thread, r);
+}
+static void inc_b_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    size_t n = (size_t)num("size", 40000);
+    char *body = xmalloc(n);
+    memset(body, 'A', n);
+    sock *k = new_sock("quiet", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, swd_data);
+    ntls_socket_write(s, body, n, NULL, NULL);
+    ntls_socket_end(s);
+    free(body);
+}
+static ntls_socket *inc_outer;
+static ntls_pair *inc_ssl;
+static size_t inc_got;
+static uint8_t inc_head[64];
+static void inc_flush(void) {
+    uint8_t out[16384];
+    int n;
+    while ((n = ntls_pair_pull(inc_ssl, out, sizeof out)) > 0) ntls_socket_write(inc_outer, out, (size_t)n, NULL, NULL);
+}
+static void inc_outer_data(ntls_socket *s, const uint8_t *b, size_t n, void *data) {
+    (void)s;
+    (void)data;
+    for (size_t off = 0; off < n;) {
+        int took = ntls_pair_feed(inc_ssl, b + off, n - off);
+        if (took < 0) break;
+        off += (size_t)took;
+        ntls_pair_dispatch(inc_ssl);
+        inc_flush();
+    }
+    ntls_pair_dispatch(inc_ssl);
+    inc_flush();
+}
+static void inc_outer_end(ntls_socket *s, void *data) {
+    (void)s;
+    (void)data;
+    ntls_pair_feed_end(inc_ssl);
+    ntls_pair_dispatch(inc_ssl);
+}
+static void inc_outer_error(ntls_socket *s, const ntls_error *e, void *data) {
+    (void)s;
+    (void)data;
+    T("client", "error %s", ntls_error_code(e));
+}
+static void inc_outer_close(ntls_socket *s, int had, void *data) {
+    (void)had;
+    (void)data;
+    ntls_socket_unref(s);
+    release();
+}
+static void inc_ssl_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("ssl", "secureConnect");
+    if (strstr(get("trace.ssl", ""), "authorized")) T("ssl", "authorized %s", B(ntls_pair_authorized(p)));
+}
+static void inc_ssl_data(ntls_pair *p, const uint8_t *b, size_t n, void *data) {
+    (void)p;
+    (void)data;
+    if (inc_got < sizeof inc_head) memcpy(inc_head + inc_got, b, n < sizeof inc_head - inc_got ? n : sizeof inc_head - inc_got);
+    inc_got += n;
+}
+static void inc_ssl_end(ntls_pair *p, void *data) {
+    (void)data;
+    char pv[256];
+    preview(inc_head, inc_got, pv);
+    if (inc_got) T("ssl", "data %zu %s", inc_got, pv);
+    T("ssl", "end");
+    ntls_pair_end(p);
+    inc_flush();
+    ntls_server_close(inc_a->srv, NULL);
+    ntls_server_close(inc_b->srv, NULL);
+}
+static void inc_ssl_error(ntls_pair *p, const ntls_error *e, void *data) {
+    (void)p;
+    (void)data;
+    T("ssl", "error %s", ntls_error_code(e));
+}
+static void inc_ssl_close(ntls_pair *p, int had, void *data) {
+    (void)had;
+    (void)data;
+    inc_flush();
+    ntls_pair_unref(p);
+    inc_ssl = NULL;
+}
+static void inc_start(server *b) {
+    (void)b;
+    int ok;
+    ntls_options *o = options("client.", "client", &ok);
+    ntls_options_set_int(o, NTLS_OPT_PORT, inc_a->port);
+    if (ntls_socket_new(NULL, &inc_outer) != 0) die("socket_new");
+    ntls_socket_on_data(inc_outer, inc_outer_data);
+    ntls_socket_on_end(inc_outer, inc_outer_end);
+    ntls_socket_on_error(inc_outer, inc_outer_error);
+    ntls_socket_on_close(inc_outer, inc_outer_close);
+    hold();
+    if (ntls_pair_new(o, &inc_ssl) != 0) die(ntls_options_last_error(o));
+    ntls_pair_on_secure(inc_ssl, inc_ssl_secure);
+    ntls_pair_on_data(inc_ssl, inc_ssl_data);
+    ntls_pair_on_end(inc_ssl, inc_ssl_end);
+    ntls_pair_on_error(inc_ssl, inc_ssl_error);
+    ntls_pair_on_close(inc_ssl, inc_ssl_close);
+    if (ntls_socket_connect(inc_outer, o) != 0) die(ntls_options_last_error(o));
+    ntls_pair_start(inc_ssl);
+    inc_flush(); /* the inner ClientHello waits in the outer socket until it is secure */
+    ntls_options_unref(o);
+}
+static void inc_listen_b(server *a) {
+    (void)a;
+    listen_server(inc_b, inc_start);
+}
+static void flow_inception(void) {
+    inc_b = make_server(NULL, 0);
+    inc_a = make_server(NULL, 0);
+    if (!inc_a || !inc_b) return;
+    inc_b->on_secure = inc_b_secure;
+    inc_a->on_secure = inc_a_secure;
+    listen_server(inc_a, inc_listen_b);
+}
+
+/* pair_to_pair: see the Node driver; the two ends are ntls_pairs on a thread of the driver,
+ * which moves each one's ciphertext into the other. */
+static ntls_pair *pp_client, *pp_server;
+static uint8_t pp_head[64];
+static size_t pp_got;
+static int pp_done;
+static void pp_pair_getters(ntls_pair *p, const char *side, const char *key) {
+    const char *list = get(key, "");
+    if (strstr(list, "authorized")) T(side, "authorized %s", B(ntls_pair_authorized(p)));
+    if (strstr(list, "protocol")) {
+        const char *v = ntls_pair_get_protocol(p);
+        T(side, "getProtocol %s", v ? v : "null");
+    }
+}
+static void pp_client_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("client", "secureConnect");
+    pp_pair_getters(p, "client", "trace.client");
+    const char *send = get("send", "hello");
+    ntls_pair_write(p, send, strlen(send));
+    ntls_pair_end(p);
+}
+static void pp_server_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("server", "secure");
+    pp_pair_getters(p, "server", "trace.server");
+}
+static void pp_server_data(ntls_pair *p, const uint8_t *b, size_t n, void *data) {
+    (void)p;
+    (void)data;
+    if (pp_got < sizeof pp_head) memcpy(pp_head + pp_got, b, n < sizeof pp_head - pp_got ? n : sizeof pp_head - pp_got);
+    pp_got += n;
+}
+static void pp_server_end(ntls_pair *p, void *data) {
+    (void)p;
+    (void)data;
+    char pv[256];
+    preview(pp_head, pp_got, pv);
+    if (pp_got) T("server", "data %zu %s", pp_got, pv);
+    T("server", "end");
+    pp_done = 1;
+}
+static void pp_error(ntls_pair *p, const ntls_error *e, void *data) {
+    (void)p;
+    T(data, "error %s", ntls_error_code(e));
+    pp_done = 1;
+}
+/* Everything `from` has for the wire, fed to `to`, dispatching as `to` takes it. */
+static void pp_move(ntls_pair *from, ntls_pair *to) {
+    uint8_t buf[16384];
+    int n;
+    while ((n = ntls_pair_pull(from, buf, sizeof buf)) > 0) {
+        for (int off = 0; off < n;) {
+            int took = ntls_pair_feed(to, buf + off, (size_t)(n - off));
+            if (took < 0) return;
+            off += took;
+            ntls_pair_dispatch(to);
+        }
+    }
+}
+static ntls_pair *pp_new(const char *prefix, int is_server, char *side) {
+    int ok;
+    ntls_options *o = options(prefix, side, &ok);
+    if (is_server) ntls_options_set_bool(o, NTLS_OPT_IS_SERVER, 1);
+    ntls_pair *p = NULL;
+    if (!ok || ntls_pair_new(o, &p) != 0) die(ntls_options_last_error(o));
+    ntls_options_unref(o);
+    ntls_pair_set_data(p, side);
+    ntls_pair_on_error(p, pp_error);
+    return p;
+}
+static void *pp_thread(void *arg) {
+    (void)arg;
+    pp_server = pp_new("server.", 1, "server");
+    pp_client = pp_new("client.", 0, "client");
+    ntls_pair_on_secure(pp_server, pp_server_secure);
+    ntls_pair_on_data(pp_server, pp_server_data);
+    ntls_pair_on_end(pp_server, pp_server_end);
+    ntls_pair_on_secure(pp_client, pp_client_secure);
+    ntls_pair_start(pp_server);
+    ntls_pair_start(pp_client);
+    for (int i = 0; i < 1000 && !pp_done; i++) {
+        pp_move(pp_client, pp_server);
+        pp_move(pp_server, pp_client);
+        ntls_pair_dispatch(pp_client);
+        ntls_pair_dispatch(pp_server);
+    }
+    ntls_pair_unref(pp_client);
+    ntls_pair_unref(pp_server);
+    release();
+    return NULL;
+}
+static void flow_pair_to_pair(void) {
+    hold();
+    in_thread(pp_thread, NULL);
+}
+
+/* pair_over_tcp: see the Node driver. A thread of the driver connects, then moves the client
+ * pair's ciphertext over the plain socket both ways. */
+static int pt_closed;
+static void pt_client_secure(ntls_pair *p, void *data) {
+    (void)data;
+    T("client", "secureConnect");
+    const char *send = get("send", "hello");
+    for (int i = 0; i < 50; i++) ntls_pair_write(p, send, strlen(send));
+    ntls_pair_end(p);
+}
+static void pt_client_close(ntls_pair *p, int had, void *data) {
+    (void)p;
+    (void)had;
+    (void)data;
+    pt_closed = 1;
+}
+static void pt_send_all(ntls_pair *p, int fd) {
+    uint8_t buf[16384];
+    int n;
+    while ((n = ntls_pair_pull(p, buf, sizeof buf)) > 0) write_all(fd, buf, (size_t)n);
+}
+static void *pt_thread(void *arg) {
+    server *sv = arg;
+    int fd = tcp_connect(sv->port);
+    ntls_pair *p = pp_new("client.", 0, "client");
+    ntls_pair_on_secure(p, pt_client_secure);
+    ntls_pair_on_close(p, pt_client_close);
+    ntls_pair_start(p);
+    uint8_t buf[16384];
+    for (int i = 0; i < 2000 && !pt_closed; i++) {
+        pt_send_all(p, fd);
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll(&pfd, 1, 10) <= 0) continue;
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r <= 0) {
+            ntls_pair_feed_end(p);
+        } else {
+            for (ssize_t off = 0; off < r;) {
+                int took = ntls_pair_feed(p, buf + off, (size_t)(r - off));
+                if (took < 0) break;
+                off += took;
+                ntls_pair_dispatch(p);
+            }
+        }
+        ntls_pair_dispatch(p);
+    }
+    pt_send_all(p, fd);
+    close(fd);
+    ntls_pair_unref(p);
+    release();
+    return NULL;
+}
+static void pt_server_end(ntls_socket *s, void *data) {
+    (void)s;
+    sock *k = data;
+    flush_data(k);
+    T(k->side, "end");
+    ntls_server_close(the_server->srv, NULL);
+}
+static void pt_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    sock *k = new_sock("server", 0, 0);
+    ntls_socket_set_data(s, k);
+    ntls_socket_on_data(s, on_data_cb);
+    ntls_socket_on_end(s, pt_server_end);
+}
+static void pt_listening(server *sv) {
+    hold();
+    in_thread(pt_thread, sv);
+}
+static void flow_pair_over_tcp(void) { run_server(pt_server_secure, pt_listening); }
+
+/* resume_client: the first connection's first session (its `session` event) is offered by the
+ * second connection. */
+static ntls_session *rc_session;
+static void rc_session_cb(ntls_socket *s, ntls_session *session, void *data) {
+    (void)s;
+    if (rc_session) return; /* Node's once('session') */
+    T(((sock *)data)->side, "session");
+    ntls_session_ref(session);
+    rc_session = session;
+}
 static void rc_second_secure(sock *k) {
     T(k->side, "secureConnect isSessionReused %s", B(ntls_socket_is_session_reused(k->s)));
 }
@@ -1917,9 +2818,10 @@ static void rc_second_close(ntls_socket *s, int had, void *data) {
     release();
 }
 static void rc_first_close(sock *k) {
+    if (!rc_session) return; /* Node's second connect waits for a session */
     sock *k2 = new_sock("client2", k->port, 1);
     k2->on_secure = rc_second_secure;
-    ntls_socket *s = connect_client(k2, k->port, "client.", 0);
+    ntls_socket *s = connect_client_with(k2, k->port, "client.", 0, rc_session);
     if (s) {
         ntls_socket_on_close(s, rc_second_close);
         ntls_socket_on_end(s, NULL);
@@ -1927,7 +2829,6 @@ static void rc_first_close(sock *k) {
     }
 }
 static void rc_first_secure(sock *k) {
-    /* Node's client gets a `session` event here; nodetls has none to trace. */
     T(k->side, "secureConnect isSessionReused %s", B(ntls_socket_is_session_reused(k->s)));
 }
 static void rc_quiet_close(ntls_socket *s, int had, void *data) {
@@ -1951,16 +2852,179 @@ static void rc_listening(server *sv) {
     k->on_close = rc_first_close;
     ntls_socket *s = connect_client(k, sv->port, "client.", 0);
     if (s) {
+        ntls_socket_on_session(s, rc_session_cb);
         ntls_socket_on_close(s, rc_quiet_close);
         ntls_socket_on_end(s, NULL);
         ntls_socket_on_data(s, swd_data);
     }
 }
-static void flow_resume_client(void) {
+static void flow_resume_client(void) { run_server(rc_server_secure, rc_listening); }
+
+/* buffer_size: bufferSize as the client writes nine bytes one by one; once all is written
+ * (Node: `finish`; here: the last write's callback, which fires when its bytes reached the
+ * kernel, the earlier ones before them). */
+static void bs_trace(sock *k, const char *what) {
+    int64_t n = ntls_socket_buffer_size(k->s);
+    if (n >= 0)
+        T(k->side, "%sbufferSize %lld", what, (long long)n);
+    else
+        T(k->side, "%sbufferSize undefined", what);
+}
+static void bs_written(ntls_socket *s, int status, void *arg) {
+    (void)s;
+    (void)status;
+    bs_trace(arg, "all written, ");
+}
+static void bs_client_secure(sock *k) {
+    bs_trace(k, "");
+    for (int i = 1; i < 10; i++) {
+        ntls_socket_write(k->s, "a", 1, i == 9 ? bs_written : NULL, k);
+        bs_trace(k, "");
+    }
+    ntls_socket_end(k->s);
+}
+static void bs_listening(server *sv) { start_client(sv, bs_client_secure); }
+static void flow_buffer_size(void) { run_server(watch_server_side, bs_listening); }
+
+/* set_secure_context: see the Node driver. The first client's server socket is kept open
+ * while the server's certificate changes. */
+static ntls_socket *ssc_first;
+static int ssc_open = 2;
+static void ssc_srv_data(ntls_socket *s, const uint8_t *b, size_t n, void *data) {
+    int *seen = data;
+    if (*seen) return;
+    *seen = 1;
+    if (n == 1 && b[0] == '1') {
+        ssc_first = s;
+        ntls_socket_write(s, "multi-", 6, NULL, NULL);
+    } else {
+        ntls_socket_write(s, "success", 7, NULL, NULL);
+        ntls_socket_end(s);
+    }
+}
+static void ssc_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    ntls_socket_set_data(s, xmalloc(sizeof(int)));
+    ntls_socket_on_data(s, ssc_srv_data);
+}
+static void ssc_swap(const char *prefix) {
+    int ok;
+    ntls_options *o = options(prefix, "server", &ok);
+    int rc = ok ? ntls_server_set_secure_context(the_server->srv, o) : NTLS_EINVAL;
+    char name[32];
+    snprintf(name, sizeof name, "%.*s", (int)strlen(prefix) - 1, prefix);
+    if (rc == 0)
+        T("server", "setSecureContext %s", name);
+    else
+        T("server", "setSecureContext %s failed: %s", name, ntls_err_name(rc));
+    ntls_options_unref(o);
+}
+static void ssc_client_secure(sock *k) {
+    T(k->side, "secureConnect");
+    ntls_socket_write(k->s, k->side + strlen("client"), 1, NULL, NULL);
+}
+static void ssc_client(int n, sock_fn then) {
+    char side[16];
+    snprintf(side, sizeof side, "client%d", n);
+    sock *k = new_sock(side, the_server->port, 1);
+    k->on_secure = ssc_client_secure;
+    k->on_close = then;
+    connect_client(k, the_server->port, "client.", 0);
+}
+static void ssc_done(sock *k) {
+    (void)k;
+    if (--ssc_open == 0) ntls_server_close(the_server->srv, NULL);
+}
+static void ssc_step5(sock *k) {
+    (void)k;
+    ntls_socket_write(ssc_first, "success-", 8, NULL, NULL);
+    ssc_swap("ctxB.");
+    ntls_socket_write(ssc_first, "fun!", 4, NULL, NULL);
+    ntls_socket_end(ssc_first);
+    ssc_client(5, ssc_done);
+}
+static void ssc_step4(sock *k) {
+    (void)k;
+    ssc_swap("server.");
+    ssc_client(4, ssc_step5);
+}
+static void ssc_step3(sock *k) {
+    (void)k;
+    ssc_swap("ctxB.");
+    ntls_socket_write(ssc_first, "request-", 8, NULL, NULL);
+    ssc_client(3, ssc_step4);
+}
+static void ssc_first_data(sock *k) {
+    if (k->user) return;
+    k->user = k;
+    ssc_client(2, ssc_step3);
+}
+static void ssc_listening(server *sv) {
+    sock *k = new_sock("client1", sv->port, 1);
+    k->on_secure = ssc_client_secure;
+    k->on_data = ssc_first_data;
+    k->on_close = ssc_done;
+    connect_client(k, sv->port, "client.", 0);
+}
+static void flow_set_secure_context(void) { run_server(ssc_server_secure, ssc_listening); }
+
+/* accept_fd: a plain listener accepts; the TLS server is handed the connection
+ * (ntls_server_accept_fd, Node's server.emit('connection')). Once the echo came back, Node
+ * destroys the net socket under the server's TLS socket; the descriptor belongs to the library
+ * here (a shutdown of a duplicate would look like a broken peer, not a local destroy), so the
+ * driver destroys the server's TLS socket itself. */
+static ntls_socket *afd_server_socket;
+static void afd_adopt(void *arg) {
+    wrap_srv *w = arg;
+    int rc = ntls_server_accept_fd(the_server->srv, w->fd);
+    if (rc != 0) {
+        T("server", "accept_fd error %s", ntls_err_name(rc));
+        close(w->fd);
+    }
+    free(w);
+}
+static void *afd_accept_thread(void *arg) {
+    wrap_srv *w = arg;
+    w->fd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
+    close(w->lfd);
+    later(0, afd_adopt, w);
+    release();
+    return NULL;
+}
+static void afd_server_secure(server *sv, ntls_socket *s) {
+    (void)sv;
+    T("server", "secureConnection");
+    sock *k = new_sock("server", 0, 0);
+    ntls_socket_ref(s);
+    watch(k, s, 1);
+    afd_server_socket = s;
+}
+static void afd_client_data(sock *k) {
+    (void)k;
+    if (!afd_server_socket) return;
+    ntls_socket_destroy(afd_server_socket);
+    afd_server_socket = NULL;
+    T("raw", "destroyed");
+}
+static void afd_client_close(sock *k) {
+    (void)k;
+    hold(); /* the server never listened: its close event is the one release */
+    ntls_server_close(the_server->srv, NULL);
+}
+static void flow_accept_fd(void) {
     server *sv = make_server(NULL, 0);
     if (!sv) return;
-    sv->on_secure = rc_server_secure;
-    listen_server(sv, rc_listening);
+    sv->on_secure = afd_server_secure;
+    wrap_srv *w = xmalloc(sizeof *w);
+    w->lfd = tcp_listen(&w->port);
+    int port = w->port;
+    hold();
+    in_thread(afd_accept_thread, w);
+    sock *k = new_sock("client", port, 1);
+    k->on_data = afd_client_data;
+    k->on_close = afd_client_close;
+    ntls_socket *s = connect_client(k, port, "client.", 0);
+    if (s) ntls_socket_write(s, ".", 1, NULL, NULL);
 }
 
 static const struct {
@@ -1989,6 +3053,15 @@ static const struct {
     {"early_end", flow_early_end},
     {"resume_openssl", flow_resume_openssl},
     {"resume_client", flow_resume_client},
+    {"session_store", flow_session_store},
+    {"resume_after_destroy", flow_resume_after_destroy},
+    {"tickets", flow_tickets},
+    {"inception", flow_inception},
+    {"pair_to_pair", flow_pair_to_pair},
+    {"pair_over_tcp", flow_pair_over_tcp},
+    {"buffer_size", flow_buffer_size},
+    {"set_secure_context", flow_set_secure_context},
+    {"accept_fd", flow_accept_fd},
 };
 
 static void (*the_flow)(void);
@@ -2007,9 +3080,13 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof flows / sizeof flows[0]; i++)
         if (strcmp(flows[i].name, flow) == 0) the_flow = flows[i].fn;
     if (!the_flow) die("unknown flow");
-    /* A closed port for `client.port = closed`. */
+    /* A closed port for `client.port = closed`, a free one for `client.localPort = free`. */
     int fd = tcp_listen(&closed_port);
     close(fd);
+    fd = tcp_listen(&free_port);
+    close(fd);
+    snprintf(sock_path, sizeof sock_path, "/tmp/conformance-c-%d.sock", (int)getpid());
+    if (on_path()) unlink(sock_path);
     loop = ntls_default_loop();
     hold();
     if (ntls_loop_call(loop, start, NULL) != 0) die("loop_call");

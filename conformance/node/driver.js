@@ -116,8 +116,34 @@ function plainCert(o) {
   else if (o.issuerCertificate) c.issuerCertificate = plainCert(o.issuerCertificate);
   return c;
 }
-// A port as the trace shows it: the listening port is "server", any other "other".
-const portName = (p, ctx) => (p === undefined || p === null ? String(p) : ctx && p === ctx.port ? 'server' : 'other');
+// A port as the trace shows it: the listening port is "server", the port `client.localPort = free`
+// chose "localPort", any other "other".
+const portName = (p, ctx) => (p === undefined || p === null ? String(p) : ctx && p === ctx.port ? 'server'
+  : p === freePort ? 'localPort' : 'other');
+// A value both ends of the connection compute (keying material, Finished messages): the side
+// that computes it second traces, on the side "both", whether the two agree.
+const shared = new Map();
+function share(what, value) {
+  if (!shared.has(what)) shared.set(what, value);
+  else T('both', `${what} equal ${shared.get(what) === value}`);
+}
+// The keep-alive timer of the TCP connection from `local` to `remote` port, as the kernel shows
+// it in /proc/net/tcp (timer 2: keep-alive; its time left in seconds, rounded up); 1 is the
+// retransmit timer of data not yet acknowledged, so read again a moment later.
+function keepAliveTimer(local, remote) {
+  const hex = (n) => n.toString(16).toUpperCase().padStart(4, '0');
+  for (let tries = 0; tries < 50; tries++) {
+    for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 6 || !f[1].endsWith(`:${hex(local)}`) || !f[2].endsWith(`:${hex(remote)}`)) continue;
+      const [timer, when] = f[5].split(':');
+      if (timer === '01') break;
+      return timer === '02' ? `on ${Math.ceil(parseInt(when, 16) / 100)}s` : 'off';
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+  return 'not found';
+}
 const fam = (f) => (f === 'IPv4' || f === 4 ? 'IPv4' : f === 'IPv6' || f === 6 ? 'IPv6' : String(f));
 // Getters, by the names the scenario file uses (the C driver has the same list).
 function getters(side, s, names, ctx) {
@@ -184,6 +210,43 @@ function getters(side, s, names, ctx) {
         }
         break;
       }
+      case 'ekm': {
+        try {
+          const label = 'client finished';
+          const plain = s.exportKeyingMaterial(128, label);
+          const withContext = s.exportKeyingMaterial(128, label, Buffer.from([0, 1, 2, 3]));
+          const emptyContext = s.exportKeyingMaterial(128, label, Buffer.alloc(0));
+          T(side, `exportKeyingMaterial ${plain.length} ${withContext.length} ${emptyContext.length} context changes it ${!plain.equals(withContext)}`);
+          share('exportKeyingMaterial', plain.toString('hex'));
+          try {
+            s.exportKeyingMaterial(0, label);
+            T(side, 'exportKeyingMaterial(0) returned');
+          } catch (e) {
+            T(side, `exportKeyingMaterial(0) threw ${code(e)}`);
+          }
+        } catch (e) {
+          T(side, `exportKeyingMaterial threw ${code(e)}`);
+        }
+        break;
+      }
+      case 'finished': {
+        const own = s.getFinished();
+        const peer = s.getPeerFinished();
+        T(side, `getFinished ${own ? own.length : own} getPeerFinished ${peer ? peer.length : peer}`);
+        if (own && peer) {
+          const [c, sv] = side.startsWith('client') ? [own, peer] : [peer, own];
+          share('Finished messages', c.toString('hex') + sv.toString('hex'));
+        }
+        break;
+      }
+      case 'keepalive': T(side, `keepalive ${keepAliveTimer(s.localPort, s.remotePort)}`); break;
+      case 'session': T(side, `getSession ${s.getSession() ? 'present' : 'none'}`); break;
+      case 'keylog': {
+        const lines = s.keylogLines || [];
+        T(side, `keylog ${lines.length} lines: ${[...new Set(lines)].sort().join(' ')}`);
+        break;
+      }
+      case 'bufferSize': T(side, `bufferSize ${s.bufferSize}`); break;
       default: throw new Error(`unknown getter ${g}`);
     }
   }
@@ -233,6 +296,15 @@ function makeServer(side = 'server', opts = options('server.')) {
       T(side, `addContext error ${pattern}`);
     }
   }
+  if (spec.has('keylog')) srv.on('keylog', (line, s) => keylogLine(s, line));
+  // ocsp = TEXT | none: OCSPRequest answers TEXT (or nothing) 50 ms later
+  if (spec.has('ocsp')) {
+    srv.on('OCSPRequest', (cert, issuer, cb) => {
+      T(side, `OCSPRequest cert ${Buffer.isBuffer(cert)} issuer ${Buffer.isBuffer(issuer)}`);
+      const answer = get('ocsp');
+      setTimeout(cb, 50, null, answer === 'none' ? null : Buffer.from(answer));
+    });
+  }
   if (!spec.has('quiet.server')) {
     srv.on('tlsClientError', (e, s) => {
       T(side, `tlsClientError ${errLine(e)}`);
@@ -244,8 +316,27 @@ function makeServer(side = 'server', opts = options('server.')) {
   // side "listener" by the flows that look at it.
   return srv;
 }
+// `listen = path`: on a Unix socket (the path is the driver's own), else on a loopback port.
+const sockPath = path.join(require('os').tmpdir(), `conformance-node-${process.pid}.sock`);
+const onPath = get('listen', '') === 'path';
 function listen(srv, cb) {
-  srv.listen(0, '127.0.0.1', () => cb(srv.address().port));
+  if (onPath) srv.listen(sockPath, () => cb(undefined));
+  else srv.listen(0, '127.0.0.1', () => cb(srv.address().port));
+}
+function keylogLine(s, line) {
+  if (!s.keylogLines) s.keylogLines = [];
+  s.keylogLines.push(line.toString('latin1').split(' ')[0]);
+}
+// checkServerIdentity = accept | reject: a callback that traces its call and accepts the
+// server, or refuses it with an error of its own.
+function identityCheck(mode) {
+  return (host, cert) => {
+    T('client', `checkServerIdentity ${host} ${cert.subject ? cert.subject.CN : 'no subject'}`);
+    if (mode === 'accept') return undefined;
+    const e = new Error('refused by the callback');
+    e.code = 'ECUSTOM';
+    return e;
+  };
 }
 function clientOptions(port, prefix = 'client.') {
   const o = options(prefix);
@@ -255,9 +346,13 @@ function clientOptions(port, prefix = 'client.') {
   } else if (o.port === undefined) {
     o.port = port;
   }
+  if (o.localPort === 'free') o.localPort = freePort;
+  if (o.checkServerIdentity) o.checkServerIdentity = identityCheck(o.checkServerIdentity);
+  if (onPath) o.path = sockPath;
   return o;
 }
 let closedPort = 0;
+let freePort = 0;
 // Traces the usual events of a TLS socket; returns the data collector.
 function watch(side, s, ctx, extra = {}) {
   const got = collector(side, s);
@@ -280,7 +375,8 @@ const flows = {};
 // `expect` bytes back (the server echoes, after writing `greeting`), both close.
 flows.basic = () => {
   const send = get('send', 'hello');
-  const greeting = get('greeting', '');
+  const greeting = spec.has('greeting.size') ? 'g'.repeat(num('greeting.size')) : get('greeting', '');
+  const fragment = spec.has('maxSendFragment') ? num('maxSendFragment') : 0;
   const expect = num('expect', (get('echo', 'true') === 'true' ? send.length : 0) + greeting.length);
   const quiet = spec.has('quiet.server');
   const serverLess = get('server', '') === 'none';
@@ -294,14 +390,35 @@ flows.basic = () => {
       if (srv) srv.close();
       return;
     }
+    if (spec.has('keylog')) s.on('keylog', (line) => keylogLine(s, line));
+    if (spec.has('session.event')) s.on('session', () => T('client', 'session'));
+    if (spec.has('ocsp')) {
+      s.on('OCSPResponse', (r) => {
+        T('client', `OCSPResponse ${r ? preview(r) : r}`);
+        if (r && spec.has('ocsp.destroy')) s.destroy();
+      });
+    }
     getters('client', s, list('trace.client.connect'), ctx);
     let ended = false;
-    const got = watch('client', s, ctx, { onClose: () => srv && srv.close() });
-    s.on('secureConnect', () => {
-      T('client', 'secureConnect');
+    let largest = 0;
+    s.on('data', (d) => { largest = Math.max(largest, d.length); });
+    const got = watch('client', s, ctx, {
+      onClose: () => {
+        if (fragment) T('client', `every data chunk at most ${fragment} bytes ${largest <= fragment}`);
+        if (srv) srv.close();
+      },
+    });
+    const secure = () => {
       getters('client', s, list('trace.client'), ctx);
       if (send) s.write(send);
       if (expect === 0) { ended = true; s.end(); }
+    };
+    s.on('secureConnect', () => {
+      T('client', 'secureConnect');
+      if (!spec.has('setKeepAlive')) return secure();
+      // nodetls applies it on the loop's next turn: both drivers look 20 ms later
+      s.setKeepAlive(true, num('setKeepAlive'));
+      later(20, secure);
     });
     s.on('data', () => {
       if (!ended && got.length >= expect) { ended = true; s.end(); }
@@ -316,6 +433,9 @@ flows.basic = () => {
       T('server', 'secureConnection');
       getters('server', c, list('trace.server'), ctx);
       watch('server', c, ctx);
+    }
+    if (fragment) {
+      for (const n of [511, 16385, fragment]) T('server', `setMaxSendFragment(${n}) ${c.setMaxSendFragment(n)}`);
     }
     if (greeting) c.write(greeting);
     if (get('echo', 'true') === 'true') c.on('data', (d) => c.write(d));
@@ -365,8 +485,8 @@ flows.raw_server = () => {
     else c.once('data', () => c.end(mode.slice(6).replace(/\\r\\n/g, '\r\n')));
     c.on('error', () => {});
   });
-  srv.listen(0, '127.0.0.1', () => {
-    const s = tls.connect(clientOptions(srv.address().port));
+  listen(srv, (port) => {
+    const s = tls.connect(clientOptions(port));
     s.on('secureConnect', () => T('client', 'secureConnect'));
     watch('client', s, null, { onClose: () => srv.close() });
   });
@@ -629,6 +749,7 @@ flows.wrap_server = () => {
   const srv = net.createServer((conn) => {
     later(delay, () => {
       const s = new tls.TLSSocket(conn, { ...options('server.'), isServer: true, server: srv });
+      getters('server', s, list('trace.server.connect'), null);
       s.on('secure', () => {
         T('server', 'secure');
         getters('server', s, list('trace.server'), null);
@@ -730,6 +851,45 @@ flows.early_end = () => {
   });
 };
 
+// openssl s_client against the port; `done(stdout)`. An argument @file names a file of the
+// certificate directory.
+function opensslClient(port, args, done) {
+  const files = args.map((a) => (a.startsWith('@') ? path.join(certDir, a.slice(1)) : a));
+  const p = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost',
+    '-CAfile', path.join(certDir, 'ca-cert.pem'), ...files], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.on('close', () => done(out));
+}
+
+// The server's session store (newSession / resumeSession, each answered on the next turn)
+// with openssl s_client -reconnect: six connections (Node's test-tls-session-cache).
+// `store.invalid`: resumeSession answers bytes that are no session.
+flows.session_store = () => {
+  const srv = makeServer();
+  const invalid = spec.has('store.invalid');
+  let stored = null;
+  const n = { connections: 0, newSession: 0, resumeSession: 0, known: 0 };
+  srv.on('secureConnection', (c) => { n.connections++; c.on('error', () => {}); c.end(''); });
+  srv.on('newSession', (id, data, cb) => {
+    n.newSession++;
+    setImmediate(() => { stored = { id, data }; cb(); });
+  });
+  srv.on('resumeSession', (id, cb) => {
+    n.resumeSession++;
+    const known = stored !== null && stored.id.equals(id);
+    if (known) n.known++;
+    const data = invalid ? Buffer.from('INVALID SESSION') : known ? stored.data : null;
+    setImmediate(() => cb(null, data));
+  });
+  listen(srv, (port) => opensslClient(port, ['-reconnect', ...list('openssl')], (out) => {
+    const count = (w) => out.split('\n').filter((l) => l.startsWith(`${w}, `)).length;
+    T('openssl', `New ${count('New')} Reused ${count('Reused')}`);
+    T('server', `connections ${n.connections} newSession ${n.newSession} resumeSession ${n.resumeSession} (known id ${n.known})`);
+    srv.close();
+  }));
+};
+
 // Session resumption seen by the server, with openssl s_client as the client (sess_out, then
 // sess_in): Node's test-tls-session-timeout, test-https-client-resume, server half.
 flows.resume_openssl = () => {
@@ -743,12 +903,7 @@ flows.resume_openssl = () => {
   });
   const sess = path.join(require('os').tmpdir(), `conformance-node-${process.pid}.sess`);
   const run = (port, flag, i, next) => {
-    const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost',
-      '-CAfile', path.join(certDir, 'ca-cert.pem'), '-ign_eof', ...list('openssl'), flag, sess];
-    const p = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('close', () => {
+    opensslClient(port, ['-ign_eof', ...list('openssl'), flag, sess], (out) => {
       const m = /^(New|Reused), /m.exec(out);
       T('openssl', `connection ${i} ${m ? m[1] : 'no session line'}`);
       next();
@@ -782,12 +937,289 @@ flows.resume_client = () => {
   });
 };
 
+// bufferSize while the client writes nine 1-byte chunks, and once all is written (Node's
+// test-tls-buffersize; the C driver reads it in the last write's callback).
+flows.buffer_size = () => {
+  const srv = makeServer();
+  srv.on('secureConnection', (c) => watch('server', c, null));
+  listen(srv, (port) => {
+    const s = tls.connect(clientOptions(port));
+    watch('client', s, null, { onClose: () => srv.close() });
+    s.on('secureConnect', () => {
+      T('client', `bufferSize ${s.bufferSize}`);
+      for (let i = 1; i < 10; i++) {
+        s.write('a');
+        T('client', `bufferSize ${s.bufferSize}`);
+      }
+      s.on('finish', () => T('client', `all written, bufferSize ${s.bufferSize}`));
+      s.end();
+    });
+  });
+};
+
+// server.setSecureContext (Node's test-tls-set-secure-context): the first client stays
+// connected while the server's certificate changes to ctxB's and back; clients that come
+// meanwhile see the certificate of their time, the first one keeps receiving.
+flows.set_secure_context = () => {
+  const srv = makeServer();
+  let first = null;
+  srv.on('secureConnection', (c) => {
+    c.on('error', () => {});
+    c.once('data', (d) => {
+      if (d.toString() === '1') { first = c; c.write('multi-'); } else c.end('success');
+    });
+  });
+  listen(srv, (port) => {
+    const client = (n, then) => {
+      const s = tls.connect(clientOptions(port));
+      watch(`client${n}`, s, null, { onClose: then });
+      s.on('secureConnect', () => { T(`client${n}`, 'secureConnect'); s.write(String(n)); });
+      return s;
+    };
+    const swap = (prefix) => {
+      srv.setSecureContext(options(prefix));
+      T('server', `setSecureContext ${prefix.slice(0, -1)}`);
+    };
+    let open = 2; // the first client and the last one
+    const done = () => { if (--open === 0) srv.close(); };
+    const c1 = client(1, done);
+    c1.once('data', () => client(2, () => {
+      swap('ctxB.');
+      first.write('request-');
+      client(3, () => {
+        swap('server.');
+        client(4, () => {
+          first.write('success-');
+          swap('ctxB.');
+          first.end('fun!');
+          client(5, done);
+        });
+      });
+    }));
+  });
+};
+
+// server.emit('connection', socket) with a connection a plain server accepted (Node's
+// test-tls-socket-close): once the echo came back, the plain socket is destroyed under the
+// TLS one; both TLS sockets close.
+flows.accept_fd = () => {
+  const srv = makeServer();
+  let raw = null;
+  srv.on('secureConnection', (c) => {
+    T('server', 'secureConnection');
+    watch('server', c, null);
+    c.on('data', (d) => c.write(d));
+  });
+  const plain = net.createServer((conn) => {
+    raw = conn;
+    conn.on('error', () => {});
+    srv.emit('connection', conn);
+  });
+  plain.listen(0, '127.0.0.1', () => {
+    const s = tls.connect(clientOptions(plain.address().port));
+    watch('client', s, null, { onClose: () => plain.close() });
+    s.write('.');
+    s.once('data', () => { raw.destroy(); T('raw', 'destroyed'); });
+  });
+};
+
+// resumeSession answered 100 ms after its client was destroyed (Node's
+// test-tls-async-cb-after-socket-end): the first client's session is offered by a second one,
+// destroyed once connected while the server waits for the store.
+flows.resume_after_destroy = () => {
+  const srv = makeServer();
+  let answer = null;
+  let second = null;
+  const next = () => {
+    if (!answer || !second) return;
+    second.destroy();
+    T('client2', 'destroyed');
+    later(100, () => {
+      answer();
+      T('server', 'resumeSession answered');
+      srv.close();
+    });
+  };
+  srv.on('newSession', (id, data, cb) => cb());
+  srv.on('resumeSession', (id, cb) => {
+    T('server', 'resumeSession');
+    answer = cb;
+    next();
+  });
+  listen(srv, (port) => {
+    const s1 = tls.connect(clientOptions(port));
+    watch('client1', s1, null);
+    s1.on('secureConnect', () => {
+      T('client1', 'secureConnect');
+      const session = s1.getSession();
+      s1.destroy();
+      const s2 = tls.connect({ ...clientOptions(port), session });
+      watch('client2', s2, null);
+      s2.on('secureConnect', () => T('client2', 'secureConnect'));
+      s2.on('connect', () => {
+        T('client2', 'connect');
+        second = s2;
+        next();
+      });
+    });
+  });
+};
+
+// Three servers sharing ticketKeys behind one plain listener that hands each connection to
+// the next (Node's test-tls-ticket): every client offers the first session it got; each
+// server's first connection checks getTicketKeys and switches to `rotate` (after the client's
+// session event when it made a new session), its second one switches back.
+flows.tickets = () => {
+  const keys = value(get('server.ticketKeys'));
+  const rotate = value(get('rotate'));
+  let current = null;
+  let n = 0;
+  const servers = [0, 1, 2].map((id) => {
+    const srv = makeServer();
+    let count = 0;
+    let previous = null;
+    srv.on('secureConnection', (c) => {
+      c.on('error', () => {});
+      c.end('x');
+      const reused = c.isSessionReused();
+      T('server', `server ${id} connection ${++count} isSessionReused ${reused}`);
+      const client = current;
+      const setKeys = (k) => (reused ? srv.setTicketKeys(k) : client.once('session', () => srv.setTicketKeys(k)));
+      if (count === 1) {
+        previous = srv.getTicketKeys();
+        T('server', `server ${id} getTicketKeys is the option ${previous.equals(keys)}`);
+        setKeys(rotate);
+      } else if (count === 2) {
+        setKeys(previous);
+      }
+    });
+    return srv;
+  });
+  const shared = net.createServer((c) => servers[n++ % 3].emit('connection', c));
+  shared.listen(0, '127.0.0.1', () => {
+    let session = null;
+    const connect = (i) => {
+      const s = tls.connect({ ...clientOptions(shared.address().port), session });
+      current = s;
+      s.on('secureConnect', () => T('client', `connection ${i} isSessionReused ${s.isSessionReused()}`));
+      s.on('session', (x) => { session = session || x; });
+      s.on('data', () => s.end());
+      s.on('error', (e) => T('client', `error ${code(e)}`));
+      s.on('close', () => (i === 9 ? shared.close() : connect(i + 1)));
+    };
+    connect(1);
+  });
+};
+
+// TLS inside TLS (Node's test-tls-inception): server A decrypts and relays the cleartext to
+// server B over plain TCP; the client speaks TLS to B through its TLS connection to A (the
+// inner connection, side "ssl", runs over the outer socket); B sends `size` bytes and ends.
+flows.inception = () => {
+  const body = 'A'.repeat(num('size', 40000));
+  const b = makeServer();
+  b.on('secureConnection', (c) => { c.on('error', () => {}); c.end(body); });
+  const a = makeServer();
+  a.on('secureConnection', (socket) => {
+    socket.on('error', () => {});
+    const dest = net.connect(b.address().port, '127.0.0.1');
+    dest.on('error', () => {});
+    dest.pipe(socket);
+    socket.pipe(dest);
+    dest.on('end', () => socket.destroy());
+  });
+  listen(a, (portA) => listen(b, () => {
+    const outer = tls.connect(clientOptions(portA));
+    outer.on('error', (e) => T('client', `error ${code(e)}`));
+    const ssl = tls.connect({ ...options('client.'), socket: outer });
+    const got = collector('ssl', ssl);
+    ssl.on('secureConnect', () => {
+      T('ssl', 'secureConnect');
+      getters('ssl', ssl, list('trace.ssl'), null);
+    });
+    ssl.on('error', (e) => T('ssl', `error ${code(e)}`));
+    ssl.on('end', () => {
+      got.flush();
+      T('ssl', 'end');
+      ssl.end();
+      a.close();
+      b.close();
+    });
+  }));
+};
+
+// A TLS client and a TLS server over an in-memory stream pair, no socket at all (Node's
+// test-tls-generic-stream; Node 20 has no stream.duplexPair, so the driver makes one): the
+// client writes `send` and ends. The C driver's twin is two ntls_pairs.
+function memoryPair() {
+  const { Duplex } = require('stream');
+  const ends = [];
+  const make = (i) => new Duplex({
+    read() {},
+    write(chunk, enc, cb) { ends[1 - i].push(chunk); cb(); },
+    final(cb) { ends[1 - i].push(null); cb(); },
+  });
+  ends.push(make(0), make(1));
+  return ends;
+}
+flows.pair_to_pair = () => {
+  const [clientSide, serverSide] = memoryPair();
+  const server = new tls.TLSSocket(serverSide, { ...options('server.'), isServer: true });
+  server.on('secure', () => { T('server', 'secure'); getters('server', server, list('trace.server'), null); });
+  const got = collector('server', server);
+  server.on('end', () => { got.flush(); T('server', 'end'); }); // the scenario's end: the streams never close
+  const client = tls.connect({ ...options('client.'), socket: clientSide });
+  client.on('secureConnect', () => {
+    T('client', 'secureConnect');
+    getters('client', client, list('trace.client'), null);
+    client.end(get('send', 'hello'));
+  });
+};
+
+// A TLS client over a stream of the program's own that carries a plain TCP connection (Node's
+// test-tls-connect-stream-writes): 50 writes of `send`, then end; the server receives them
+// all. The C driver's twin is an ntls_pair whose ciphertext the driver moves over the socket.
+flows.pair_over_tcp = () => {
+  const { Duplex } = require('stream');
+  const srv = makeServer();
+  srv.on('secureConnection', (c) => {
+    c.on('error', () => {});
+    const got = collector('server', c);
+    c.on('end', () => { got.flush(); T('server', 'end'); srv.close(); });
+  });
+  listen(srv, (port) => {
+    const raw = net.connect(port, '127.0.0.1');
+    const carrier = new Duplex({
+      read() {},
+      write(data, enc, cb) { raw.write(data, enc, cb); },
+      final(cb) { raw.end(); cb(); },
+    });
+    raw.on('data', (d) => carrier.push(d));
+    raw.on('end', () => carrier.push(null));
+    raw.on('error', () => {});
+    const s = tls.connect({ ...options('client.'), socket: carrier });
+    s.on('secureConnect', () => {
+      T('client', 'secureConnect');
+      for (let i = 0; i < 50; i++) s.write(get('send', 'hello'));
+      s.end();
+    });
+    s.on('error', (e) => T('client', `error ${code(e)}`));
+  });
+};
+
 if (!flows[get('flow', 'basic')]) {
   console.error(`unknown flow ${get('flow')}`);
   process.exit(64);
 }
-// A closed port for `client.port = closed`.
+// A closed port for `client.port = closed`, and a free one for `client.localPort = free`.
 const probe = net.createServer().listen(0, '127.0.0.1', () => {
   closedPort = probe.address().port;
-  probe.close(() => flows[get('flow', 'basic')]());
+  probe.close(() => {
+    const probe2 = net.createServer().listen(0, '127.0.0.1', () => {
+      freePort = probe2.address().port;
+      probe2.close(() => {
+        if (onPath) fs.rmSync(sockPath, { force: true });
+        flows[get('flow', 'basic')]();
+      });
+    });
+  });
 });

@@ -8,6 +8,7 @@ use super::{secure_info, try_arc, try_ref, UserData};
 use crate::error::*;
 use crate::reactor::LoopCore;
 use crate::socket::{Socket, State, WriteDone};
+use crate::tls::handshake::exporter::ExportError;
 use std::ffi::{c_char, c_int, c_void};
 
 fn status(r: Result<(), c_int>) -> c_int {
@@ -445,7 +446,9 @@ pub unsafe extern "C" fn ntls_socket_wrap_fd(
 /// (RFC 5705 for TLS 1.2, RFC 8446 section 7.5 for TLS 1.3) into `out`. `context` NULL means
 /// none (different from an empty one, in TLS 1.2). `NTLS_ENOTCONN` before the handshake
 /// and after close; `NTLS_EINVAL` for a NULL label or `out`, a length of 0 or one TLS
-/// cannot make (over 255 hash blocks in TLS 1.3), or a context over 65535 bytes.
+/// cannot make (over 255 hash blocks in TLS 1.3), a context over 65535 bytes, or in TLS 1.2
+/// a label starting with one its key schedule uses (`client finished`, `server finished`,
+/// `master secret`, `extended master secret`, `key expansion`), which OpenSSL refuses too.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_export_keying_material(
     s: *const ntls_socket,
@@ -473,7 +476,12 @@ pub unsafe extern "C" fn ntls_socket_export_keying_material(
         let out = unsafe { std::slice::from_raw_parts_mut(out, length) };
         match exporter.export(out, label, context) {
             Ok(()) => 0,
-            Err(_) => s.fail_call(NTLS_EINVAL, "TLS cannot export that length or context"),
+            Err(ExportError::ReservedLabel) => {
+                s.fail_call(NTLS_EINVAL, "TLS 1.2 reserves that exporter label (RFC 5705)")
+            }
+            Err(ExportError::BadLength) => {
+                s.fail_call(NTLS_EINVAL, "TLS cannot export that length or context")
+            }
         }
     })
 }

@@ -31,6 +31,14 @@ use std::time::Instant;
 /// The most raw hello bytes kept for `tls::client_hello` (a hello is at most 64 KiB).
 const MAX_RAW_HELLO: usize = 0x10000 + 5 * 8;
 
+/// Node's error for a client that went away before the handshake.
+fn disconnected() -> NtlsError {
+    NtlsError::from_status(
+        crate::error::NTLS_ECONNRESET,
+        "Client network socket disconnected before secure TLS connection was established",
+    )
+}
+
 /// The questions asked about a hello, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -117,6 +125,10 @@ impl<E: ServerEvents> HelloPhase<E> {
             let answer = match &self.waiting {
                 Some(req) => match req.take_answer() {
                     Some(a) => a,
+                    // A client gone while the program thinks: reported now, as Node does.
+                    None if self.stream.as_ref().is_some_and(Stream::peer_gone) => {
+                        return self.fail(cx, disconnected());
+                    }
                     None => return Next::Keep,
                 },
                 None => match self.ask(token) {
@@ -216,18 +228,20 @@ impl<E: ServerEvents> HelloPhase<E> {
         (!ticket_used && !hello.session_id.is_empty()).then(|| hello.session_id.clone())
     }
 
+    /// Whether a TLS 1.2 handshake of this hello carries its session in a ticket: the server
+    /// issues tickets and the client offered the extension (rustls then sends one). TLS 1.3
+    /// with tickets never asks the store to save.
+    fn tls12_ticket_issued(&self) -> bool {
+        self.server.tls.params.tickets && self.hello.as_ref().is_some_and(|h| h.session_ticket.is_some())
+    }
+
     /// Reads until a whole ClientHello is in; Ok(None) while more is needed.
     fn read_hello(&mut self) -> Result<Option<Accepted>, NtlsError> {
         let Some(stream) = self.stream.as_mut() else { return Ok(None) };
         let mut buf = [0u8; 4096];
         loop {
             match stream.read(&mut buf) {
-                Ok(0) => {
-                    return Err(NtlsError::from_status(
-                        crate::error::NTLS_ECONNRESET,
-                        "Client network socket disconnected before secure TLS connection was established",
-                    ))
-                }
+                Ok(0) => return Err(disconnected()),
                 Ok(n) => {
                     if let Some(raw) = self.raw.as_mut().filter(|r| r.len() + n <= MAX_RAW_HELLO) {
                         raw.extend_from_slice(&buf[..n]);
@@ -273,7 +287,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         // The program's store: this connection's own config, whose storage holds the
         // answer to `resumeSession` and collects what `newSession` is told.
         let store = self.server.events.has_session_store().then(|| {
-            let store = Arc::new(ConnSessionStore::new(self.resumed.take()));
+            let store = Arc::new(ConnSessionStore::new(self.resumed.take(), self.tls12_ticket_issued()));
             let mut own = (*config).clone();
             own.session_storage = store.clone();
             config = Arc::new(own);

@@ -33,6 +33,18 @@ impl Stream {
         })
     }
 
+    /// Whether the peer has gone (its FIN or a reset is what a read would return next),
+    /// without taking any byte: for a phase that is not reading yet still watches the
+    /// connection, as Node's socket does while a callback's answer is pending.
+    pub fn peer_gone(&self) -> bool {
+        let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+        match SockRef::from(self).peek(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted),
+        }
+    }
+
     /// Whether this is a Unix-domain socket.
     pub fn is_unix(&self) -> bool {
         matches!(self, Stream::Unix(_))

@@ -382,6 +382,13 @@ impl<E: SocketEvents> Conn<E> {
         // A destroy() from another thread may land while the handshake completes: after it
         // returned, no event but `close` may reach the program.
         self.emit_ocsp_response();
+        // A TLS 1.2 session is saved during the handshake: getSession() inside secureConnect
+        // answers it, as Node's does; the `session` event still follows secureConnect.
+        if let Role::Client { sessions, .. } = &self.role {
+            if let Some(session) = sessions.newest_arrived() {
+                self.sock.set_session(session);
+            }
+        }
         let held = self.store_new_sessions();
         match &mut self.role {
             _ if self.sock.is_destroyed() => {}

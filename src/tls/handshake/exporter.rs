@@ -26,7 +26,14 @@ enum Kind {
 pub enum ExportError {
     /// The length cannot be produced (0, or over TLS 1.3's 255 hash blocks).
     BadLength,
+    /// A TLS 1.2 label that starts with one the PRF uses itself (RFC 5705 section 4),
+    /// refused as OpenSSL refuses it (Node's `ERR_SSL_TLS_ILLEGAL_EXPORTER_LABEL`).
+    ReservedLabel,
 }
+
+/// The labels TLS 1.2's own key schedule uses; OpenSSL refuses a label starting with any.
+const TLS12_RESERVED_LABELS: [&[u8]; 5] =
+    [b"client finished", b"server finished", b"master secret", b"extended master secret", b"key expansion"];
 
 impl std::fmt::Debug for Exporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,6 +78,9 @@ impl Exporter {
                 self.export13(exporter_secret, out, label, context.unwrap_or(&[]))
             }
             Kind::Tls12 { master_secret, randoms } => {
+                if TLS12_RESERVED_LABELS.iter().any(|r| label.starts_with(r)) {
+                    return Err(ExportError::ReservedLabel);
+                }
                 let mut seed = Vec::with_capacity(label.len() + 66 + context.map_or(0, <[u8]>::len));
                 seed.extend_from_slice(label);
                 seed.extend_from_slice(randoms);
@@ -141,6 +151,25 @@ fn expand_label(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls12_refuses_the_labels_its_key_schedule_uses() {
+        let e = Exporter::tls12(Zeroizing::new(vec![7; 48]), &[1; 32], &[2; 32], false);
+        let mut out = [0u8; 16];
+        for label in [
+            &b"client finished"[..],
+            b"server finished",
+            b"master secret",
+            b"key expansion",
+            b"client finishedX",
+        ] {
+            assert_eq!(e.export(&mut out, label, None), Err(ExportError::ReservedLabel), "{label:?}");
+        }
+        assert_eq!(e.export(&mut out, b"EXPORTER-test", None), Ok(()));
+        // TLS 1.3 has no such rule (its labels go through HKDF-Expand-Label)
+        let e13 = Exporter::tls13(Zeroizing::new(vec![7; 32]), false);
+        assert_eq!(e13.export(&mut out, b"client finished", None), Ok(()));
+    }
 
     #[test]
     fn tls12_prf_matches_a_known_vector() {

@@ -69,6 +69,11 @@ fn check_usable(key: &PrivateKeyDer<'_>, what: &str) -> Result<(), KeyError> {
         return Ok(());
     }
     let corrupt = |kind: &str| KeyError::BadPem(format!("{what}: {kind} private key is corrupt"));
+    if rsa_too_small(key) {
+        return Err(KeyError::Unsupported(format!(
+            "{what}: key too small: RSA keys need 2048 bits or more (aws-lc-rs signs with no smaller ones)"
+        )));
+    }
     match key {
         PrivateKeyDer::Pkcs1(_) => Err(corrupt("RSA")),
         PrivateKeyDer::Sec1(_) => Err(KeyError::Unsupported(format!(
@@ -84,6 +89,18 @@ fn check_usable(key: &PrivateKeyDer<'_>, what: &str) -> Result<(), KeyError> {
         },
         _ => Err(KeyError::Unsupported(format!("{what}: unsupported private key format"))),
     }
+}
+
+/// Whether the key is a well-formed RSA key under 2048 bits, which aws-lc-rs refuses to sign
+/// with (OpenSSL takes 1024 bits at its security level 1, Node 20's default).
+fn rsa_too_small(key: &PrivateKeyDer<'_>) -> bool {
+    use aws_lc_rs::rsa::KeyPair;
+    let parsed = match key {
+        PrivateKeyDer::Pkcs1(der) => KeyPair::from_der(der.secret_pkcs1_der()),
+        PrivateKeyDer::Pkcs8(der) => KeyPair::from_pkcs8(der.secret_pkcs8_der()),
+        _ => return false,
+    };
+    matches!(parsed, Err(e) if e.description_() == "TooSmall")
 }
 
 /// The key algorithm a PKCS#8 structure names, in words; None when it is not PKCS#8.

@@ -300,3 +300,8 @@ fn rsa_key_with_ec_certificate_is_a_mismatch() {
     let k = key("server-rsa-key.pem", None).unwrap();
     expect(certified_key(certs("server-ec-cert.pem"), k), "KeyMismatch", "key does not match certificate");
 }
+
+#[test]
+fn a_small_rsa_key_is_refused_as_too_small_not_corrupt() {
+    expect(key("server-rsa1024-key.pem", None), "Unsupported", "key: key too small: RSA keys need 2048 bits");
+}

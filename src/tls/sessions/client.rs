@@ -101,6 +101,11 @@ impl SocketSessions {
         SocketSessions { offered, identity, arrived: Mutex::new(Vec::new()), kx_hint: Mutex::new(kx_hint) }
     }
 
+    /// The newest session saved and not yet taken, if any.
+    pub fn newest_arrived(&self) -> Option<Arc<ClientSession>> {
+        self.arrived.lock().unwrap_or_else(|e| e.into_inner()).last().cloned()
+    }
+
     /// Sessions saved since the last call, oldest first.
     pub fn take_arrived(&self) -> Vec<Arc<ClientSession>> {
         std::mem::take(&mut *self.arrived.lock().unwrap_or_else(|e| e.into_inner()))

@@ -17,12 +17,16 @@ pub type StoredSession = (Vec<u8>, Vec<u8>);
 pub struct ConnSessionStore {
     preloaded: Mutex<Option<StoredSession>>,
     saved: Mutex<Vec<StoredSession>>,
+    ticket_issued: bool,
 }
 
 impl ConnSessionStore {
     /// A store holding what `resumeSession` answered for this connection's hello.
-    pub fn new(preloaded: Option<StoredSession>) -> ConnSessionStore {
-        ConnSessionStore { preloaded: Mutex::new(preloaded), saved: Mutex::new(Vec::new()) }
+    /// `ticket_issued`: the client takes a TLS 1.2 ticket from this handshake; rustls still
+    /// saves the session under an ID, but OpenSSL caches nothing then (its ServerHello names
+    /// no session ID), so Node's `newSession` is not called: neither is ours.
+    pub fn new(preloaded: Option<StoredSession>, ticket_issued: bool) -> ConnSessionStore {
+        ConnSessionStore { preloaded: Mutex::new(preloaded), saved: Mutex::new(Vec::new()), ticket_issued }
     }
 
     /// Sessions rustls saved since the last call, for `newSession`.
@@ -33,6 +37,9 @@ impl ConnSessionStore {
 
 impl StoresServerSessions for ConnSessionStore {
     fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        if self.ticket_issued {
+            return false;
+        }
         self.saved.lock().unwrap_or_else(|e| e.into_inner()).push((key, value));
         true
     }
@@ -64,7 +71,7 @@ mod tests {
 
     #[test]
     fn answers_only_the_preloaded_key_and_queues_puts() {
-        let s = ConnSessionStore::new(Some((b"id".to_vec(), b"state".to_vec())));
+        let s = ConnSessionStore::new(Some((b"id".to_vec(), b"state".to_vec())), false);
         assert_eq!(s.get(b"other"), None);
         assert_eq!(s.get(b"id").as_deref(), Some(&b"state"[..]));
         assert_eq!(s.take(b"other"), None);
@@ -72,6 +79,13 @@ mod tests {
         assert_eq!(s.take(b"id"), None, "taken once");
         assert!(s.put(b"new".to_vec(), b"v".to_vec()));
         assert_eq!(s.take_saved(), vec![(b"new".to_vec(), b"v".to_vec())]);
+        assert!(s.take_saved().is_empty());
+    }
+
+    #[test]
+    fn saves_nothing_when_a_ticket_carries_the_session() {
+        let s = ConnSessionStore::new(None, true);
+        assert!(!s.put(b"id".to_vec(), b"state".to_vec()));
         assert!(s.take_saved().is_empty());
     }
 }
