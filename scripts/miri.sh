@@ -17,6 +17,7 @@ modules=(ffi::handles options:: tls::ciphers tls::client_hello tls::versions tls
 skip=(
   --skip ciphers_vs_node           # starts node
   --skip dhparam                   # parses DH parameters with aws-lc
+  --skip a_certificates_strings    # reads and parses a certificate (files, aws-lc digests)
   --skip lookup_cost               # a measurement, not a check
   --skip patterns_agree_with_nodes # starts node
   --skip rustls_hellos             # makes hellos with a rustls client (aws-lc)

@@ -32,6 +32,11 @@ mod tests {
         let t = Text::new("a\0b");
         assert_eq!(t.as_str(), "a?b");
         assert_eq!(t.0.as_bytes(), b"a?b\0");
+        assert_eq!(hex(&[0x0a, 0xff], ":"), "0A:FF");
+    }
+
+    #[test]
+    fn a_certificates_strings_are_handed_out_with_their_nul() {
         let c = load(&edge_certs()[1]);
         let stored =
             [(c.subject(), &c.subject.line), (c.valid_to(), &c.valid_to), (c.fingerprint(), &c.fingerprint)];
