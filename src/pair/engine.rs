@@ -350,6 +350,7 @@ impl Engine {
                 self.flush_out();
             }
             Err((e, mut alert)) => {
+                let _ = crate::tls::handshake::notes::take();
                 let _ = alert.write_all(&mut self.out);
                 self.fail(tls_error(&e, &[], ""));
             }
@@ -359,7 +360,11 @@ impl Engine {
     /// Processes the records read; notices the end of the handshake.
     fn process(&mut self, facts: &Facts) -> Result<(), NtlsError> {
         let Tls::Conn(conn) = &mut self.tls else { return Ok(()) };
-        if let Err(e) = conn.process_new_packets() {
+        let processed = conn.process_new_packets();
+        // What rustls's hooks noted for this handshake (secrets, our certificate): a pair
+        // has no use for them, and on the caller's thread nobody else would take them.
+        let _ = crate::tls::handshake::notes::take();
+        if let Err(e) = processed {
             let host = match &self.role {
                 Role::Client { server_name, .. } => server_name.to_str().into_owned(),
                 Role::Server { .. } => String::new(),

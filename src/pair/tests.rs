@@ -135,3 +135,30 @@ fn a_pair_with_discarded_events_handshakes_with_another() {
     assert_eq!(events, ["secure", "data 5"]);
     assert_eq!(client.info().map(|i| i.protocol.to_str().unwrap()), Some("TLSv1.3"));
 }
+
+#[test]
+fn a_pair_leaves_no_secret_on_its_threads_note_pad() {
+    // The key log notes each handshake's secrets on the thread running rustls; a socket
+    // takes them at once, and a pair (which has no exporter) must drop them, or a thread
+    // driving pairs would keep every session's secrets, unwiped, for its whole life.
+    let server = Pair::new(&server_options(), Discard).unwrap();
+    let mut co = Options::new();
+    let ca = std::fs::read(format!("{CERTS}/ca-cert.pem")).unwrap();
+    co.set(NTLS_OPT_CA, Value::Bytes(vec![ca]), false).unwrap();
+    co.set(NTLS_OPT_SERVERNAME, Value::Str("localhost".into()), false).unwrap();
+    let client = Pair::new(&co, Discard).unwrap();
+    client.start().unwrap();
+    server.start().unwrap();
+    let mut buf = vec![0u8; 32 * 1024];
+    for _ in 0..20 {
+        let n = client.pull(&mut buf);
+        feed_all(&server, &buf[..n]);
+        let m = server.pull(&mut buf);
+        feed_all(&client, &buf[..m]);
+        if n == 0 && m == 0 {
+            break;
+        }
+    }
+    assert!(client.info().is_some() && server.info().is_some());
+    assert!(crate::tls::handshake::notes::take().is_none(), "notes were left on the pad");
+}
