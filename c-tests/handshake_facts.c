@@ -56,7 +56,13 @@ static void srv_secure(ntls_server *srv, ntls_socket *s, void *d) {
     CHECK_INT(ntls_socket_get_finished(s, 0, &fin, &fin_len), NTLS_ENOTSUP);
     CHECK_INT(ntls_socket_get_finished(s, 1, &fin, &fin_len), NTLS_ENOTSUP);
     CHECK(strstr(ntls_socket_last_error(s), "rustls") != NULL);
-    CHECK_INT(ntls_socket_get_shared_sigalgs(s), NTLS_ENOTSUP);
+    /* The client's ClientHello list, as far as ours holds it: sized, then read. */
+    const char *sigalgs[32];
+    int n_sigalgs = ntls_socket_get_shared_sigalgs(s, NULL, 0);
+    CHECK(n_sigalgs > 0 && n_sigalgs <= 32);
+    CHECK_INT(ntls_socket_get_shared_sigalgs(s, sigalgs, 32), n_sigalgs);
+    for (int k = 0; k < n_sigalgs; k++) CHECK(strchr(sigalgs[k], '+') != NULL);
+    CHECK_INT(ntls_socket_get_shared_sigalgs(NULL, sigalgs, 32), NTLS_EINVAL);
     atomic_store(&srv_seen.secure, 1);
     ntls_socket_on_data(s, echo);
 }

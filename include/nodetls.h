@@ -478,6 +478,12 @@ typedef struct ntls_pair ntls_pair;
 #define NTLS_OPT_OCSP_RESPONSE 42
 
 /**
+ * `sigalgs`: the signature algorithms a context signs with and accepts, OpenSSL's colon
+ * list (`ECDSA+SHA256:rsa_pss_rsae_sha256`) (string).
+ */
+#define NTLS_OPT_SIGALGS 43
+
+/**
  * `path`: connect to this Unix-domain socket instead of `host`/`port` (string).
  */
 #define NTLS_OPT_PATH 60
@@ -1837,10 +1843,14 @@ int ntls_socket_export_keying_material(const ntls_socket *s,
 int ntls_socket_get_finished(const ntls_socket *s, int peer, const uint8_t **out, size_t *len);
 
 /**
- * `getSharedSigalgs()`: not available, rustls does not tell which signature algorithms
- * both sides share. Always `NTLS_ENOTSUP`, with words on the socket.
+ * `getSharedSigalgs()`: the signature algorithms in both sides' lists, in Node's names
+ * ("ECDSA+SHA256", "RSA-PSS+SHA256", "Ed25519+UNDEF"), static strings. Stores up to `cap`
+ * in `names_out` (NULL with `cap` 0 to size the array) and returns how many there are:
+ * a server reads the client's list in its ClientHello, a client the server's
+ * CertificateRequest (none without one: 0, as Node's `[]`). 0 also on a resumed server
+ * session (no certificate is chosen). `NTLS_ENOTCONN` before the handshake and after close.
  */
-int ntls_socket_get_shared_sigalgs(const ntls_socket *s);
+int ntls_socket_get_shared_sigalgs(const ntls_socket *s, const char **names_out, size_t cap);
 
 /**
  * `setMaxSendFragment(size)`: 1 (true) for 512…16384, after which every record written

@@ -718,6 +718,13 @@ static void getters(sock *k, const char *key) {
             T(side, "isSessionReused %s", B(ntls_socket_is_session_reused(s)));
         } else if (strcmp(g, "encrypted") == 0) {
             T(side, "encrypted %s", B(ntls_socket_encrypted(s)));
+        } else if (strcmp(g, "sigalgs") == 0) {
+            const char *names[32];
+            int n = ntls_socket_get_shared_sigalgs(s, names, 32);
+            char line[1024] = "";
+            for (int k = 0; k < n && k < 32; k++)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", k ? "," : "", names[k]);
+            T(side, "getSharedSigalgs [%s]", n < 0 ? "error" : line);
         } else if (strcmp(g, "ephemeral") == 0) {
             const char *n = NULL;
             int size = 0;
@@ -2577,6 +2584,8 @@ static void inc_ssl_end(ntls_pair *p, void *data) {
     T("ssl", "end");
     ntls_pair_end(p);
     inc_flush();
+    /* Node's ssl.end() ends the stream under it too, once its close_notify is written. */
+    ntls_socket_end(inc_outer);
     ntls_server_close(inc_a->srv, NULL);
     ntls_server_close(inc_b->srv, NULL);
 }

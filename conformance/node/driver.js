@@ -161,6 +161,7 @@ function getters(side, s, names, ctx) {
       case 'servername': T(side, `servername ${s.servername}`); break;
       case 'reused': T(side, `isSessionReused ${s.isSessionReused()}`); break;
       case 'encrypted': T(side, `encrypted ${s.encrypted}`); break;
+      case 'sigalgs': T(side, `getSharedSigalgs [${s.getSharedSigalgs().join(',')}]`); break;
       case 'ephemeral': {
         const k = s.getEphemeralKeyInfo();
         T(side, k && k.name ? `getEphemeralKeyInfo ${k.name} ${k.size}` : `getEphemeralKeyInfo ${k && Object.keys(k).length === 0 ? 'none' : k}`);

@@ -100,3 +100,17 @@ pub(crate) unsafe fn ephemeral_key_info<H: Facts>(
     }
     0
 }
+
+/// `getSharedSigalgs()`: up to `cap` names into `out` (NULL with `cap` 0 to size), and the
+/// count of all.
+pub(crate) unsafe fn shared_sigalgs<H: Facts>(h: *const H, out: *mut *const c_char, cap: usize) -> c_int {
+    let Some(h) = handle(h) else { return NTLS_EINVAL };
+    let Some(i) = h.info() else { return NTLS_ENOTCONN };
+    if !out.is_null() {
+        for (k, name) in i.shared_sigalgs.iter().take(cap).enumerate() {
+            // SAFETY: the caller gave room for `cap` pointers.
+            unsafe { *out.add(k) = name.as_ptr() };
+        }
+    }
+    c_int::try_from(i.shared_sigalgs.len()).unwrap_or(c_int::MAX)
+}

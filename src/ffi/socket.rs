@@ -502,14 +502,20 @@ pub unsafe extern "C" fn ntls_socket_get_finished(
     })
 }
 
-/// `getSharedSigalgs()`: not available, rustls does not tell which signature algorithms
-/// both sides share. Always `NTLS_ENOTSUP`, with words on the socket.
+/// `getSharedSigalgs()`: the signature algorithms in both sides' lists, in Node's names
+/// ("ECDSA+SHA256", "RSA-PSS+SHA256", "Ed25519+UNDEF"), static strings. Stores up to `cap`
+/// in `names_out` (NULL with `cap` 0 to size the array) and returns how many there are:
+/// a server reads the client's list in its ClientHello, a client the server's
+/// CertificateRequest (none without one: 0, as Node's `[]`). 0 also on a resumed server
+/// session (no certificate is chosen). `NTLS_ENOTCONN` before the handshake and after close.
 #[no_mangle]
-pub unsafe extern "C" fn ntls_socket_get_shared_sigalgs(s: *const ntls_socket) -> c_int {
-    guard!(NTLS_EPANIC, {
-        let s = try_ref!(s);
-        s.fail_call(NTLS_ENOTSUP, "getSharedSigalgs: rustls does not expose the shared signature algorithms")
-    })
+pub unsafe extern "C" fn ntls_socket_get_shared_sigalgs(
+    s: *const ntls_socket,
+    names_out: *mut *const c_char,
+    cap: usize,
+) -> c_int {
+    // SAFETY: the out-array is NULL or has room for `cap` pointers, per the caller.
+    guard!(NTLS_EPANIC, { unsafe { secure_info::shared_sigalgs(s, names_out, cap) } })
 }
 
 /// `setMaxSendFragment(size)`: 1 (true) for 512…16384, after which every record written

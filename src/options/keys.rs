@@ -80,6 +80,9 @@ pub const NTLS_OPT_REQUEST_OCSP: c_int = 41;
 /// `ocspResponse`: a DER OCSP response a server staples for its certificate, one per `cert`
 /// in order (bytes, several).
 pub const NTLS_OPT_OCSP_RESPONSE: c_int = 42;
+/// `sigalgs`: the signature algorithms a context signs with and accepts, OpenSSL's colon
+/// list (`ECDSA+SHA256:rsa_pss_rsae_sha256`) (string).
+pub const NTLS_OPT_SIGALGS: c_int = 43;
 /// `path`: connect to this Unix-domain socket instead of `host`/`port` (string).
 pub const NTLS_OPT_PATH: c_int = 60;
 /// `family`: the IP family to resolve `host` to: 0 (either, the default), 4 or 6 (int).

@@ -93,6 +93,7 @@ pub const OPTIONS: &[OptionDef] = &[
     def(NTLS_OPT_SESSION, "session", Kind::Session),
     def(NTLS_OPT_REQUEST_OCSP, "requestOCSP", Kind::Bool),
     def(NTLS_OPT_OCSP_RESPONSE, "ocspResponse", Kind::Bytes),
+    def(NTLS_OPT_SIGALGS, "sigalgs", Kind::Str),
     def(NTLS_OPT_PATH, "path", Kind::Str),
     def(NTLS_OPT_FAMILY, "family", Kind::Int),
     def(NTLS_OPT_LOCAL_ADDRESS, "localAddress", Kind::Str),

@@ -350,9 +350,9 @@ impl Engine {
                 self.flush_out();
             }
             Err((e, mut alert)) => {
-                let _ = crate::tls::handshake::notes::take();
+                let shared = crate::tls::handshake::notes::take().and_then(|n| n.shared_sigalgs);
                 let _ = alert.write_all(&mut self.out);
-                self.fail(tls_error(&e, &[], ""));
+                self.fail(crate::tls::sigalgs::refine(tls_error(&e, &[], ""), &e, shared.as_deref()));
             }
         }
     }

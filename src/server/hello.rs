@@ -302,8 +302,10 @@ impl<E: ServerEvents> HelloPhase<E> {
         let conn = match accepted.into_connection(config) {
             Ok(c) => c,
             Err((e, alert)) => {
-                let _ = crate::tls::handshake::notes::take();
-                return self.fail_with_alert(cx, alert, crate::tls::alerts::tls_error(&e, &[], ""));
+                let shared = crate::tls::handshake::notes::take().and_then(|n| n.shared_sigalgs);
+                let err = crate::tls::alerts::tls_error(&e, &[], "");
+                let err = crate::tls::sigalgs::refine(err, &e, shared.as_deref());
+                return self.fail_with_alert(cx, alert, err);
             }
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };

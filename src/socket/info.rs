@@ -93,6 +93,8 @@ pub struct SecureInfo {
     pub own_cert: Option<CertificateDer<'static>>,
     /// `exportKeyingMaterial`'s secrets.
     pub exporter: Option<crate::tls::handshake::exporter::Exporter>,
+    /// `getSharedSigalgs()`, in Node's names.
+    pub shared_sigalgs: Vec<&'static CStr>,
 }
 
 /// Local and remote ends of the TCP connection.
@@ -158,5 +160,6 @@ pub fn from_connection(
             .unwrap_or(0),
         own_cert: None,
         exporter: None,
+        shared_sigalgs: Vec::new(),
     }
 }

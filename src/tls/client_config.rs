@@ -34,6 +34,9 @@ struct ContextClientCert(Arc<SecureContext>);
 
 impl ResolvesClientCert for ContextClientCert {
     fn resolve(&self, _hints: &[&[u8]], schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        // A client knows the server's list only from its CertificateRequest, and OpenSSL's
+        // client orders the shared list by it.
+        super::handshake::notes::shared_sigalgs(super::sigalgs::shared(self.0.sigalgs(), schemes, false));
         let key = self.0.choose_key(schemes)?;
         super::handshake::notes::own_cert(key.clone());
         Some(key)

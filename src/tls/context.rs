@@ -20,6 +20,8 @@ pub struct SecureContext {
     crls: Vec<CertificateRevocationListDer<'static>>,
     provider: Arc<CryptoProvider>,
     versions: Vec<&'static SupportedProtocolVersion>,
+    /// The signature schemes it signs with and accepts (`sigalgs`, or all rustls has).
+    sigalgs: Vec<SignatureScheme>,
 }
 
 fn key_error(e: KeyError) -> OptionError {
@@ -46,6 +48,17 @@ impl SecureContext {
         let crls = load_crls(o)?;
         let versions = super::versions::resolve(o)?;
         let mut provider = provider(o)?;
+        let sigalgs = match o.str(NTLS_OPT_SIGALGS) {
+            Some(list) => {
+                let list = super::sigalgs::parse(list).map_err(OptionError::invalid)?;
+                provider.signature_verification_algorithms =
+                    super::sigalgs::narrow(provider.signature_verification_algorithms, &list);
+                let allowed: Arc<[SignatureScheme]> = list.clone().into();
+                keys = keys.into_iter().map(|k| narrowed(k, &allowed)).collect();
+                list
+            }
+            None => super::sigalgs::default_list(&provider.signature_verification_algorithms),
+        };
         // Offer only suites of the versions we speak, as OpenSSL does: a TLS 1.2-only client
         // that listed TLS 1.3 suites would keep a two-key server from choosing by suite.
         provider.cipher_suites.retain(|s| versions.contains(&s.version()));
@@ -53,7 +66,7 @@ impl SecureContext {
         // OpenSSL completes a chain that stops short from the context's own `ca`.
         let keys = keys.into_iter().map(|k| complete_chain(k, &ca)).collect();
         let keys = super::ocsp::attach_static(keys, o)?;
-        Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), ca, crls, provider, versions }))
+        Ok(Arc::new(SecureContext { keys, roots: Arc::new(roots), ca, crls, provider, versions, sigalgs }))
     }
 
     /// The key (and chain) to present to a peer that verifies `schemes`; None when the
@@ -62,6 +75,11 @@ impl SecureContext {
         // With no usable key, still offer one: the handshake then fails on the suites, with
         // OpenSSL's "no shared cipher", instead of rustls's "no certificate" (access_denied).
         self.keys.iter().find(|k| k.key.choose_scheme(schemes).is_some()).or(self.keys.first()).cloned()
+    }
+
+    /// The signature schemes the context signs with and accepts, in its order of preference.
+    pub fn sigalgs(&self) -> &[SignatureScheme] {
+        &self.sigalgs
     }
 
     /// Whether the context holds at least one key and certificate.
@@ -125,6 +143,12 @@ fn provider(o: &Options) -> Result<CryptoProvider, OptionError> {
         provider.kx_groups = super::curves::parse_ecdh_curve(curve).map_err(OptionError::invalid)?;
     }
     Ok(provider)
+}
+
+/// A key that signs only with `allowed` (the context's `sigalgs`).
+fn narrowed(key: Arc<CertifiedKey>, allowed: &Arc<[SignatureScheme]>) -> Arc<CertifiedKey> {
+    let signer = Arc::new(super::sigalgs::Narrowed::new(key.key.clone(), allowed.clone()));
+    Arc::new(CertifiedKey { cert: key.cert.clone(), key: signer, ocsp: key.ocsp.clone() })
 }
 
 /// A key's chain with the issuers `ca` holds appended (intermediates only: the peer has the

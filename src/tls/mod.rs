@@ -12,6 +12,7 @@ pub mod keys;
 pub mod ocsp;
 pub mod server_config;
 pub mod sessions;
+pub mod sigalgs;
 pub mod sni;
 pub mod tickets;
 pub mod v1_leaf;

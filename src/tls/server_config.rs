@@ -141,7 +141,8 @@ fn config(ctx: Arc<SecureContext>, p: &ServerParams) -> Result<ContextConfig, Op
         Some(v) => builder.with_client_cert_verifier(v.clone()),
         None => builder.with_client_cert_verifier(Arc::new(NoClientAuth)),
     };
-    let mut config = builder.with_cert_resolver(Arc::new(NodeCertResolver(ctx)));
+    let mut config =
+        builder.with_cert_resolver(Arc::new(NodeCertResolver { ctx, own_order: p.honor_cipher_order }));
     config.alpn_protocols = p.alpn.clone();
     config.ignore_client_order = p.honor_cipher_order;
     if p.tickets {

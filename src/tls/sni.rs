@@ -52,11 +52,18 @@ impl SniTable {
 /// context was chosen before the handshake began (`SniTable::lookup` or the SNICallback),
 /// so certificate and client-certificate checks always come from the same context.
 #[derive(Debug)]
-pub struct NodeCertResolver(pub Arc<SecureContext>);
+pub struct NodeCertResolver {
+    /// The context chosen for the connection.
+    pub ctx: Arc<SecureContext>,
+    /// `honorCipherOrder`: the server's own order also orders `getSharedSigalgs()`.
+    pub own_order: bool,
+}
 
 impl ResolvesServerCert for NodeCertResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let key = self.0.choose_key(hello.signature_schemes())?;
+        let shared = super::sigalgs::shared(self.ctx.sigalgs(), hello.signature_schemes(), self.own_order);
+        super::handshake::notes::shared_sigalgs(shared);
+        let key = self.ctx.choose_key(hello.signature_schemes())?;
         super::handshake::notes::own_cert(key.clone());
         Some(key)
     }

@@ -93,6 +93,9 @@ impl<E: SocketEvents> Conn<E> {
         if n.own_cert.is_some() {
             self.own_cert = n.own_cert;
         }
+        if n.shared_sigalgs.is_some() {
+            self.shared_sigalgs = n.shared_sigalgs;
+        }
         self.secrets.extend(n.secrets);
         if self.sock.is_destroyed() {
             return;

@@ -139,13 +139,9 @@ impl<E: SocketEvents> Conn<E> {
                 Role::Client { server_name, .. } => server_name.to_str().into_owned(),
                 Role::Server(_) => String::new(),
             };
-            return Err(connection_error(
-                &e,
-                &self.tls,
-                self.phase != Phase::Secure,
-                &self.hello_in.first4(),
-                &host,
-            ));
+            let err =
+                connection_error(&e, &self.tls, self.phase != Phase::Secure, &self.hello_in.first4(), &host);
+            return Err(crate::tls::sigalgs::refine(err, &e, self.shared_sigalgs.as_deref()));
         }
         if self.phase != Phase::Secure && !self.tls.is_handshaking() {
             self.on_secure();

@@ -7,6 +7,7 @@
 //! the hooks write here, and that connection takes the notes as soon as the call returns.
 
 use rustls::sign::CertifiedKey;
+use rustls::SignatureScheme;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
@@ -22,6 +23,8 @@ pub struct Notes {
     pub secrets: Vec<Secret>,
     /// The certificate a resolver chose for us.
     pub own_cert: Option<Arc<CertifiedKey>>,
+    /// `getSharedSigalgs()`: the schemes of the peer's list ours hold too.
+    pub shared_sigalgs: Option<Vec<SignatureScheme>>,
 }
 
 thread_local! {
@@ -47,6 +50,11 @@ pub fn secret(label: &'static str, client_random: &[u8], secret: &[u8]) {
 /// The certificate chosen for the connection being driven.
 pub fn own_cert(key: Arc<CertifiedKey>) {
     with(|n| n.own_cert = Some(key));
+}
+
+/// The signature schemes both sides share, seen by a resolver in the peer's list.
+pub fn shared_sigalgs(schemes: Vec<SignatureScheme>) {
+    with(|n| n.shared_sigalgs = Some(schemes));
 }
 
 /// Takes the notes made since the last take; None (without touching the pad) when none.
