@@ -1,5 +1,7 @@
 //! A connection whose server must see the ClientHello before rustls does: several contexts
-//! (`addContext`, or an SNICallback), or an external session store (`resumeSession`). The
+//! (`addContext`, or an SNICallback), or an external session store (`resumeSession`). One
+//! phase serves both kinds of server connection: a server's (its `HelloHost` is the server)
+//! and a socket wrapped in the server role (its host is the socket's own options). The
 //! hello is read with rustls's `Acceptor` (and, for the store, kept raw, since `Accepted`
 //! shows neither session ID nor PSK identities: `tls::client_hello` reads them); then the
 //! program is asked, one question at a time, each an `ntls_request` the handshake waits on:
@@ -9,13 +11,13 @@
 //! context's whole config — its certificate, trust store and CRLs — and, for the store, a
 //! per-connection config whose session storage holds the program's answer.
 
-use super::{Hooks, Server, ServerEvents};
+use super::{Server, ServerEvents};
 use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
 use crate::socket::transport::Stream;
-use crate::socket::{start_connected, Role, ServerSide, Socket};
+use crate::socket::{start_connected, Role, ServerHooks, ServerSide, Socket, SocketEvents, State};
 use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
 use crate::tls::ocsp;
@@ -26,7 +28,7 @@ use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use rustls::sign::CertifiedKey;
 use std::io::{self, Read, Write};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The most raw hello bytes kept for `tls::client_hello` (a hello is at most 64 KiB).
 const MAX_RAW_HELLO: usize = 0x10000 + 5 * 8;
@@ -44,10 +46,78 @@ enum Stage {
     Done,
 }
 
+/// Who a ClientHello phase asks and whose options it serves: a server, for each of its
+/// connections, or a socket wrapped in the server role, for itself. The answers are the
+/// same `ntls_request`s either way.
+pub(crate) trait HelloHost<S: SocketEvents>: Send + Sync + 'static {
+    /// The contexts (the default one, `addContext`'s) and the server options.
+    fn tls(&self) -> &ServerTls;
+    /// `handshakeTimeout`, which bounds the whole phase and the handshake after it.
+    fn handshake_timeout(&self) -> Duration;
+    /// `noDelay` and `allowHalfOpen` of the connection handed over.
+    fn stream_flags(&self) -> (bool, bool);
+    /// Whether an SNICallback is set.
+    fn has_sni_callback(&self) -> bool;
+    /// `SNICallback(servername, cb)`: `req` must be finished once.
+    fn sni_callback(&self, sock: &Socket<S>, req: Arc<Request>);
+    /// Whether sessions live in the program's store (`newSession`/`resumeSession`).
+    fn has_session_store(&self) -> bool {
+        false
+    }
+    /// `resumeSession(id, cb)`: `req` must be finished once.
+    fn resume_session(&self, _sock: &Socket<S>, _id: &[u8], req: Arc<Request>) {
+        req.finish(Answer::Bytes(None));
+    }
+    /// Whether an `OCSPRequest` listener is set.
+    fn has_ocsp_request(&self) -> bool;
+    /// `OCSPRequest(certificate, issuer, cb)`: DER; `req` must be finished once.
+    fn ocsp_request(&self, sock: &Socket<S>, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>);
+    /// Whether the ClientHello must be read before rustls sees it: something to choose by
+    /// it or to ask about it.
+    fn reads_hello_first(&self) -> bool {
+        self.has_sni_callback()
+            || !self.tls().sni.is_empty()
+            || self.has_session_store()
+            || self.has_ocsp_request()
+    }
+}
+
+impl<E: ServerEvents> HelloHost<E::Socket> for Server<E> {
+    fn tls(&self) -> &ServerTls {
+        &self.tls
+    }
+    fn handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+    fn stream_flags(&self) -> (bool, bool) {
+        (self.no_delay, self.allow_half_open)
+    }
+    fn has_sni_callback(&self) -> bool {
+        self.events.has_sni_callback()
+    }
+    fn sni_callback(&self, _sock: &Socket<E::Socket>, req: Arc<Request>) {
+        self.events.sni_callback(self, req);
+    }
+    fn has_session_store(&self) -> bool {
+        self.events.has_session_store()
+    }
+    fn resume_session(&self, _sock: &Socket<E::Socket>, id: &[u8], req: Arc<Request>) {
+        self.events.resume_session(self, id, req);
+    }
+    fn has_ocsp_request(&self) -> bool {
+        self.events.has_ocsp_request()
+    }
+    fn ocsp_request(&self, _sock: &Socket<E::Socket>, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>) {
+        self.events.ocsp_request(self, cert, issuer, req);
+    }
+}
+
 /// The ClientHello phase of one connection.
-pub struct HelloPhase<E: ServerEvents> {
-    server: Arc<Server<E>>,
-    sock: Arc<Socket<E::Socket>>,
+pub struct HelloPhase<S: SocketEvents> {
+    host: Arc<dyn HelloHost<S>>,
+    /// Where the connection reports (`secureConnection`, `tlsClientError`, its close).
+    hooks: Arc<dyn ServerHooks<S>>,
+    sock: Arc<Socket<S>>,
     stream: Option<Stream>,
     acceptor: Acceptor,
     /// The bytes read so far, while the store needs the fields `Accepted` lacks.
@@ -64,15 +134,25 @@ pub struct HelloPhase<E: ServerEvents> {
     deadline: Instant,
 }
 
-impl<E: ServerEvents> HelloPhase<E> {
-    /// Registers the stream and waits for the ClientHello.
-    pub fn start(cx: &mut Cx<'_>, server: Arc<Server<E>>, sock: Arc<Socket<E::Socket>>, mut stream: Stream) {
+impl<S: SocketEvents> HelloPhase<S> {
+    /// Registers the stream and waits for the ClientHello. The caller has counted the
+    /// handle with `handle_started` (and, for a server, the connection).
+    pub(crate) fn start(
+        cx: &mut Cx<'_>,
+        host: Arc<dyn HelloHost<S>>,
+        hooks: Arc<dyn ServerHooks<S>>,
+        sock: Arc<Socket<S>>,
+        mut stream: Stream,
+    ) {
         let token = cx.reserve();
-        let deadline = Instant::now() + server.handshake_timeout;
-        let raw = (server.events.has_session_store() || server.events.has_ocsp_request()).then(Vec::new);
+        let deadline = Instant::now() + host.handshake_timeout();
+        let raw = (host.has_session_store() || host.has_ocsp_request()).then(Vec::new);
         let registered = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE);
+        // `destroy()` and the answers reach this phase through the socket's token.
+        sock.serve_at(token);
         let mut me = HelloPhase {
-            server,
+            host,
+            hooks,
             sock,
             stream: Some(stream),
             acceptor: Acceptor::default(),
@@ -97,6 +177,9 @@ impl<E: ServerEvents> HelloPhase<E> {
     }
 
     fn step(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        if self.sock.is_destroyed() {
+            return self.fail(cx, NtlsError::from_status(crate::error::NTLS_ECANCELED, "destroyed"));
+        }
         if Instant::now() >= self.deadline {
             let err = NtlsError::new(NTLS_ETIMEDOUT, "ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout");
             return self.fail(cx, err);
@@ -158,12 +241,12 @@ impl<E: ServerEvents> HelloPhase<E> {
     /// none to ask (it is then settled and the stage moves on).
     fn ask(&mut self, token: usize) -> Option<Arc<Request>> {
         let name = self.accepted.as_ref()?.client_hello().server_name().unwrap_or("").to_owned();
-        let srv = &self.server;
+        let host = &self.host;
         match self.stage {
-            Stage::Context => match choose(&srv.tls, &name, srv.events.has_sni_callback()) {
+            Stage::Context => match choose(host.tls(), &name, host.has_sni_callback()) {
                 Choice::AskProgram => {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
-                    srv.events.sni_callback(srv, req.clone());
+                    host.sni_callback(&self.sock, req.clone());
                     return Some(req);
                 }
                 Choice::Context(ctx) => self.ctx = ctx,
@@ -172,21 +255,19 @@ impl<E: ServerEvents> HelloPhase<E> {
                 if let Some(id) = self.session_key() {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
                     self.resumed = Some((id.clone(), Vec::new()));
-                    srv.events.resume_session(srv, &id, req.clone());
+                    host.resume_session(&self.sock, &id, req.clone());
                     return Some(req);
                 }
             }
             Stage::Ocsp => {
                 let asked = self.hello.as_ref().is_some_and(|h| h.status_request);
-                let ctx = self.ctx.clone().unwrap_or_else(|| srv.tls.default_context());
+                let ctx = self.ctx.clone().unwrap_or_else(|| host.tls().default_context());
                 let schemes = self.accepted.as_ref()?.client_hello().signature_schemes().to_vec();
-                if let (true, true, Some(key)) =
-                    (asked, srv.events.has_ocsp_request(), ctx.choose_key(&schemes))
-                {
+                if let (true, true, Some(key)) = (asked, host.has_ocsp_request(), ctx.choose_key(&schemes)) {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
                     let issuer = ocsp::issuer(&ctx, &key);
                     let cert = key.cert.first().map_or(&[][..], |c| c.as_ref());
-                    srv.events.ocsp_request(srv, cert, issuer.as_deref(), req.clone());
+                    host.ocsp_request(&self.sock, cert, issuer.as_deref(), req.clone());
                     self.stapled = Some(key);
                     return Some(req);
                 }
@@ -202,11 +283,11 @@ impl<E: ServerEvents> HelloPhase<E> {
     /// (unless a ticket it sent will be used instead). None: nothing to look up.
     fn session_key(&self) -> Option<Vec<u8>> {
         let hello = self.hello.as_ref()?;
-        if !self.server.events.has_session_store() {
+        if !self.host.has_session_store() {
             return None;
         }
-        let tickets = self.server.tls.params.tickets;
-        let own = self.server.tls.default_context();
+        let tickets = self.host.tls().params.tickets;
+        let own = self.host.tls().default_context();
         let ctx = self.ctx.as_ref().unwrap_or(&own);
         let tls13 = hello.offers_tls13() && ctx.versions().contains(&&rustls::version::TLS13);
         if tls13 {
@@ -259,7 +340,7 @@ impl<E: ServerEvents> HelloPhase<E> {
 
     fn hand_over(&mut self, cx: &mut Cx<'_>) -> Next {
         let Some(accepted) = self.accepted.take() else { return Next::Remove };
-        let (mut config, verifier) = match config_for_choice(&self.server.tls, self.ctx.clone()) {
+        let (mut config, verifier) = match config_for_choice(self.host.tls(), self.ctx.clone()) {
             Ok(c) => c,
             Err((err, alert)) => {
                 if let (Some(stream), Some(alert)) = (self.stream.as_ref(), alert) {
@@ -272,7 +353,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         let _ = crate::tls::handshake::notes::take();
         // The program's store: this connection's own config, whose storage holds the
         // answer to `resumeSession` and collects what `newSession` is told.
-        let store = self.server.events.has_session_store().then(|| {
+        let store = self.host.has_session_store().then(|| {
             let store = Arc::new(ConnSessionStore::new(self.resumed.take()));
             let mut own = (*config).clone();
             own.session_storage = store.clone();
@@ -294,17 +375,11 @@ impl<E: ServerEvents> HelloPhase<E> {
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };
         let _ = cx.registry().deregister(&mut stream);
-        let side = ServerSide::new(Arc::new(Hooks(self.server.clone())), verifier, self.deadline, store);
-        let srv = &self.server;
-        start_connected(
-            cx,
-            self.sock.clone(),
-            stream,
-            conn.into(),
-            Role::Server(side),
-            srv.no_delay,
-            srv.allow_half_open,
-        );
+        let side = ServerSide::new(self.hooks.clone(), verifier, self.deadline, store);
+        let (no_delay, half_open) = self.host.stream_flags();
+        // The connection takes the socket's kicks from here (it gets its own token).
+        self.sock.serve_at(crate::reactor::NO_TOKEN);
+        start_connected(cx, self.sock.clone(), stream, conn.into(), Role::Server(side), no_delay, half_open);
         Next::Remove
     }
 
@@ -317,7 +392,9 @@ impl<E: ServerEvents> HelloPhase<E> {
         self.fail(cx, err)
     }
 
-    /// `tlsClientError`, then the socket's close and the server's count, as a Conn would.
+    /// `tlsClientError` (a wrapped socket's `error`), then the socket's close and the
+    /// server's count, as a Conn would. After `destroy()` nothing is reported, and a socket
+    /// whose unstarted destroy already closed it is not closed twice.
     fn fail(&mut self, cx: &mut Cx<'_>, err: NtlsError) -> Next {
         if let Some(mut stream) = self.stream.take() {
             let _ = cx.registry().deregister(&mut stream);
@@ -325,9 +402,14 @@ impl<E: ServerEvents> HelloPhase<E> {
         if let Some(req) = self.waiting.take() {
             req.abandon();
         }
-        self.server.events.tls_client_error(&self.server, &err, &self.sock);
-        self.sock.close_unstarted(true);
-        Hooks(self.server.clone()).connection_closed_now();
+        let destroyed = self.sock.is_destroyed();
+        if !destroyed {
+            self.hooks.client_error(&err, &self.sock);
+        }
+        if self.sock.state() != State::Closed {
+            self.sock.close_unstarted(!destroyed);
+        }
+        self.hooks.connection_closed();
         self.sock.event_loop().handle_closed();
         Next::Remove
     }
@@ -377,12 +459,13 @@ fn next(stage: Stage) -> Stage {
     }
 }
 
-impl<E: ServerEvents> Handler for HelloPhase<E> {
+impl<S: SocketEvents> Handler for HelloPhase<S> {
     fn ready(&mut self, cx: &mut Cx<'_>, token: usize, _ready: Ready) -> Next {
         self.step(cx, token)
     }
 
     fn kick(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        self.sock.serve_at(token);
         self.step(cx, token)
     }
 

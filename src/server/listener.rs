@@ -1,5 +1,6 @@
 //! The listening socket: binds (with SO_REUSEPORT, for several loops on one port) and accepts.
 
+use super::hello::HelloHost;
 use super::listen_socket::{ListenSocket, BACKLOG};
 use super::reserve_fd;
 use super::{Hooks, Server, ServerEvents, ServerState};
@@ -95,16 +96,12 @@ pub(super) fn serve<E: ServerEvents>(srv: &Arc<Server<E>>, cx: &mut Cx<'_>, stre
     }
     sock.note_addresses(&stream);
     srv.events.connection(srv, &sock);
-    if srv.events.has_sni_callback()
-        || !srv.tls.sni.is_empty()
-        || srv.events.has_session_store()
-        || srv.events.has_ocsp_request()
-    {
+    if srv.reads_hello_first() {
         // The context is chosen from the ClientHello first, so that its certificate
         // and its trust store serve this connection together.
         srv.connections.fetch_add(1, Ordering::SeqCst);
         srv.lp.handle_started();
-        super::hello::HelloPhase::start(cx, srv.clone(), sock, stream);
+        super::hello::HelloPhase::start(cx, srv.clone(), Arc::new(Hooks(srv.clone())), sock, stream);
         return;
     }
     let (config, client_verifier) = srv.tls.default_config();

@@ -79,7 +79,8 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
     }
 
     fn connection_closed(&self) {
-        self.connection_closed_now();
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+        self.0.maybe_emit_close();
     }
 
     fn keylog(&self, s: &Socket<E::Socket>, line: &[u8]) {
@@ -88,14 +89,6 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
 
     fn new_session(&self, id: &[u8], data: &[u8], req: Arc<crate::request::Request>) {
         self.0.events.new_session(&self.0, id, data, req);
-    }
-}
-
-impl<E: ServerEvents> Hooks<E> {
-    /// One connection fewer; the server's `close` may be due.
-    fn connection_closed_now(&self) {
-        self.0.connections.fetch_sub(1, Ordering::SeqCst);
-        self.0.maybe_emit_close();
     }
 }
 
