@@ -13,6 +13,8 @@
 
 use super::{Server, ServerEvents};
 use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
+use crate::options::keys::{NTLS_OPT_ALLOW_HALF_OPEN, NTLS_OPT_HANDSHAKE_TIMEOUT, NTLS_OPT_NO_DELAY};
+use crate::options::{OptionError, Options, DEFAULT_HANDSHAKE_TIMEOUT_MS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
@@ -21,12 +23,13 @@ use crate::socket::{start_connected, Role, ServerHooks, ServerSide, Socket, Sock
 use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
 use crate::tls::ocsp;
-use crate::tls::server_config::{ContextConfig, ServerTls};
+use crate::tls::server_config::{self, ContextConfig, ServerTls};
 use crate::tls::sessions::server_store::{ConnSessionStore, StoredSession};
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use rustls::sign::CertifiedKey;
 use std::io::{self, Read, Write};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,16 +49,39 @@ enum Stage {
     Done,
 }
 
+/// What a server connection is served with besides its events, read from a server's
+/// options or from those of a socket wrapped in the server role.
+pub(crate) struct Serving {
+    /// The contexts (the default one, `addContext`'s) and the server options.
+    pub(crate) tls: ServerTls,
+    /// `handshakeTimeout`, which bounds the ClientHello phase and the handshake after it.
+    pub(crate) handshake_timeout: Duration,
+    /// `noDelay`.
+    pub(crate) no_delay: bool,
+    /// `allowHalfOpen`.
+    pub(crate) allow_half_open: bool,
+}
+
+impl Serving {
+    /// Reads and checks the options; key-log lines are made while `keylog_wanted` is set.
+    pub(crate) fn from_options(o: &Options, keylog_wanted: Arc<AtomicBool>) -> Result<Serving, OptionError> {
+        let tls = server_config::build(o, keylog_wanted)?;
+        let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
+        Ok(Serving {
+            tls,
+            handshake_timeout: Duration::from_millis(ms),
+            no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
+            allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),
+        })
+    }
+}
+
 /// Who a ClientHello phase asks and whose options it serves: a server, for each of its
 /// connections, or a socket wrapped in the server role, for itself. The answers are the
 /// same `ntls_request`s either way.
 pub(crate) trait HelloHost<S: SocketEvents>: Send + Sync + 'static {
-    /// The contexts (the default one, `addContext`'s) and the server options.
-    fn tls(&self) -> &ServerTls;
-    /// `handshakeTimeout`, which bounds the whole phase and the handshake after it.
-    fn handshake_timeout(&self) -> Duration;
-    /// `noDelay` and `allowHalfOpen` of the connection handed over.
-    fn stream_flags(&self) -> (bool, bool);
+    /// The contexts, the server options and the connection's own.
+    fn serving(&self) -> &Serving;
     /// Whether an SNICallback is set.
     fn has_sni_callback(&self) -> bool;
     /// `SNICallback(servername, cb)`: `req` must be finished once.
@@ -75,22 +101,55 @@ pub(crate) trait HelloHost<S: SocketEvents>: Send + Sync + 'static {
     /// Whether the ClientHello must be read before rustls sees it: something to choose by
     /// it or to ask about it.
     fn reads_hello_first(&self) -> bool {
-        self.has_sni_callback()
-            || !self.tls().sni.is_empty()
-            || self.has_session_store()
-            || self.has_ocsp_request()
+        let sni = &self.serving().tls.sni;
+        self.has_sni_callback() || !sni.is_empty() || self.has_session_store() || self.has_ocsp_request()
     }
 }
 
+/// Serves one server connection (the caller has counted the handle with `handle_started`,
+/// and a server its connection): the ClientHello phase first when the host must see the
+/// hello, else the handshake at once with the default context.
+pub(crate) fn serve_connection<S: SocketEvents>(
+    cx: &mut Cx<'_>,
+    host: Arc<dyn HelloHost<S>>,
+    hooks: Arc<dyn ServerHooks<S>>,
+    sock: Arc<Socket<S>>,
+    stream: Stream,
+) {
+    if host.reads_hello_first() {
+        return HelloPhase::start(cx, host, hooks, sock, stream);
+    }
+    let serving = host.serving();
+    let (config, client_verifier) = serving.tls.default_config();
+    match rustls::ServerConnection::new(config) {
+        Ok(tls) => {
+            let deadline = Instant::now() + serving.handshake_timeout;
+            let side = ServerSide::new(hooks, client_verifier, deadline, None);
+            let (no_delay, half_open) = (serving.no_delay, serving.allow_half_open);
+            start_connected(cx, sock, stream, tls.into(), Role::Server(side), no_delay, half_open);
+        }
+        Err(e) => abandon(&*hooks, &sock, crate::tls::alerts::tls_error(&e, &[], "")),
+    }
+}
+
+/// Ends a server connection that never reached its handshake: `tlsClientError` (a wrapped
+/// socket's `error`), the socket's close and the server's count. After `destroy()` nothing
+/// is reported, and a socket whose unstarted destroy already closed it is not closed twice.
+fn abandon<S: SocketEvents>(hooks: &dyn ServerHooks<S>, sock: &Socket<S>, err: NtlsError) {
+    let destroyed = sock.is_destroyed();
+    if !destroyed {
+        hooks.client_error(&err, sock);
+    }
+    if sock.state() != State::Closed {
+        sock.close_unstarted(!destroyed);
+    }
+    hooks.connection_closed();
+    sock.event_loop().handle_closed();
+}
+
 impl<E: ServerEvents> HelloHost<E::Socket> for Server<E> {
-    fn tls(&self) -> &ServerTls {
-        &self.tls
-    }
-    fn handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-    fn stream_flags(&self) -> (bool, bool) {
-        (self.no_delay, self.allow_half_open)
+    fn serving(&self) -> &Serving {
+        &self.serving
     }
     fn has_sni_callback(&self) -> bool {
         self.events.has_sni_callback()
@@ -137,7 +196,7 @@ pub struct HelloPhase<S: SocketEvents> {
 impl<S: SocketEvents> HelloPhase<S> {
     /// Registers the stream and waits for the ClientHello. The caller has counted the
     /// handle with `handle_started` (and, for a server, the connection).
-    pub(crate) fn start(
+    fn start(
         cx: &mut Cx<'_>,
         host: Arc<dyn HelloHost<S>>,
         hooks: Arc<dyn ServerHooks<S>>,
@@ -145,7 +204,7 @@ impl<S: SocketEvents> HelloPhase<S> {
         mut stream: Stream,
     ) {
         let token = cx.reserve();
-        let deadline = Instant::now() + host.handshake_timeout();
+        let deadline = Instant::now() + host.serving().handshake_timeout;
         let raw = (host.has_session_store() || host.has_ocsp_request()).then(Vec::new);
         let registered = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE);
         // `destroy()` and the answers reach this phase through the socket's token.
@@ -243,7 +302,7 @@ impl<S: SocketEvents> HelloPhase<S> {
         let name = self.accepted.as_ref()?.client_hello().server_name().unwrap_or("").to_owned();
         let host = &self.host;
         match self.stage {
-            Stage::Context => match choose(host.tls(), &name, host.has_sni_callback()) {
+            Stage::Context => match choose(&host.serving().tls, &name, host.has_sni_callback()) {
                 Choice::AskProgram => {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
                     host.sni_callback(&self.sock, req.clone());
@@ -261,7 +320,7 @@ impl<S: SocketEvents> HelloPhase<S> {
             }
             Stage::Ocsp => {
                 let asked = self.hello.as_ref().is_some_and(|h| h.status_request);
-                let ctx = self.ctx.clone().unwrap_or_else(|| host.tls().default_context());
+                let ctx = self.ctx.clone().unwrap_or_else(|| host.serving().tls.default_context());
                 let schemes = self.accepted.as_ref()?.client_hello().signature_schemes().to_vec();
                 if let (true, true, Some(key)) = (asked, host.has_ocsp_request(), ctx.choose_key(&schemes)) {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
@@ -286,8 +345,8 @@ impl<S: SocketEvents> HelloPhase<S> {
         if !self.host.has_session_store() {
             return None;
         }
-        let tickets = self.host.tls().params.tickets;
-        let own = self.host.tls().default_context();
+        let tickets = self.host.serving().tls.params.tickets;
+        let own = self.host.serving().tls.default_context();
         let ctx = self.ctx.as_ref().unwrap_or(&own);
         let tls13 = hello.offers_tls13() && ctx.versions().contains(&&rustls::version::TLS13);
         if tls13 {
@@ -340,7 +399,7 @@ impl<S: SocketEvents> HelloPhase<S> {
 
     fn hand_over(&mut self, cx: &mut Cx<'_>) -> Next {
         let Some(accepted) = self.accepted.take() else { return Next::Remove };
-        let (mut config, verifier) = match config_for_choice(self.host.tls(), self.ctx.clone()) {
+        let (mut config, verifier) = match config_for_choice(&self.host.serving().tls, self.ctx.clone()) {
             Ok(c) => c,
             Err((err, alert)) => {
                 if let (Some(stream), Some(alert)) = (self.stream.as_ref(), alert) {
@@ -376,7 +435,8 @@ impl<S: SocketEvents> HelloPhase<S> {
         let Some(mut stream) = self.stream.take() else { return Next::Remove };
         let _ = cx.registry().deregister(&mut stream);
         let side = ServerSide::new(self.hooks.clone(), verifier, self.deadline, store);
-        let (no_delay, half_open) = self.host.stream_flags();
+        let serving = self.host.serving();
+        let (no_delay, half_open) = (serving.no_delay, serving.allow_half_open);
         // The connection takes the socket's kicks from here (it gets its own token).
         self.sock.serve_at(crate::reactor::NO_TOKEN);
         start_connected(cx, self.sock.clone(), stream, conn.into(), Role::Server(side), no_delay, half_open);
@@ -392,9 +452,7 @@ impl<S: SocketEvents> HelloPhase<S> {
         self.fail(cx, err)
     }
 
-    /// `tlsClientError` (a wrapped socket's `error`), then the socket's close and the
-    /// server's count, as a Conn would. After `destroy()` nothing is reported, and a socket
-    /// whose unstarted destroy already closed it is not closed twice.
+    /// Ends the connection (`abandon`), with the request it waited on.
     fn fail(&mut self, cx: &mut Cx<'_>, err: NtlsError) -> Next {
         if let Some(mut stream) = self.stream.take() {
             let _ = cx.registry().deregister(&mut stream);
@@ -402,15 +460,7 @@ impl<S: SocketEvents> HelloPhase<S> {
         if let Some(req) = self.waiting.take() {
             req.abandon();
         }
-        let destroyed = self.sock.is_destroyed();
-        if !destroyed {
-            self.hooks.client_error(&err, &self.sock);
-        }
-        if self.sock.state() != State::Closed {
-            self.sock.close_unstarted(!destroyed);
-        }
-        self.hooks.connection_closed();
-        self.sock.event_loop().handle_closed();
+        abandon(&*self.hooks, &self.sock, err);
         Next::Remove
     }
 }

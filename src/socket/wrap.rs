@@ -1,18 +1,16 @@
 //! `new tls.TLSSocket(socket, options)`: TLS over a connection (TCP or Unix) the program made.
 
-use super::conn::{start_connected, Role, ServerHooks, ServerSide};
+use super::conn::{start_connected, Role, ServerHooks};
 use super::transport::Stream;
 use super::{connect, Socket, SocketEvents, State};
 use crate::error::*;
 use crate::options::keys::*;
 use crate::options::Options;
 use crate::request::Request;
-use crate::server::hello::{HelloHost, HelloPhase};
+use crate::server::hello::{serve_connection, HelloHost, Serving};
 use crate::tls::client_config;
-use crate::tls::server_config::{self, ServerTls};
 use std::ffi::c_int;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// A wrapped server-side socket reports to itself: `secure` is its `secureConnect`
 /// callback and a failed handshake its `error`.
@@ -34,14 +32,11 @@ impl<E: SocketEvents> ServerHooks<E> for OwnHooks<E> {
     }
 }
 
-/// A socket wrapped in the server role is its own server in the ClientHello phase: its
-/// options give the contexts and checks, its own callbacks are asked (SNICallback,
-/// OCSPRequest). It has no session store: `newSession`/`resumeSession` are a server's.
+/// A socket wrapped in the server role is its own server: its options give the contexts
+/// and checks, its own callbacks are asked (SNICallback, OCSPRequest). It has no session
+/// store: `newSession`/`resumeSession` are a server's.
 struct OwnServer {
-    tls: ServerTls,
-    handshake_timeout: Duration,
-    no_delay: bool,
-    allow_half_open: bool,
+    serving: Serving,
     /// Whether the socket had an SNICallback and an OCSPRequest listener when it was
     /// wrapped (callbacks are set before the start).
     sni_callback: bool,
@@ -49,14 +44,8 @@ struct OwnServer {
 }
 
 impl<E: SocketEvents> HelloHost<E> for OwnServer {
-    fn tls(&self) -> &ServerTls {
-        &self.tls
-    }
-    fn handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-    fn stream_flags(&self) -> (bool, bool) {
-        (self.no_delay, self.allow_half_open)
+    fn serving(&self) -> &Serving {
+        &self.serving
     }
     fn has_sni_callback(&self) -> bool {
         self.sni_callback
@@ -74,10 +63,10 @@ impl<E: SocketEvents> HelloHost<E> for OwnServer {
 
 /// How a wrapped socket starts on the loop.
 enum Start<E: SocketEvents> {
-    /// The handshake at once.
-    Handshake(Box<(rustls::Connection, Role<E>)>),
-    /// The ClientHello phase first (server role, with an SNICallback or OCSPRequest).
-    Hello(Arc<dyn HelloHost<E>>),
+    /// A client's handshake.
+    Client(Box<(rustls::Connection, Role<E>)>),
+    /// As a server's connection: the ClientHello phase or the handshake.
+    Server(Arc<OwnServer>),
 }
 
 impl<E: SocketEvents> Socket<E> {
@@ -88,31 +77,12 @@ impl<E: SocketEvents> Socket<E> {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
         }
         let fail = |e: crate::options::OptionError| self.option_failure(o, e);
-        let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
-        let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);
         let start = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
-            let tls = server_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
-            let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT).map_err(fail)?;
-            let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
-            let handshake_timeout = Duration::from_millis(ms);
-            let host = OwnServer {
-                tls,
-                handshake_timeout,
-                no_delay,
-                allow_half_open: half_open,
+            Start::Server(Arc::new(OwnServer {
+                serving: Serving::from_options(o, self.keylog_wanted.clone()).map_err(fail)?,
                 sni_callback: self.events.has_sni_callback(),
                 ocsp_request: self.events.has_ocsp_request(),
-            };
-            if HelloHost::<E>::reads_hello_first(&host) {
-                Start::Hello(Arc::new(host))
-            } else {
-                let (config, client_verifier) = host.tls.default_config();
-                let conn = rustls::ServerConnection::new(config)
-                    .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-                let hooks = Arc::new(OwnHooks(self.clone()));
-                let side = ServerSide::new(hooks, client_verifier, Instant::now() + handshake_timeout, None);
-                Start::Handshake(Box::new((conn.into(), Role::Server(side))))
-            }
+            }))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;
             let ct = client_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
@@ -130,21 +100,20 @@ impl<E: SocketEvents> Socket<E> {
                 bound: None,
                 default_cert: ct.default_cert,
             };
-            Start::Handshake(Box::new((conn.into(), role)))
+            Start::Client(Box::new((conn.into(), role)))
         };
+        let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
+        let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);
         self.apply_stream_options(o).map_err(fail)?;
         self.begin()?;
         self.lp.handle_started();
         let me = self.clone();
         let cmd = Box::new(move |cx: &mut crate::reactor::Cx<'_>| match start {
-            Start::Handshake(start) => {
+            Start::Client(start) => {
                 let (tls, role) = *start;
                 start_connected(cx, me, stream, tls, role, no_delay, half_open)
             }
-            Start::Hello(host) => {
-                let hooks = Arc::new(OwnHooks(me.clone()));
-                HelloPhase::start(cx, host, hooks, me, stream)
-            }
+            Start::Server(host) => serve_connection(cx, host, Arc::new(OwnHooks(me.clone())), me, stream),
         });
         if let Err(status) = self.lp.submit(cmd) {
             return Err(self.unbegin(status));
