@@ -590,6 +590,18 @@ typedef void (*ntls_server_ocsp_request_cb)(ntls_server *srv,
                                             void *data);
 
 /**
+ * The `OCSPRequest` of a socket wrapped in the server role: `(socket, cert, cert_len,
+ * issuer, issuer_len, request, data)`, the same shape and answers as the server's.
+ */
+typedef void (*ntls_socket_ocsp_request_cb)(ntls_socket *s,
+                                            const uint8_t *cert,
+                                            size_t cert_len,
+                                            const uint8_t *issuer,
+                                            size_t issuer_len,
+                                            ntls_request *req,
+                                            void *data);
+
+/**
  * `OCSPResponse` (client with `requestOCSP`): `(socket, der, length, data)`, the DER OCSP
  * response the server stapled, borrowed for the call; NULL and 0 when it stapled none.
  */
@@ -731,6 +743,16 @@ typedef void (*ntls_socket_keylog_cb)(ntls_socket *s, const uint8_t *line, size_
  * A write's completion: `(socket, status, arg)`.
  */
 typedef void (*ntls_write_cb)(ntls_socket *s, int status, void *arg);
+
+/**
+ * The `SNICallback` of a socket wrapped in the server role: `(socket, servername, request,
+ * data)`, the same shape as the server's; finish the request exactly once with
+ * `ntls_request_sni_done` or `ntls_request_fail`, from any thread.
+ */
+typedef void (*ntls_socket_sni_cb)(ntls_socket *s,
+                                   const char *servername,
+                                   ntls_request *req,
+                                   void *data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -981,6 +1003,19 @@ int ntls_loop_unref(ntls_loop *lp);
  * when the client sent `status_request`. Set it before `listen`.
  */
 int ntls_server_on_ocsp_request(ntls_server *srv, ntls_server_ocsp_request_cb cb);
+
+/**
+ * `OCSPRequest` of a socket wrapped in the server role. Node emits `OCSPRequest` only on a
+ * TLSSocket's `options.server`; a wrapped C socket has no server, so it takes the listener
+ * itself, with the server's shape and answers: called on the loop thread when the client
+ * asks for a stapled response, with the DER certificate about to be served (from the
+ * context `ntls_socket_on_sni` chose) and its issuer (NULL and 0 when unknown), both
+ * borrowed for the call. The program owns `req` until it finishes it once, from any
+ * thread: `ntls_request_ocsp_done` (NULL and 0: staple none) or `ntls_request_fail` (the
+ * connection is dropped; `error` gets `ERR_TLS_OCSP_CALLBACK`). Set it before
+ * `ntls_socket_wrap_fd`; a client socket never calls it.
+ */
+int ntls_socket_on_ocsp_request(ntls_socket *s, ntls_socket_ocsp_request_cb cb);
 
 /**
  * Answers `OCSPRequest` with a DER OCSP response to staple (copied), or NULL and 0 to
@@ -1816,9 +1851,27 @@ int ntls_socket_unref(ntls_socket *s);
  * `new tls.TLSSocket(socket, options)`: TLS over a connected TCP descriptor, which the
  * socket then owns (and closes, also when its options are refused). With a NULL socket or
  * options, or a socket already started (`NTLS_EALREADY`), the descriptor stays the caller's.
- * `NTLS_OPT_IS_SERVER` picks the side.
+ * `NTLS_OPT_IS_SERVER` picks the side; in the server role the socket has what a server's
+ * connection has (`requestCert`, `rejectUnauthorized`, `ca`, ALPN, `handshakeTimeout`,
+ * `ntls_socket_on_sni`, `ntls_socket_on_ocsp_request`), and reports to its own callbacks:
+ * `secureConnect` when secure, `error` then `close` for a failed handshake.
  */
 int ntls_socket_wrap_fd(ntls_socket *s, int fd, const ntls_options *opts);
+
+/**
+ * `SNICallback(servername, cb)` of a socket wrapped in the server role: called on the
+ * loop thread with the ClientHello's server name (borrowed for the call) before anything
+ * is sent, and not at all for a client that sent no name (it gets the socket's own
+ * context), as in Node. The program owns `req` until it finishes it, exactly once, from
+ * any thread, inside or after the callback: `ntls_request_sni_done(req, ctx)` serves the
+ * handshake with `ctx`'s certificate, `ca` and CRLs (NULL: the socket's own options),
+ * keeping the socket's `requestCert` and `rejectUnauthorized`; `ntls_request_fail(req,
+ * words)` drops the connection before any TLS reply (the client sees a reset) and the
+ * socket's `error` gets `ERR_TLS_SNI_CALLBACK` with the words, then `close`. The wait is
+ * bounded by `handshakeTimeout`; an answer after the socket closed is accepted and
+ * ignored. Set it before `ntls_socket_wrap_fd`; a client socket never calls it.
+ */
+int ntls_socket_on_sni(ntls_socket *s, ntls_socket_sni_cb cb);
 
 /**
  * `exportKeyingMaterial(length, label, context)`: `length` bytes of keying material

@@ -42,6 +42,31 @@ pub type ntls_socket_session_cb =
 pub type ntls_socket_ocsp_cb =
     Option<unsafe extern "C" fn(s: *mut ntls_socket, der: *const u8, len: usize, data: *mut c_void)>;
 
+/// The `SNICallback` of a socket wrapped in the server role: `(socket, servername, request,
+/// data)`, the same shape as the server's; finish the request exactly once with
+/// `ntls_request_sni_done` or `ntls_request_fail`, from any thread.
+pub type ntls_socket_sni_cb = Option<
+    unsafe extern "C" fn(
+        s: *mut ntls_socket,
+        servername: *const c_char,
+        req: *mut Request,
+        data: *mut c_void,
+    ),
+>;
+/// The `OCSPRequest` of a socket wrapped in the server role: `(socket, cert, cert_len,
+/// issuer, issuer_len, request, data)`, the same shape and answers as the server's.
+pub type ntls_socket_ocsp_request_cb = Option<
+    unsafe extern "C" fn(
+        s: *mut ntls_socket,
+        cert: *const u8,
+        cert_len: usize,
+        issuer: *const u8,
+        issuer_len: usize,
+        req: *mut Request,
+        data: *mut c_void,
+    ),
+>;
+
 /// `listening`, `close`: `(server, data)`.
 pub type ntls_server_cb = Option<unsafe extern "C" fn(srv: *mut ntls_server, data: *mut c_void)>;
 /// `listen`'s callback: `(server, status, data)`.
@@ -229,6 +254,8 @@ pub struct SocketCallbacks {
     pub keylog: ntls_socket_keylog_cb,
     pub session: ntls_socket_session_cb,
     pub ocsp_response: ntls_socket_ocsp_cb,
+    pub sni: ntls_socket_sni_cb,
+    pub ocsp_request: ntls_socket_ocsp_request_cb,
     pub user: UserData,
 }
 
@@ -358,6 +385,68 @@ impl SocketEvents for CSocketEvents {
             unsafe { f(sp(s), p, len, t.user.0) }
         }
     }
+
+    fn has_sni_callback(&self) -> bool {
+        self.get().sni.is_some()
+    }
+
+    fn sni_callback(&self, s: &ntls_socket, req: Arc<Request>) {
+        let t = self.get();
+        ask_sni(t.sni, sp(s), req, t.user.0);
+    }
+
+    fn has_ocsp_request(&self) -> bool {
+        self.get().ocsp_request.is_some()
+    }
+
+    fn ocsp_request(&self, s: &ntls_socket, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>) {
+        let t = self.get();
+        ask_ocsp(t.ocsp_request, sp(s), cert, issuer, req, t.user.0);
+    }
+}
+
+/// Hands an SNICallback its request, for a server and a wrapped socket alike (the same C
+/// shape on either handle); none set: the default context.
+fn ask_sni<H>(
+    f: Option<unsafe extern "C" fn(*mut H, *const c_char, *mut Request, *mut c_void)>,
+    h: *mut H,
+    req: Arc<Request>,
+    user: *mut c_void,
+) {
+    let Some(f) = f else {
+        req.finish(crate::request::Answer::Context(None));
+        return;
+    };
+    let name = if req.servername().is_empty() { std::ptr::null() } else { req.servername().as_ptr() };
+    let req = super::request::hand_to_program(req);
+    // SAFETY: the program's callback with a handle valid for the call; it owns `req` until
+    // it finishes it.
+    unsafe { f(h, name, req, user) }
+}
+
+/// The C shape of `OCSPRequest`, on a server or a wrapped socket.
+type OcspRequestFn<H> =
+    Option<unsafe extern "C" fn(*mut H, *const u8, usize, *const u8, usize, *mut Request, *mut c_void)>;
+
+/// Hands an `OCSPRequest` listener its request (server or wrapped socket); none set: nothing
+/// stapled.
+fn ask_ocsp<H>(
+    f: OcspRequestFn<H>,
+    h: *mut H,
+    cert: &[u8],
+    issuer: Option<&[u8]>,
+    req: Arc<Request>,
+    user: *mut c_void,
+) {
+    let Some(f) = f else {
+        req.finish(crate::request::Answer::Bytes(None));
+        return;
+    };
+    let (ip, il) = issuer.map_or((std::ptr::null(), 0), |i| (i.as_ptr(), i.len()));
+    let req = super::request::hand_to_program(req);
+    // SAFETY: the program's callback; the bytes outlive the call, and it owns `req` until
+    // it finishes it.
+    unsafe { f(h, cert.as_ptr(), cert.len(), ip, il, req, user) }
 }
 
 /// A server's C callbacks and user data.
@@ -458,18 +547,7 @@ impl ServerEvents for CServerEvents {
 
     fn sni_callback(&self, srv: &ntls_server, req: Arc<Request>) {
         let t = self.get();
-        match t.sni {
-            Some(f) => {
-                let name = req.servername().as_ptr();
-                let name = if req.servername().is_empty() { std::ptr::null() } else { name };
-                let req = super::request::hand_to_program(req);
-                // SAFETY: the program's callback; it owns `req` until it finishes it.
-                unsafe { f(srvp(srv), name, req, t.user.0) }
-            }
-            None => {
-                req.finish(crate::request::Answer::Context(None));
-            }
-        }
+        ask_sni(t.sni, srvp(srv), req, t.user.0);
     }
 
     fn has_session_store(&self) -> bool {
@@ -512,17 +590,7 @@ impl ServerEvents for CServerEvents {
 
     fn ocsp_request(&self, srv: &ntls_server, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>) {
         let t = self.get();
-        match t.ocsp_request {
-            Some(f) => {
-                let (ip, il) = issuer.map_or((std::ptr::null(), 0), |i| (i.as_ptr(), i.len()));
-                let req = super::request::hand_to_program(req);
-                // SAFETY: as in new_session.
-                unsafe { f(srvp(srv), cert.as_ptr(), cert.len(), ip, il, req, t.user.0) }
-            }
-            None => {
-                req.finish(crate::request::Answer::Bytes(None));
-            }
-        }
+        ask_ocsp(t.ocsp_request, srvp(srv), cert, issuer, req, t.user.0);
     }
 
     fn new_socket_events(&self) -> CSocketEvents {

@@ -1,6 +1,6 @@
-//! OCSP stapling through the C ABI: the server's `OCSPRequest` event and its answer, the
-//! client's `OCSPResponse` event (option `requestOCSP`). The static `ocspResponse` option
-//! needs nothing here.
+//! OCSP stapling through the C ABI: the `OCSPRequest` event (a server's, a wrapped server
+//! socket's) and its answer, the client's `OCSPResponse` event (option `requestOCSP`). The
+//! static `ocspResponse` option needs nothing here.
 
 use super::callbacks::*;
 use super::{c_bytes, guard, non_null};
@@ -18,6 +18,23 @@ pub unsafe extern "C" fn ntls_server_on_ocsp_request(
     cb: ntls_server_ocsp_request_cb,
 ) -> c_int {
     guard!(NTLS_EPANIC, { set_callback(srv, |t| t.ocsp_request = cb) })
+}
+
+/// `OCSPRequest` of a socket wrapped in the server role. Node emits `OCSPRequest` only on a
+/// TLSSocket's `options.server`; a wrapped C socket has no server, so it takes the listener
+/// itself, with the server's shape and answers: called on the loop thread when the client
+/// asks for a stapled response, with the DER certificate about to be served (from the
+/// context `ntls_socket_on_sni` chose) and its issuer (NULL and 0 when unknown), both
+/// borrowed for the call. The program owns `req` until it finishes it once, from any
+/// thread: `ntls_request_ocsp_done` (NULL and 0: staple none) or `ntls_request_fail` (the
+/// connection is dropped; `error` gets `ERR_TLS_OCSP_CALLBACK`). Set it before
+/// `ntls_socket_wrap_fd`; a client socket never calls it.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_ocsp_request(
+    s: *mut ntls_socket,
+    cb: ntls_socket_ocsp_request_cb,
+) -> c_int {
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.ocsp_request = cb) })
 }
 
 /// Answers `OCSPRequest` with a DER OCSP response to staple (copied), or NULL and 0 to

@@ -403,7 +403,10 @@ pub unsafe extern "C" fn ntls_socket_unref(s: *mut ntls_socket) -> c_int {
 /// `new tls.TLSSocket(socket, options)`: TLS over a connected TCP descriptor, which the
 /// socket then owns (and closes, also when its options are refused). With a NULL socket or
 /// options, or a socket already started (`NTLS_EALREADY`), the descriptor stays the caller's.
-/// `NTLS_OPT_IS_SERVER` picks the side.
+/// `NTLS_OPT_IS_SERVER` picks the side; in the server role the socket has what a server's
+/// connection has (`requestCert`, `rejectUnauthorized`, `ca`, ALPN, `handshakeTimeout`,
+/// `ntls_socket_on_sni`, `ntls_socket_on_ocsp_request`), and reports to its own callbacks:
+/// `secureConnect` when secure, `error` then `close` for a failed handshake.
 #[no_mangle]
 pub unsafe extern "C" fn ntls_socket_wrap_fd(
     s: *mut ntls_socket,
@@ -440,6 +443,22 @@ pub unsafe extern "C" fn ntls_socket_wrap_fd(
         };
         o.with(|o| status(s.wrap_stream(stream, o)))
     })
+}
+
+/// `SNICallback(servername, cb)` of a socket wrapped in the server role: called on the
+/// loop thread with the ClientHello's server name (borrowed for the call) before anything
+/// is sent, and not at all for a client that sent no name (it gets the socket's own
+/// context), as in Node. The program owns `req` until it finishes it, exactly once, from
+/// any thread, inside or after the callback: `ntls_request_sni_done(req, ctx)` serves the
+/// handshake with `ctx`'s certificate, `ca` and CRLs (NULL: the socket's own options),
+/// keeping the socket's `requestCert` and `rejectUnauthorized`; `ntls_request_fail(req,
+/// words)` drops the connection before any TLS reply (the client sees a reset) and the
+/// socket's `error` gets `ERR_TLS_SNI_CALLBACK` with the words, then `close`. The wait is
+/// bounded by `handshakeTimeout`; an answer after the socket closed is accepted and
+/// ignored. Set it before `ntls_socket_wrap_fd`; a client socket never calls it.
+#[no_mangle]
+pub unsafe extern "C" fn ntls_socket_on_sni(s: *mut ntls_socket, cb: ntls_socket_sni_cb) -> c_int {
+    guard!(NTLS_EPANIC, { set_callback(s, |t| t.sni = cb) })
 }
 
 /// `exportKeyingMaterial(length, label, context)`: `length` bytes of keying material

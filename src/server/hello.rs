@@ -1,5 +1,7 @@
 //! A connection whose server must see the ClientHello before rustls does: several contexts
-//! (`addContext`, or an SNICallback), or an external session store (`resumeSession`). The
+//! (`addContext`, or an SNICallback), or an external session store (`resumeSession`). One
+//! phase serves both kinds of server connection: a server's (its `HelloHost` is the server)
+//! and a socket wrapped in the server role (its host is the socket's own options). The
 //! hello is read with rustls's `Acceptor` (and, for the store, kept raw, since `Accepted`
 //! shows neither session ID nor PSK identities: `tls::client_hello` reads them); then the
 //! program is asked, one question at a time, each an `ntls_request` the handshake waits on:
@@ -9,24 +11,27 @@
 //! context's whole config — its certificate, trust store and CRLs — and, for the store, a
 //! per-connection config whose session storage holds the program's answer.
 
-use super::{Hooks, Server, ServerEvents};
+use super::{Server, ServerEvents};
 use crate::error::{NtlsError, NTLS_ETIMEDOUT, NTLS_ETLS};
+use crate::options::keys::{NTLS_OPT_ALLOW_HALF_OPEN, NTLS_OPT_HANDSHAKE_TIMEOUT, NTLS_OPT_NO_DELAY};
+use crate::options::{OptionError, Options, DEFAULT_HANDSHAKE_TIMEOUT_MS};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::request::{Answer, Request};
 use crate::socket::no_sigpipe::NoSigPipe;
 use crate::socket::transport::Stream;
-use crate::socket::{start_connected, Role, ServerSide, Socket};
+use crate::socket::{start_connected, Role, ServerHooks, ServerSide, Socket, SocketEvents, State};
 use crate::tls::client_hello::{self, ClientHello};
 use crate::tls::context::SecureContext;
 use crate::tls::ocsp;
-use crate::tls::server_config::{ContextConfig, ServerTls};
+use crate::tls::server_config::{self, ContextConfig, ServerTls};
 use crate::tls::sessions::server_store::{ConnSessionStore, StoredSession};
 use mio::Interest;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
 use rustls::sign::CertifiedKey;
 use std::io::{self, Read, Write};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The most raw hello bytes kept for `tls::client_hello` (a hello is at most 64 KiB).
 const MAX_RAW_HELLO: usize = 0x10000 + 5 * 8;
@@ -52,10 +57,134 @@ enum Stage {
     Done,
 }
 
+/// What a server connection is served with besides its events, read from a server's
+/// options or from those of a socket wrapped in the server role.
+pub(crate) struct Serving {
+    /// The contexts (the default one, `addContext`'s) and the server options.
+    pub(crate) tls: ServerTls,
+    /// `handshakeTimeout`, which bounds the ClientHello phase and the handshake after it.
+    pub(crate) handshake_timeout: Duration,
+    /// `noDelay`.
+    pub(crate) no_delay: bool,
+    /// `allowHalfOpen`.
+    pub(crate) allow_half_open: bool,
+}
+
+impl Serving {
+    /// Reads and checks the options; key-log lines are made while `keylog_wanted` is set.
+    pub(crate) fn from_options(o: &Options, keylog_wanted: Arc<AtomicBool>) -> Result<Serving, OptionError> {
+        let tls = server_config::build(o, keylog_wanted)?;
+        let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
+        Ok(Serving {
+            tls,
+            handshake_timeout: Duration::from_millis(ms),
+            no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
+            allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),
+        })
+    }
+}
+
+/// Who a ClientHello phase asks and whose options it serves: a server, for each of its
+/// connections, or a socket wrapped in the server role, for itself. The answers are the
+/// same `ntls_request`s either way.
+pub(crate) trait HelloHost<S: SocketEvents>: Send + Sync + 'static {
+    /// The contexts, the server options and the connection's own.
+    fn serving(&self) -> &Serving;
+    /// Whether an SNICallback is set.
+    fn has_sni_callback(&self) -> bool;
+    /// `SNICallback(servername, cb)`: `req` must be finished once.
+    fn sni_callback(&self, sock: &Socket<S>, req: Arc<Request>);
+    /// Whether sessions live in the program's store (`newSession`/`resumeSession`).
+    fn has_session_store(&self) -> bool {
+        false
+    }
+    /// `resumeSession(id, cb)`: `req` must be finished once.
+    fn resume_session(&self, _sock: &Socket<S>, _id: &[u8], req: Arc<Request>) {
+        req.finish(Answer::Bytes(None));
+    }
+    /// Whether an `OCSPRequest` listener is set.
+    fn has_ocsp_request(&self) -> bool;
+    /// `OCSPRequest(certificate, issuer, cb)`: DER; `req` must be finished once.
+    fn ocsp_request(&self, sock: &Socket<S>, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>);
+    /// Whether the ClientHello must be read before rustls sees it: something to choose by
+    /// it or to ask about it.
+    fn reads_hello_first(&self) -> bool {
+        let sni = &self.serving().tls.sni;
+        self.has_sni_callback() || !sni.is_empty() || self.has_session_store() || self.has_ocsp_request()
+    }
+}
+
+/// Serves one server connection (the caller has counted the handle with `handle_started`,
+/// and a server its connection): the ClientHello phase first when the host must see the
+/// hello, else the handshake at once with the default context.
+pub(crate) fn serve_connection<S: SocketEvents>(
+    cx: &mut Cx<'_>,
+    host: Arc<dyn HelloHost<S>>,
+    hooks: Arc<dyn ServerHooks<S>>,
+    sock: Arc<Socket<S>>,
+    stream: Stream,
+) {
+    if host.reads_hello_first() {
+        return HelloPhase::start(cx, host, hooks, sock, stream);
+    }
+    let serving = host.serving();
+    let (config, client_verifier) = serving.tls.default_config();
+    match rustls::ServerConnection::new(config) {
+        Ok(tls) => {
+            let deadline = Instant::now() + serving.handshake_timeout;
+            let side = ServerSide::new(hooks, client_verifier, deadline, None);
+            let (no_delay, half_open) = (serving.no_delay, serving.allow_half_open);
+            start_connected(cx, sock, stream, tls.into(), Role::Server(side), no_delay, half_open);
+        }
+        Err(e) => abandon(&*hooks, &sock, crate::tls::alerts::tls_error(&e, &[], "")),
+    }
+}
+
+/// Ends a server connection that never reached its handshake: `tlsClientError` (a wrapped
+/// socket's `error`), the socket's close and the server's count. After `destroy()` nothing
+/// is reported, and a socket whose unstarted destroy already closed it is not closed twice.
+fn abandon<S: SocketEvents>(hooks: &dyn ServerHooks<S>, sock: &Socket<S>, err: NtlsError) {
+    let destroyed = sock.is_destroyed();
+    if !destroyed {
+        hooks.client_error(&err, sock);
+    }
+    if sock.state() != State::Closed {
+        sock.close_unstarted(!destroyed);
+    }
+    hooks.connection_closed();
+    sock.event_loop().handle_closed();
+}
+
+impl<E: ServerEvents> HelloHost<E::Socket> for Server<E> {
+    fn serving(&self) -> &Serving {
+        &self.serving
+    }
+    fn has_sni_callback(&self) -> bool {
+        self.events.has_sni_callback()
+    }
+    fn sni_callback(&self, _sock: &Socket<E::Socket>, req: Arc<Request>) {
+        self.events.sni_callback(self, req);
+    }
+    fn has_session_store(&self) -> bool {
+        self.events.has_session_store()
+    }
+    fn resume_session(&self, _sock: &Socket<E::Socket>, id: &[u8], req: Arc<Request>) {
+        self.events.resume_session(self, id, req);
+    }
+    fn has_ocsp_request(&self) -> bool {
+        self.events.has_ocsp_request()
+    }
+    fn ocsp_request(&self, _sock: &Socket<E::Socket>, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>) {
+        self.events.ocsp_request(self, cert, issuer, req);
+    }
+}
+
 /// The ClientHello phase of one connection.
-pub struct HelloPhase<E: ServerEvents> {
-    server: Arc<Server<E>>,
-    sock: Arc<Socket<E::Socket>>,
+pub struct HelloPhase<S: SocketEvents> {
+    host: Arc<dyn HelloHost<S>>,
+    /// Where the connection reports (`secureConnection`, `tlsClientError`, its close).
+    hooks: Arc<dyn ServerHooks<S>>,
+    sock: Arc<Socket<S>>,
     stream: Option<Stream>,
     acceptor: Acceptor,
     /// The bytes read so far, while the store needs the fields `Accepted` lacks.
@@ -72,15 +201,25 @@ pub struct HelloPhase<E: ServerEvents> {
     deadline: Instant,
 }
 
-impl<E: ServerEvents> HelloPhase<E> {
-    /// Registers the stream and waits for the ClientHello.
-    pub fn start(cx: &mut Cx<'_>, server: Arc<Server<E>>, sock: Arc<Socket<E::Socket>>, mut stream: Stream) {
+impl<S: SocketEvents> HelloPhase<S> {
+    /// Registers the stream and waits for the ClientHello. The caller has counted the
+    /// handle with `handle_started` (and, for a server, the connection).
+    fn start(
+        cx: &mut Cx<'_>,
+        host: Arc<dyn HelloHost<S>>,
+        hooks: Arc<dyn ServerHooks<S>>,
+        sock: Arc<Socket<S>>,
+        mut stream: Stream,
+    ) {
         let token = cx.reserve();
-        let deadline = Instant::now() + server.handshake_timeout;
-        let raw = (server.events.has_session_store() || server.events.has_ocsp_request()).then(Vec::new);
+        let deadline = Instant::now() + host.serving().handshake_timeout;
+        let raw = (host.has_session_store() || host.has_ocsp_request()).then(Vec::new);
         let registered = cx.registry().register(&mut stream, Cx::token(token), Interest::READABLE);
+        // `destroy()` and the answers reach this phase through the socket's token.
+        sock.serve_at(token);
         let mut me = HelloPhase {
-            server,
+            host,
+            hooks,
             sock,
             stream: Some(stream),
             acceptor: Acceptor::default(),
@@ -105,6 +244,9 @@ impl<E: ServerEvents> HelloPhase<E> {
     }
 
     fn step(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        if self.sock.is_destroyed() {
+            return self.fail(cx, NtlsError::from_status(crate::error::NTLS_ECANCELED, "destroyed"));
+        }
         if Instant::now() >= self.deadline {
             let err = NtlsError::new(NTLS_ETIMEDOUT, "ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout");
             return self.fail(cx, err);
@@ -170,12 +312,12 @@ impl<E: ServerEvents> HelloPhase<E> {
     /// none to ask (it is then settled and the stage moves on).
     fn ask(&mut self, token: usize) -> Option<Arc<Request>> {
         let name = self.accepted.as_ref()?.client_hello().server_name().unwrap_or("").to_owned();
-        let srv = &self.server;
+        let host = &self.host;
         match self.stage {
-            Stage::Context => match choose(&srv.tls, &name, srv.events.has_sni_callback()) {
+            Stage::Context => match choose(&host.serving().tls, &name, host.has_sni_callback()) {
                 Choice::AskProgram => {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
-                    srv.events.sni_callback(srv, req.clone());
+                    host.sni_callback(&self.sock, req.clone());
                     return Some(req);
                 }
                 Choice::Context(ctx) => self.ctx = ctx,
@@ -184,21 +326,19 @@ impl<E: ServerEvents> HelloPhase<E> {
                 if let Some(id) = self.session_key() {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
                     self.resumed = Some((id.clone(), Vec::new()));
-                    srv.events.resume_session(srv, &id, req.clone());
+                    host.resume_session(&self.sock, &id, req.clone());
                     return Some(req);
                 }
             }
             Stage::Ocsp => {
                 let asked = self.hello.as_ref().is_some_and(|h| h.status_request);
-                let ctx = self.ctx.clone().unwrap_or_else(|| srv.tls.default_context());
+                let ctx = self.ctx.clone().unwrap_or_else(|| host.serving().tls.default_context());
                 let schemes = self.accepted.as_ref()?.client_hello().signature_schemes().to_vec();
-                if let (true, true, Some(key)) =
-                    (asked, srv.events.has_ocsp_request(), ctx.choose_key(&schemes))
-                {
+                if let (true, true, Some(key)) = (asked, host.has_ocsp_request(), ctx.choose_key(&schemes)) {
                     let req = Request::new(self.sock.event_loop().clone(), token, &name);
                     let issuer = ocsp::issuer(&ctx, &key);
                     let cert = key.cert.first().map_or(&[][..], |c| c.as_ref());
-                    srv.events.ocsp_request(srv, cert, issuer.as_deref(), req.clone());
+                    host.ocsp_request(&self.sock, cert, issuer.as_deref(), req.clone());
                     self.stapled = Some(key);
                     return Some(req);
                 }
@@ -214,11 +354,11 @@ impl<E: ServerEvents> HelloPhase<E> {
     /// (unless a ticket it sent will be used instead). None: nothing to look up.
     fn session_key(&self) -> Option<Vec<u8>> {
         let hello = self.hello.as_ref()?;
-        if !self.server.events.has_session_store() {
+        if !self.host.has_session_store() {
             return None;
         }
-        let tickets = self.server.tls.params.tickets;
-        let own = self.server.tls.default_context();
+        let tickets = self.host.serving().tls.params.tickets;
+        let own = self.host.serving().tls.default_context();
         let ctx = self.ctx.as_ref().unwrap_or(&own);
         let tls13 = hello.offers_tls13() && ctx.versions().contains(&&rustls::version::TLS13);
         if tls13 {
@@ -232,7 +372,8 @@ impl<E: ServerEvents> HelloPhase<E> {
     /// issues tickets and the client offered the extension (rustls then sends one). TLS 1.3
     /// with tickets never asks the store to save.
     fn tls12_ticket_issued(&self) -> bool {
-        self.server.tls.params.tickets && self.hello.as_ref().is_some_and(|h| h.session_ticket.is_some())
+        self.host.serving().tls.params.tickets
+            && self.hello.as_ref().is_some_and(|h| h.session_ticket.is_some())
     }
 
     /// Reads until a whole ClientHello is in; Ok(None) while more is needed.
@@ -273,7 +414,7 @@ impl<E: ServerEvents> HelloPhase<E> {
 
     fn hand_over(&mut self, cx: &mut Cx<'_>) -> Next {
         let Some(accepted) = self.accepted.take() else { return Next::Remove };
-        let (mut config, verifier) = match config_for_choice(&self.server.tls, self.ctx.clone()) {
+        let (mut config, verifier) = match config_for_choice(&self.host.serving().tls, self.ctx.clone()) {
             Ok(c) => c,
             Err((err, alert)) => {
                 if let (Some(stream), Some(alert)) = (self.stream.as_ref(), alert) {
@@ -286,7 +427,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         let _ = crate::tls::handshake::notes::take();
         // The program's store: this connection's own config, whose storage holds the
         // answer to `resumeSession` and collects what `newSession` is told.
-        let store = self.server.events.has_session_store().then(|| {
+        let store = self.host.has_session_store().then(|| {
             let store = Arc::new(ConnSessionStore::new(self.resumed.take(), self.tls12_ticket_issued()));
             let mut own = (*config).clone();
             own.session_storage = store.clone();
@@ -310,17 +451,12 @@ impl<E: ServerEvents> HelloPhase<E> {
         };
         let Some(mut stream) = self.stream.take() else { return Next::Remove };
         let _ = cx.registry().deregister(&mut stream);
-        let side = ServerSide::new(Arc::new(Hooks(self.server.clone())), verifier, self.deadline, store);
-        let srv = &self.server;
-        start_connected(
-            cx,
-            self.sock.clone(),
-            stream,
-            conn.into(),
-            Role::Server(side),
-            srv.no_delay,
-            srv.allow_half_open,
-        );
+        let side = ServerSide::new(self.hooks.clone(), verifier, self.deadline, store);
+        let serving = self.host.serving();
+        let (no_delay, half_open) = (serving.no_delay, serving.allow_half_open);
+        // The connection takes the socket's kicks from here (it gets its own token).
+        self.sock.serve_at(crate::reactor::NO_TOKEN);
+        start_connected(cx, self.sock.clone(), stream, conn.into(), Role::Server(side), no_delay, half_open);
         Next::Remove
     }
 
@@ -333,7 +469,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         self.fail(cx, err)
     }
 
-    /// `tlsClientError`, then the socket's close and the server's count, as a Conn would.
+    /// Ends the connection (`abandon`), with the request it waited on.
     fn fail(&mut self, cx: &mut Cx<'_>, err: NtlsError) -> Next {
         if let Some(mut stream) = self.stream.take() {
             let _ = cx.registry().deregister(&mut stream);
@@ -341,10 +477,7 @@ impl<E: ServerEvents> HelloPhase<E> {
         if let Some(req) = self.waiting.take() {
             req.abandon();
         }
-        self.server.events.tls_client_error(&self.server, &err, &self.sock);
-        self.sock.close_unstarted(true);
-        Hooks(self.server.clone()).connection_closed_now();
-        self.sock.event_loop().handle_closed();
+        abandon(&*self.hooks, &self.sock, err);
         Next::Remove
     }
 }
@@ -393,12 +526,13 @@ fn next(stage: Stage) -> Stage {
     }
 }
 
-impl<E: ServerEvents> Handler for HelloPhase<E> {
+impl<S: SocketEvents> Handler for HelloPhase<S> {
     fn ready(&mut self, cx: &mut Cx<'_>, token: usize, _ready: Ready) -> Next {
         self.step(cx, token)
     }
 
     fn kick(&mut self, cx: &mut Cx<'_>, token: usize) -> Next {
+        self.sock.serve_at(token);
         self.step(cx, token)
     }
 

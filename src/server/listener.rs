@@ -5,7 +5,7 @@ use super::reserve_fd;
 use super::{Hooks, Server, ServerEvents, ServerState};
 use crate::reactor::{Cx, Handler, Next, Ready};
 use crate::socket::transport::Stream;
-use crate::socket::{start_connected, Role, ServerSide, Socket};
+use crate::socket::Socket;
 use mio::net::TcpListener;
 use mio::Interest;
 use socket2::{Domain, Protocol, Type};
@@ -13,7 +13,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Binds a non-blocking listener; `::` also accepts IPv4, as Node's default does.
 /// `reuse_port` lets several loops share the port (Node's `reusePort`).
@@ -95,31 +94,9 @@ pub(super) fn serve<E: ServerEvents>(srv: &Arc<Server<E>>, cx: &mut Cx<'_>, stre
     }
     sock.note_addresses(&stream);
     srv.events.connection(srv, &sock);
-    if srv.events.has_sni_callback()
-        || !srv.tls.sni.is_empty()
-        || srv.events.has_session_store()
-        || srv.events.has_ocsp_request()
-    {
-        // The context is chosen from the ClientHello first, so that its certificate
-        // and its trust store serve this connection together.
-        srv.connections.fetch_add(1, Ordering::SeqCst);
-        srv.lp.handle_started();
-        super::hello::HelloPhase::start(cx, srv.clone(), sock, stream);
-        return;
-    }
-    let (config, client_verifier) = srv.tls.default_config();
-    let Ok(tls) = rustls::ServerConnection::new(config) else {
-        return;
-    };
     srv.connections.fetch_add(1, Ordering::SeqCst);
-    let side = ServerSide::new(
-        Arc::new(Hooks(srv.clone())),
-        client_verifier,
-        Instant::now() + srv.handshake_timeout,
-        None,
-    );
     srv.lp.handle_started();
-    start_connected(cx, sock, stream, tls.into(), Role::Server(side), srv.no_delay, srv.allow_half_open);
+    super::hello::serve_connection(cx, srv.clone(), Arc::new(Hooks(srv.clone())), sock, stream);
 }
 
 impl<E: ServerEvents> Handler for Listener<E> {

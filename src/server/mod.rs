@@ -13,20 +13,17 @@ pub use listen_socket::ListenAddr;
 use crate::error::*;
 use crate::last_error::LastError;
 use crate::options::keys::*;
-use crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS;
 use crate::options::{OptionError, Options};
 use crate::reactor::{resolve, Cx, Loop, NO_TOKEN};
 use crate::socket::ServerHooks;
 use crate::socket::Socket;
 use crate::tls::context::SecureContext;
-use crate::tls::server_config::{self, ServerTls};
 use listen_socket::ListenSocket;
 use listener::{bind, Listener};
 use std::ffi::c_int;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 /// Where a server is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +43,12 @@ pub enum ServerState {
 pub struct Server<E: ServerEvents> {
     lp: Loop,
     events: E,
-    tls: ServerTls,
+    /// The contexts, the server options, `handshakeTimeout`, `noDelay`, `allowHalfOpen`.
+    serving: hello::Serving,
     max_connections: Option<u64>,
     high_water_mark: Option<u64>,
     /// `keepAlive` (with `keepAliveInitialDelay`): applied to every connection.
     keep_alive: Option<u64>,
-    handshake_timeout: Duration,
-    no_delay: bool,
-    allow_half_open: bool,
     reuse_port: bool,
     state: AtomicU8,
     connections: AtomicUsize,
@@ -79,7 +74,8 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
     }
 
     fn connection_closed(&self) {
-        self.connection_closed_now();
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+        self.0.maybe_emit_close();
     }
 
     fn keylog(&self, s: &Socket<E::Socket>, line: &[u8]) {
@@ -91,34 +87,21 @@ impl<E: ServerEvents> ServerHooks<E::Socket> for Hooks<E> {
     }
 }
 
-impl<E: ServerEvents> Hooks<E> {
-    /// One connection fewer; the server's `close` may be due.
-    fn connection_closed_now(&self) {
-        self.0.connections.fetch_sub(1, Ordering::SeqCst);
-        self.0.maybe_emit_close();
-    }
-}
-
 impl<E: ServerEvents> Server<E> {
     /// `tls.createServer(options)`: every option is checked here.
     pub fn new(lp: Loop, o: &Options, events: E) -> Result<Arc<Server<E>>, OptionError> {
         let keylog_wanted = Arc::new(AtomicBool::new(false));
-        let tls = server_config::build(o, keylog_wanted.clone())?;
-        let handshake_ms =
-            o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT)?.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT_MS);
+        let serving = hello::Serving::from_options(o, keylog_wanted.clone())?;
         Ok(Arc::new(Server {
             lp,
             events,
-            tls,
+            serving,
             max_connections: o.non_negative(NTLS_OPT_MAX_CONNECTIONS)?,
             high_water_mark: o.non_negative(NTLS_OPT_HIGH_WATER_MARK)?,
             keep_alive: {
                 let delay = o.non_negative(NTLS_OPT_KEEP_ALIVE_INITIAL_DELAY)?.unwrap_or(0);
                 o.bool_or(NTLS_OPT_KEEP_ALIVE, false).then_some(delay)
             },
-            handshake_timeout: Duration::from_millis(handshake_ms),
-            no_delay: o.bool_or(NTLS_OPT_NO_DELAY, true),
-            allow_half_open: o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false),
             reuse_port: o.bool_or(NTLS_OPT_REUSE_PORT, false),
             state: AtomicU8::new(ServerState::New as u8),
             connections: AtomicUsize::new(0),
@@ -386,7 +369,7 @@ impl<E: ServerEvents> Server<E> {
         if self.state() == ServerState::Closed {
             return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
         }
-        self.tls.sni.add(pattern, ctx);
+        self.serving.tls.sni.add(pattern, ctx);
         Ok(())
     }
 
@@ -401,7 +384,7 @@ impl<E: ServerEvents> Server<E> {
         if self.state() == ServerState::Closed {
             return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
         }
-        self.tls.set_secure_context(o).map_err(|e| {
+        self.serving.tls.set_secure_context(o).map_err(|e| {
             o.set_last_error(&e.message);
             self.fail_call(e.status, &e.message)
         })
@@ -409,7 +392,7 @@ impl<E: ServerEvents> Server<E> {
 
     /// `server.getTicketKeys()`.
     pub fn ticket_keys(&self) -> [u8; 48] {
-        self.tls.params.ticketer.get()
+        self.serving.tls.params.ticketer.get()
     }
 
     /// `server.setTicketKeys(keys)`.
@@ -417,7 +400,7 @@ impl<E: ServerEvents> Server<E> {
         if self.state() == ServerState::Closed {
             return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
         }
-        self.tls.params.ticketer.rotate(keys).map_err(|e| self.fail_call(NTLS_EINVAL, &e))
+        self.serving.tls.params.ticketer.rotate(keys).map_err(|e| self.fail_call(NTLS_EINVAL, &e))
     }
 
     /// `server.setTicketKeys(keys)`.
@@ -425,7 +408,7 @@ impl<E: ServerEvents> Server<E> {
         if self.state() == ServerState::Closed {
             return Err(self.fail_call(NTLS_ECLOSED, "server is closed"));
         }
-        self.tls.params.ticketer.set(keys).map_err(|e| self.fail_call(NTLS_EINVAL, &e))
+        self.serving.tls.params.ticketer.set(keys).map_err(|e| self.fail_call(NTLS_EINVAL, &e))
     }
 
     /// The bound address while listening (None before, and after `close`, as Node's null).

@@ -4,6 +4,7 @@
 
 use super::Socket;
 use crate::error::NtlsError;
+use crate::request::{Answer, Request};
 use crate::tls::sessions::client::ClientSession;
 use std::sync::Arc;
 
@@ -33,6 +34,25 @@ pub trait SocketEvents: Send + Sync + Sized + 'static {
     fn session(&self, _s: &Socket<Self>, _session: &Arc<ClientSession>) {}
     /// `OCSPResponse` (client with `requestOCSP`): the stapled response, None when none came.
     fn ocsp_response(&self, _s: &Socket<Self>, _response: Option<&[u8]>) {}
+    /// Whether an SNICallback is set (a socket wrapped in the server role then reads the
+    /// ClientHello first and waits for the answer).
+    fn has_sni_callback(&self) -> bool {
+        false
+    }
+    /// `SNICallback(servername, cb)` of a socket wrapped in the server role: the request
+    /// must be finished exactly once.
+    fn sni_callback(&self, _s: &Socket<Self>, req: Arc<Request>) {
+        req.finish(Answer::Context(None));
+    }
+    /// Whether an `OCSPRequest` listener is set (a socket wrapped in the server role).
+    fn has_ocsp_request(&self) -> bool {
+        false
+    }
+    /// `OCSPRequest(certificate, issuer, cb)` of a socket wrapped in the server role: DER;
+    /// the request must be finished exactly once.
+    fn ocsp_request(&self, _s: &Socket<Self>, _cert: &[u8], _issuer: Option<&[u8]>, req: Arc<Request>) {
+        req.finish(Answer::Bytes(None));
+    }
 }
 
 /// A finished write's callback: the status is 0 or a negative `NTLS_E*`.

@@ -326,6 +326,14 @@ impl<E: SocketEvents> Socket<E> {
         }
     }
 
+    /// Where the socket's kicks go from now: the loop handler serving it before its
+    /// connection does (a server's ClientHello phase), or none. A kick on the way to the
+    /// handler before counts as seen.
+    pub(crate) fn serve_at(&self, token: usize) {
+        self.token.store(token, Ordering::SeqCst);
+        self.kicked.store(false, Ordering::SeqCst);
+    }
+
     /// `socket.write(data, cb)`: copies; `Ok(true)` while under the high-water mark.
     pub fn write(&self, data: &[u8], done: Option<WriteDone<E>>) -> Result<bool, c_int> {
         if self.end_called.load(Ordering::SeqCst) {

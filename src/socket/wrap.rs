@@ -1,15 +1,16 @@
 //! `new tls.TLSSocket(socket, options)`: TLS over a connection (TCP or Unix) the program made.
 
-use super::conn::{start_connected, Role, ServerHooks, ServerSide};
+use super::conn::{start_connected, Role, ServerHooks};
 use super::transport::Stream;
 use super::{connect, Socket, SocketEvents, State};
 use crate::error::*;
 use crate::options::keys::*;
 use crate::options::Options;
-use crate::tls::{client_config, server_config};
+use crate::request::Request;
+use crate::server::hello::{serve_connection, HelloHost, Serving};
+use crate::tls::client_config;
 use std::ffi::c_int;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// A wrapped server-side socket reports to itself: `secure` is its `secureConnect`
 /// callback and a failed handshake its `error`.
@@ -31,6 +32,43 @@ impl<E: SocketEvents> ServerHooks<E> for OwnHooks<E> {
     }
 }
 
+/// A socket wrapped in the server role is its own server: its options give the contexts
+/// and checks, its own callbacks are asked (SNICallback, OCSPRequest). It has no session
+/// store: `newSession`/`resumeSession` are a server's.
+struct OwnServer {
+    serving: Serving,
+    /// Whether the socket had an SNICallback and an OCSPRequest listener when it was
+    /// wrapped (callbacks are set before the start).
+    sni_callback: bool,
+    ocsp_request: bool,
+}
+
+impl<E: SocketEvents> HelloHost<E> for OwnServer {
+    fn serving(&self) -> &Serving {
+        &self.serving
+    }
+    fn has_sni_callback(&self) -> bool {
+        self.sni_callback
+    }
+    fn sni_callback(&self, s: &Socket<E>, req: Arc<Request>) {
+        s.events.sni_callback(s, req);
+    }
+    fn has_ocsp_request(&self) -> bool {
+        self.ocsp_request
+    }
+    fn ocsp_request(&self, s: &Socket<E>, cert: &[u8], issuer: Option<&[u8]>, req: Arc<Request>) {
+        s.events.ocsp_request(s, cert, issuer, req);
+    }
+}
+
+/// How a wrapped socket starts on the loop.
+enum Start<E: SocketEvents> {
+    /// A client's handshake.
+    Client(Box<(rustls::Connection, Role<E>)>),
+    /// As a server's connection: the ClientHello phase or the handshake.
+    Server(Arc<OwnServer>),
+}
+
 impl<E: SocketEvents> Socket<E> {
     /// Starts TLS on a connected stream; `isServer` picks the side.
     pub fn wrap_stream(self: &Arc<Self>, stream: Stream, o: &Options) -> Result<(), c_int> {
@@ -39,20 +77,12 @@ impl<E: SocketEvents> Socket<E> {
             return Err(self.fail_call(NTLS_EALREADY, "socket already started"));
         }
         let fail = |e: crate::options::OptionError| self.option_failure(o, e);
-        let (tls, role): (rustls::Connection, Role<E>) = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
-            let st = server_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
-            let ms = o.non_negative(NTLS_OPT_HANDSHAKE_TIMEOUT).map_err(fail)?;
-            let ms = ms.unwrap_or(crate::options::DEFAULT_HANDSHAKE_TIMEOUT_MS);
-            let (config, client_verifier) = st.default_config();
-            let conn = rustls::ServerConnection::new(config)
-                .map_err(|e| self.fail_call(NTLS_ETLS, &e.to_string()))?;
-            let side = ServerSide::new(
-                Arc::new(OwnHooks(self.clone())),
-                client_verifier,
-                Instant::now() + Duration::from_millis(ms),
-                None,
-            );
-            (conn.into(), Role::Server(side))
+        let start = if o.bool_or(NTLS_OPT_IS_SERVER, false) {
+            Start::Server(Arc::new(OwnServer {
+                serving: Serving::from_options(o, self.keylog_wanted.clone()).map_err(fail)?,
+                sni_callback: self.events.has_sni_callback(),
+                ocsp_request: self.events.has_ocsp_request(),
+            }))
         } else {
             let (server_name, sni) = connect::server_name(o).map_err(fail)?;
             let ct = client_config::build(o, self.keylog_wanted.clone()).map_err(fail)?;
@@ -70,16 +100,20 @@ impl<E: SocketEvents> Socket<E> {
                 bound: None,
                 default_cert: ct.default_cert,
             };
-            (conn.into(), role)
+            Start::Client(Box::new((conn.into(), role)))
         };
-        self.apply_stream_options(o).map_err(fail)?;
         let no_delay = o.bool_or(NTLS_OPT_NO_DELAY, true);
         let half_open = o.bool_or(NTLS_OPT_ALLOW_HALF_OPEN, false);
+        self.apply_stream_options(o).map_err(fail)?;
         self.begin()?;
         self.lp.handle_started();
         let me = self.clone();
-        let cmd = Box::new(move |cx: &mut crate::reactor::Cx<'_>| {
-            start_connected(cx, me, stream, tls, role, no_delay, half_open)
+        let cmd = Box::new(move |cx: &mut crate::reactor::Cx<'_>| match start {
+            Start::Client(start) => {
+                let (tls, role) = *start;
+                start_connected(cx, me, stream, tls, role, no_delay, half_open)
+            }
+            Start::Server(host) => serve_connection(cx, host, Arc::new(OwnHooks(me.clone())), me, stream),
         });
         if let Err(status) = self.lp.submit(cmd) {
             return Err(self.unbegin(status));
