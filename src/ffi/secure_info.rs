@@ -106,11 +106,13 @@ pub(crate) unsafe fn ephemeral_key_info<H: Facts>(
 pub(crate) unsafe fn shared_sigalgs<H: Facts>(h: *const H, out: *mut *const c_char, cap: usize) -> c_int {
     let Some(h) = handle(h) else { return NTLS_EINVAL };
     let Some(i) = h.info() else { return NTLS_ENOTCONN };
-    if !out.is_null() {
-        for (k, name) in i.shared_sigalgs.iter().take(cap).enumerate() {
+    let mut count = 0;
+    for (k, name) in i.shared_sigalgs.names().enumerate() {
+        if !out.is_null() && k < cap {
             // SAFETY: the caller gave room for `cap` pointers.
             unsafe { *out.add(k) = name.as_ptr() };
         }
+        count += 1;
     }
-    c_int::try_from(i.shared_sigalgs.len()).unwrap_or(c_int::MAX)
+    count
 }

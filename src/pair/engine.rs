@@ -352,7 +352,7 @@ impl Engine {
             Err((e, mut alert)) => {
                 let shared = crate::tls::handshake::notes::take().and_then(|n| n.shared_sigalgs);
                 let _ = alert.write_all(&mut self.out);
-                self.fail(crate::tls::sigalgs::refine(tls_error(&e, &[], ""), &e, shared.as_deref()));
+                self.fail(crate::tls::sigalgs::refine(tls_error(&e, &[], ""), &e, shared));
             }
         }
     }

@@ -445,7 +445,7 @@ impl<S: SocketEvents> HelloPhase<S> {
             Err((e, alert)) => {
                 let shared = crate::tls::handshake::notes::take().and_then(|n| n.shared_sigalgs);
                 let err = crate::tls::alerts::tls_error(&e, &[], "");
-                let err = crate::tls::sigalgs::refine(err, &e, shared.as_deref());
+                let err = crate::tls::sigalgs::refine(err, &e, shared);
                 return self.fail_with_alert(cx, alert, err);
             }
         };

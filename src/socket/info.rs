@@ -94,7 +94,7 @@ pub struct SecureInfo {
     /// `exportKeyingMaterial`'s secrets.
     pub exporter: Option<crate::tls::handshake::exporter::Exporter>,
     /// `getSharedSigalgs()`, in Node's names.
-    pub shared_sigalgs: Vec<&'static CStr>,
+    pub shared_sigalgs: crate::tls::sigalgs::Shared,
 }
 
 /// Local and remote ends of the TCP connection.
@@ -160,6 +160,6 @@ pub fn from_connection(
             .unwrap_or(0),
         own_cert: None,
         exporter: None,
-        shared_sigalgs: Vec::new(),
+        shared_sigalgs: Default::default(),
     }
 }

@@ -83,11 +83,6 @@ fn known_hash(hash: &str) -> Option<&'static str> {
         .find(|h| *h == hash || h.to_lowercase() == hash)
 }
 
-/// Node's name of a scheme in `getSharedSigalgs()`.
-pub fn display_name(s: S) -> &'static CStr {
-    SCHEMES.iter().find(|(x, ..)| *x == s).map_or(c"UNDEF+UNDEF", |(.., n)| *n)
-}
-
 /// The schemes a context uses when `sigalgs` is unset: every one rustls verifies, in
 /// OpenSSL's order.
 pub fn default_list(algorithms: &WebPkiSupportedAlgorithms) -> Vec<S> {
@@ -95,11 +90,44 @@ pub fn default_list(algorithms: &WebPkiSupportedAlgorithms) -> Vec<S> {
     SCHEMES.iter().map(|(s, ..)| *s).filter(|s| have.contains(s)).collect()
 }
 
+/// `getSharedSigalgs()`'s list, kept inline (rows of `SCHEMES`): an idle connection
+/// holds it for its whole life, so it allocates nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shared {
+    rows: [u8; SCHEMES.len()],
+    len: u8,
+}
+
+impl Shared {
+    /// Whether no scheme is shared.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The schemes, in order.
+    pub fn schemes(&self) -> impl Iterator<Item = S> + '_ {
+        self.rows[..self.len as usize].iter().map(|&r| SCHEMES[r as usize].0)
+    }
+
+    /// Node's names, in order (static strings).
+    pub fn names(&self) -> impl Iterator<Item = &'static CStr> + '_ {
+        self.rows[..self.len as usize].iter().map(|&r| SCHEMES[r as usize].3)
+    }
+}
+
 /// `getSharedSigalgs()`: the schemes both lists hold, in the preferred side's order (a
 /// server that honours its own order uses its list, as OpenSSL does).
-pub fn shared(own: &[S], peer: &[S], own_order: bool) -> Vec<S> {
+pub fn shared(own: &[S], peer: &[S], own_order: bool) -> Shared {
     let (pref, allow) = if own_order { (own, peer) } else { (peer, own) };
-    pref.iter().copied().filter(|s| allow.contains(s)).collect()
+    let mut out = Shared::default();
+    for s in pref.iter().filter(|s| allow.contains(s)) {
+        let Some(row) = SCHEMES.iter().position(|(x, ..)| x == s) else { continue };
+        if (out.len as usize) < SCHEMES.len() && !out.rows[..out.len as usize].contains(&(row as u8)) {
+            out.rows[out.len as usize] = row as u8;
+            out.len += 1;
+        }
+    }
+    out
 }
 
 /// OpenSSL tells "no shared signature algorithms" (no scheme in both lists) from "no
@@ -108,11 +136,11 @@ pub fn shared(own: &[S], peer: &[S], own_order: bool) -> Vec<S> {
 pub fn refine(
     err: crate::error::NtlsError,
     e: &rustls::Error,
-    shared: Option<&[S]>,
+    shared: Option<Shared>,
 ) -> crate::error::NtlsError {
     use rustls::PeerIncompatible::NoSignatureSchemesInCommon;
     match (e, shared) {
-        (rustls::Error::PeerIncompatible(NoSignatureSchemesInCommon), Some([])) => {
+        (rustls::Error::PeerIncompatible(NoSignatureSchemesInCommon), Some(s)) if s.is_empty() => {
             super::alerts::ssl_error("no shared signature algorithms")
         }
         _ => err,
@@ -192,8 +220,14 @@ mod tests {
     fn shared_follows_the_preferred_side() {
         let own = [S::ECDSA_NISTP256_SHA256, S::RSA_PSS_SHA256];
         let peer = [S::RSA_PSS_SHA256, S::RSA_PSS_SHA512, S::ECDSA_NISTP256_SHA256];
-        assert_eq!(shared(&own, &peer, true), own);
-        assert_eq!(shared(&own, &peer, false), [S::RSA_PSS_SHA256, S::ECDSA_NISTP256_SHA256]);
-        assert_eq!(display_name(S::ED25519), c"Ed25519+UNDEF");
+        assert_eq!(shared(&own, &peer, true).schemes().collect::<Vec<_>>(), own);
+        let by_peer = shared(&own, &peer, false);
+        assert_eq!(by_peer.schemes().collect::<Vec<_>>(), [S::RSA_PSS_SHA256, S::ECDSA_NISTP256_SHA256]);
+        assert_eq!(by_peer.names().collect::<Vec<_>>(), [c"RSA-PSS+SHA256", c"ECDSA+SHA256"]);
+        assert!(shared(&own, &[S::ED25519], true).is_empty());
+        assert_eq!(
+            shared(&[S::ED25519], &[S::ED25519], true).names().collect::<Vec<_>>(),
+            [c"Ed25519+UNDEF"]
+        );
     }
 }

@@ -133,7 +133,7 @@ pub struct Conn<E: SocketEvents> {
     /// The certificate a resolver chose for us.
     own_cert: Option<Arc<rustls::sign::CertifiedKey>>,
     /// `getSharedSigalgs()`, as the resolver saw the peer's list.
-    shared_sigalgs: Option<Vec<rustls::SignatureScheme>>,
+    shared_sigalgs: Option<crate::tls::sigalgs::Shared>,
     /// Bytes read from TCP (`bytesRead` counts plaintext, as Node's TLSSocket does).
     wire_read: u64,
     /// Ciphertext read but not yet fed to rustls, kept while the socket is paused.
@@ -379,8 +379,7 @@ impl<E: SocketEvents> Conn<E> {
         };
         let mut info = info::judge(&self.tls, judge);
         info.own_cert = own_cert.and_then(|k| k.cert.first().cloned());
-        info.shared_sigalgs =
-            self.shared_sigalgs.iter().flatten().map(|s| crate::tls::sigalgs::display_name(*s)).collect();
+        info.shared_sigalgs = self.shared_sigalgs.unwrap_or_default();
         info.exporter = self.exporter();
         let _ = self.sock.info.set(info);
         self.sock.set_state(State::Secure);

@@ -141,7 +141,7 @@ impl<E: SocketEvents> Conn<E> {
             };
             let err =
                 connection_error(&e, &self.tls, self.phase != Phase::Secure, &self.hello_in.first4(), &host);
-            return Err(crate::tls::sigalgs::refine(err, &e, self.shared_sigalgs.as_deref()));
+            return Err(crate::tls::sigalgs::refine(err, &e, self.shared_sigalgs));
         }
         if self.phase != Phase::Secure && !self.tls.is_handshaking() {
             self.on_secure();

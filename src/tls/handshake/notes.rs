@@ -7,7 +7,6 @@
 //! the hooks write here, and that connection takes the notes as soon as the call returns.
 
 use rustls::sign::CertifiedKey;
-use rustls::SignatureScheme;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
@@ -24,7 +23,7 @@ pub struct Notes {
     /// The certificate a resolver chose for us.
     pub own_cert: Option<Arc<CertifiedKey>>,
     /// `getSharedSigalgs()`: the schemes of the peer's list ours hold too.
-    pub shared_sigalgs: Option<Vec<SignatureScheme>>,
+    pub shared_sigalgs: Option<crate::tls::sigalgs::Shared>,
 }
 
 thread_local! {
@@ -53,7 +52,7 @@ pub fn own_cert(key: Arc<CertifiedKey>) {
 }
 
 /// The signature schemes both sides share, seen by a resolver in the peer's list.
-pub fn shared_sigalgs(schemes: Vec<SignatureScheme>) {
+pub fn shared_sigalgs(schemes: crate::tls::sigalgs::Shared) {
     with(|n| n.shared_sigalgs = Some(schemes));
 }
 
