@@ -109,28 +109,38 @@ fn arbitrary_ciphertext_ends_in_a_node_error_or_waits() {
     }
 }
 
-#[test]
-fn a_pair_with_discarded_events_handshakes_with_another() {
-    let server = Pair::new(&server_options(), Discard).unwrap();
+/// A client pair's options: the test CA, servername localhost.
+fn client_options() -> Options {
     let mut co = Options::new();
     let ca = std::fs::read(format!("{CERTS}/ca-cert.pem")).unwrap();
     co.set(NTLS_OPT_CA, Value::Bytes(vec![ca]), false).unwrap();
     co.set(NTLS_OPT_SERVERNAME, Value::Str("localhost".into()), false).unwrap();
-    let client = Pair::new(&co, Recorder::default()).unwrap();
-    client.start().unwrap();
-    server.start().unwrap();
-    server.write(b"hello").unwrap();
+    co
+}
+
+/// Moves ciphertext between two started pairs until neither has more to send.
+fn shuttle<A: PairEvents, B: PairEvents>(client: &Pair<A>, server: &Pair<B>) {
     let mut buf = vec![0u8; 32 * 1024];
     for _ in 0..20 {
         let n = client.pull(&mut buf);
-        feed_all(&server, &buf[..n]);
+        feed_all(server, &buf[..n]);
         let m = server.pull(&mut buf);
-        feed_all(&client, &buf[..m]);
+        feed_all(client, &buf[..m]);
         client.dispatch();
         if n == 0 && m == 0 {
             break;
         }
     }
+}
+
+#[test]
+fn a_pair_with_discarded_events_handshakes_with_another() {
+    let server = Pair::new(&server_options(), Discard).unwrap();
+    let client = Pair::new(&client_options(), Recorder::default()).unwrap();
+    client.start().unwrap();
+    server.start().unwrap();
+    server.write(b"hello").unwrap();
+    shuttle(&client, &server);
     let events = client.events().0.lock().unwrap().clone();
     assert_eq!(events, ["secure", "data 5"]);
     assert_eq!(client.info().map(|i| i.protocol.to_str().unwrap()), Some("TLSv1.3"));
@@ -142,23 +152,10 @@ fn a_pair_leaves_no_secret_on_its_threads_note_pad() {
     // takes them at once, and a pair (which has no exporter) must drop them, or a thread
     // driving pairs would keep every session's secrets, unwiped, for its whole life.
     let server = Pair::new(&server_options(), Discard).unwrap();
-    let mut co = Options::new();
-    let ca = std::fs::read(format!("{CERTS}/ca-cert.pem")).unwrap();
-    co.set(NTLS_OPT_CA, Value::Bytes(vec![ca]), false).unwrap();
-    co.set(NTLS_OPT_SERVERNAME, Value::Str("localhost".into()), false).unwrap();
-    let client = Pair::new(&co, Discard).unwrap();
+    let client = Pair::new(&client_options(), Discard).unwrap();
     client.start().unwrap();
     server.start().unwrap();
-    let mut buf = vec![0u8; 32 * 1024];
-    for _ in 0..20 {
-        let n = client.pull(&mut buf);
-        feed_all(&server, &buf[..n]);
-        let m = server.pull(&mut buf);
-        feed_all(&client, &buf[..m]);
-        if n == 0 && m == 0 {
-            break;
-        }
-    }
+    shuttle(&client, &server);
     assert!(client.info().is_some() && server.info().is_some());
     assert!(crate::tls::handshake::notes::take().is_none(), "notes were left on the pad");
 }
